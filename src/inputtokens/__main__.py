@@ -1,0 +1,26 @@
+"""Entry point of ``python -m inputtokens`` and the ``inputtokens`` console script.
+
+The CLI needs click (the ``[cli]`` extra); without it, say what to install instead of crashing
+at import time.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    try:
+        from .cli import cli
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        sys.stderr.write(
+            f"The inputtokens command line needs extra packages ({exc.name} is missing):\n"
+            "    pip install 'inputtokens[cli]'        # count, render, models\n"
+            "    pip install 'inputtokens[all]'        # and serve\n"
+        )
+        sys.exit(1)
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""Model registry: what the counter needs to know about each model, as a data table.
+
+Lookup order (as tiktoken's model table): the exact id, then the longest registered id that is a
+prefix of the name followed by "-" (dated snapshots such as ``gpt-4o-2024-08-06``), after
+stripping a fine-tune wrapper (``ft:gpt-4o-mini:org::id``). Anything else is
+``ModelNotFoundError``: an unknown model is never silently counted with a guessed tokenizer.
+
+Families:
+- ``chat``: non-reasoning chat models, ChatML framing (4 tokens per message, 3 to prime).
+- ``harmony``: reasoning models (o-series, gpt-5.x, codex), harmony framing.
+
+Numbers come from ../shared/accuracy/README.md (§1 encodings, §5 image rules, §9 windows).
+A row with ``framing_verified=False`` is a model whose prompt framing has not been confirmed on
+recorded counts; its counts are estimates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import ModelNotFoundError
+
+
+@dataclass(frozen=True, slots=True)
+class TileRule:
+    """Images cost `base` plus `per_tile` for each 512 px tile after the fit/shrink steps."""
+
+    base: int
+    per_tile: int
+    verified: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PatchRule:
+    """Images cost ceil(32 px patches x multiplier), patches capped at `cap`, plus `extra`."""
+
+    cap: int
+    multiplier: float
+    extra: int = 0
+    verified: bool = True
+
+
+ImageRule = TileRule | PatchRule
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """One model's counting facts."""
+
+    id: str
+    family: str  # "chat" or "harmony"
+    encoding: str
+    context_window: int
+    max_output_tokens: int
+    image_rule: ImageRule | None = None  # None: the model takes no image input
+    framing_verified: bool = True
+
+
+_GPT4O_TILES = TileRule(85, 170)
+_O_SERIES_TILES = TileRule(75, 150)
+# o1's published 75/150 does not match the recorded 128x64 image counts (22 low, 44 high).
+_O1_TILES = TileRule(75, 150, verified=False)
+
+
+def _chat(
+    id: str, window: int, out: int, image: ImageRule | None = None, enc: str = "o200k_base"
+) -> ModelInfo:
+    return ModelInfo(id, "chat", enc, window, out, image)
+
+
+def _reasoning(
+    id: str,
+    window: int,
+    out: int,
+    image: ImageRule | None = None,
+    *,
+    enc: str = "o200k_base",
+    verified: bool = True,
+) -> ModelInfo:
+    return ModelInfo(id, "harmony", enc, window, out, image, verified)
+
+
+def _gpt5(id: str, image: ImageRule, window: int = 400_000, out: int = 128_000) -> ModelInfo:
+    return _reasoning(id, window, out, image)
+
+
+# gpt-5 (base) image costs: OpenAI's table lists 70/140 tiles; not yet confirmed on our records.
+_GPT5_TILES = TileRule(70, 140, verified=False)
+_GPT5X_PATCHES = PatchRule(1536, 1.2)
+_GPT54_PATCHES = PatchRule(2500, 1.2)
+# Windows of the newest releases are not in our sources; they are taken as gpt-5.4's.
+_UNPUBLISHED_WINDOW = (1_050_000, 128_000)
+
+MODELS: dict[str, ModelInfo] = {
+    m.id: m
+    for m in (
+        # Legacy cl100k chat models.
+        _chat("gpt-3.5-turbo", 16_385, 4_096, enc="cl100k_base"),
+        _chat("gpt-35-turbo", 16_385, 4_096, enc="cl100k_base"),
+        _chat("gpt-4", 8_192, 8_192, enc="cl100k_base"),
+        _chat("gpt-4-32k", 32_768, 32_768, enc="cl100k_base"),
+        _chat("gpt-4-turbo", 128_000, 4_096, _GPT4O_TILES, enc="cl100k_base"),
+        _chat("gpt-4-turbo-preview", 128_000, 4_096, enc="cl100k_base"),
+        _chat("gpt-4-1106-preview", 128_000, 4_096, enc="cl100k_base"),
+        _chat("gpt-4-0125-preview", 128_000, 4_096, enc="cl100k_base"),
+        _chat("gpt-4-vision-preview", 128_000, 4_096, _GPT4O_TILES, enc="cl100k_base"),
+        # o200k chat models.
+        _chat("gpt-4o", 128_000, 16_384, _GPT4O_TILES),
+        _chat("chatgpt-4o-latest", 128_000, 16_384, _GPT4O_TILES),
+        _chat("gpt-4o-mini", 128_000, 16_384, TileRule(2833, 5667)),
+        _chat("gpt-4.1", 1_047_576, 32_768, _GPT4O_TILES),
+        _chat("gpt-4.1-mini", 1_047_576, 32_768, PatchRule(1536, 1.62, extra=1)),
+        _chat("gpt-4.1-nano", 1_047_576, 32_768, PatchRule(1536, 2.46, extra=1)),
+        _chat("gpt-4.5-preview", 128_000, 16_384, _GPT4O_TILES),
+        # o-series reasoning models.
+        _reasoning("o1", 200_000, 100_000, _O1_TILES),
+        _reasoning("o1-pro", 200_000, 100_000, _O1_TILES),
+        _reasoning("o1-mini", 128_000, 65_536),
+        _reasoning("o1-preview", 128_000, 32_768),
+        _reasoning("o3", 200_000, 100_000, _O_SERIES_TILES),
+        _reasoning("o3-pro", 200_000, 100_000, _O_SERIES_TILES),
+        _reasoning("o3-mini", 200_000, 100_000),
+        _reasoning("o3-deep-research", 200_000, 100_000, _O_SERIES_TILES),
+        _reasoning("o4-mini", 200_000, 100_000, PatchRule(1536, 1.72, extra=1)),
+        _reasoning("o4-mini-deep-research", 200_000, 100_000, PatchRule(1536, 1.72, extra=1)),
+        _reasoning("codex-mini-latest", 200_000, 100_000, PatchRule(1536, 1.72, extra=1)),
+        _reasoning("computer-use-preview", 8_192, 1_024, TileRule(65, 129)),
+        # gpt-5 family.
+        _gpt5("gpt-5", _GPT5_TILES),
+        _gpt5("gpt-5-mini", PatchRule(1536, 1.2)),
+        _gpt5("gpt-5-nano", PatchRule(1536, 1.5)),
+        _gpt5("gpt-5-pro", _GPT5_TILES, out=272_000),
+        _gpt5("gpt-5-codex", _GPT5_TILES),
+        _gpt5("gpt-5.1", _GPT5X_PATCHES),
+        _gpt5("gpt-5.1-codex", _GPT5X_PATCHES),
+        _gpt5("gpt-5.1-codex-mini", _GPT5X_PATCHES),
+        _gpt5("gpt-5.1-codex-max", _GPT5X_PATCHES),
+        _gpt5("gpt-5.2", _GPT5X_PATCHES),
+        _gpt5("gpt-5.2-pro", _GPT5X_PATCHES),
+        _gpt5("gpt-5.2-codex", _GPT5X_PATCHES),
+        _gpt5("gpt-5.3-codex", _GPT5X_PATCHES),
+        _gpt5("gpt-5.4", _GPT54_PATCHES, 1_050_000),
+        _gpt5("gpt-5.4-pro", _GPT54_PATCHES, 1_050_000),
+        _gpt5("gpt-5.4-mini", _GPT54_PATCHES, 1_050_000),
+        _gpt5("gpt-5.4-nano", _GPT54_PATCHES, 1_050_000),
+        _gpt5("gpt-5.5", _GPT54_PATCHES, *_UNPUBLISHED_WINDOW),
+        _gpt5("gpt-5.6", _GPT54_PATCHES, *_UNPUBLISHED_WINDOW),
+        _gpt5("gpt-5.6-sol", _GPT54_PATCHES, *_UNPUBLISHED_WINDOW),
+        # Not confirmed on recorded counts: chat-tuned gpt-5 and the open-weight harmony models.
+        _reasoning("gpt-5-chat-latest", 128_000, 16_384, _GPT5_TILES, verified=False),
+        _reasoning("gpt-oss-20b", 131_072, 131_072, enc="o200k_harmony", verified=False),
+        _reasoning("gpt-oss-120b", 131_072, 131_072, enc="o200k_harmony", verified=False),
+    )
+}
+
+# Longest first, so that "gpt-4o-mini-2024-07-18" resolves to gpt-4o-mini, not gpt-4o.
+_PREFIXES = sorted(MODELS, key=len, reverse=True)
+
+
+def lookup_model(name: str) -> ModelInfo:
+    """Resolve a model name (exact id, dated snapshot or fine-tune) to its ModelInfo.
+
+    >>> lookup_model("gpt-4o-2024-08-06").id
+    'gpt-4o'
+    """
+    info = MODELS.get(name)
+    if info is not None:
+        return info
+    base = name
+    if base.startswith("ft:"):
+        base = base[3:].split(":", 1)[0]
+        info = MODELS.get(base)
+        if info is not None:
+            return info
+    for prefix in _PREFIXES:
+        if base.startswith(prefix) and base[len(prefix)] == "-":
+            return MODELS[prefix]
+    raise ModelNotFoundError(name)

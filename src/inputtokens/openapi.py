@@ -1,0 +1,110 @@
+"""The OpenAPI document of the HTTP service (served at ``GET /openapi.json``).
+
+The request body is described at the top level only: the full item and tool schema is the
+validator's (``wire_schema``), and its errors say exactly what is wrong and where.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from ._version import __version__
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["message", "type", "param", "code"],
+            "properties": {
+                "message": {"type": "string"},
+                "type": {"type": "string"},
+                "param": {"type": ["string", "null"]},
+                "code": {"type": ["string", "null"]},
+            },
+        }
+    },
+}
+
+_BODY_FIELDS = {
+    "model": {"type": "string"},
+    "input": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}]},
+    "instructions": {"type": "string"},
+    "tools": {"type": "array", "items": {"type": "object"}},
+    "tool_choice": {"oneOf": [{"type": "string"}, {"type": "object"}]},
+    "text": {"type": "object"},
+    "reasoning": {"type": "object"},
+    "conversation": {"oneOf": [{"type": "string"}, {"type": "object"}]},
+    "previous_response_id": {"type": "string"},
+    "parallel_tool_calls": {"type": "boolean"},
+    "truncation": {"type": "string", "enum": ["auto", "disabled"]},
+    "personality": {"type": "string"},
+}
+
+_COUNT = {
+    "type": "object",
+    "required": ["object", "input_tokens"],
+    "properties": {
+        "object": {"type": "string", "enum": ["response.input_tokens"]},
+        "input_tokens": {"type": "integer"},
+        "exact": {"type": "boolean", "description": "verbose view only"},
+        "estimate_reasons": {"type": "array", "items": {"type": "string"}},
+        "input_tokens_details": {"type": "object"},
+        "breakdown": {"type": "array", "items": {"type": "object"}},
+        "tokens": {"type": "array", "items": {"type": "integer"}},
+        "token_strings": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {str(code): {"description": "OpenAI-shaped error", **ref} for code in codes}
+
+
+def _count_operation(alias: bool) -> dict[str, Any]:
+    flags = [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "boolean"},
+         "description": text}
+        for name, text in (("verbose", "return the detailed view"),
+                           ("tokens", "include token ids and strings (implies verbose)"))
+    ]
+    return {
+        "summary": "Count input tokens" + (" (gateway alias)" if alias else ""),
+        "operationId": "countInputTokens" + ("Gateway" if alias else ""),
+        "parameters": flags,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "properties": _BODY_FIELDS}}}},
+        "responses": {
+            "200": {"description": "The count",
+                    "content": {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/InputTokens"}}}},
+            **_errors(400, 401, 413),
+        },
+    }
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The service's OpenAPI 3.1 document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "inputtokens", "version": __version__},
+        "paths": {
+            "/v1/responses/input_tokens": {"post": _count_operation(False)},
+            "/openai/v1/responses/input_tokens": {"post": _count_operation(True)},
+            "/v1/models": {"get": {"summary": "List models", "operationId": "listModels",
+                                   "responses": {"200": {"description": "Model list"},
+                                                 **_errors(401)}}},
+            "/v1/models/{model}": {"get": {
+                "summary": "Retrieve a model", "operationId": "getModel",
+                "parameters": [{"name": "model", "in": "path", "required": True,
+                                "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "Model"}, **_errors(401, 404)}}},
+            "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz",
+                                 "responses": {"200": {"description": "ok"}}}},
+        },
+        "components": {"schemas": {"Error": _ERROR, "InputTokens": _COUNT}},
+    }

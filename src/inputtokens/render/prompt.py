@@ -1,0 +1,89 @@
+"""The rendered prompt: what the model sees, as ordered blocks of segments.
+
+A ``Prompt`` is a list of ``Block``s, one per accountable part of the request (instructions,
+tools, each input item, the reply priming). A block's segments are plain text (encoded as
+ordinary text: special-token syntax inside user text is never special), framing tokens
+(one token each), or media whose token cost was computed by a media rule.
+
+Invariants:
+- Adjacent text segments of one block are encoded as one string, because the model's tokenizer
+  sees them contiguously; text never merges across a framing token or a block boundary (every
+  block starts and ends with framing tokens, or is the whole prompt).
+- A block with any ``estimate_reasons`` is not exact; the prompt is exact iff no block has any.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Special:
+    """A framing token such as ``<|start|>``: always exactly one token."""
+
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Ordinary text; `param` is the JSON path it came from (for error messages)."""
+
+    text: str
+    param: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """An image or file whose token cost was computed by a media rule."""
+
+    kind: str  # "image" or "file"
+    tokens: int
+    label: str  # shown in the rendered prompt, e.g. "image 1024x1024 detail=high"
+    text: str = ""  # extracted text (files), already included in `tokens`
+
+
+Segment = Special | Text | Media
+
+
+@dataclass(slots=True)
+class Block:
+    """One accountable part of the prompt."""
+
+    label: str  # "instructions", "tools", "input[3]", "text.format", "priming"
+    segments: list[Segment] = field(default_factory=list)
+    estimate_reasons: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        """The block as readable text, framing tokens shown by name."""
+        out: list[str] = []
+        for seg in self.segments:
+            if type(seg) is Text:
+                out.append(seg.text)
+            elif type(seg) is Special:
+                out.append(seg.token)
+            else:
+                out.append(f"<[{seg.label}: {seg.tokens} tokens]>")
+        return "".join(out)
+
+
+@dataclass(slots=True)
+class Prompt:
+    """The whole rendered prompt for one request and model."""
+
+    model: str
+    encoding: str
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The prompt exactly as the model sees it, framing tokens visible."""
+        return "".join(block.text() for block in self.blocks)
+
+    @property
+    def estimate_reasons(self) -> list[str]:
+        reasons: list[str] = []
+        for block in self.blocks:
+            for reason in block.estimate_reasons:
+                if reason not in reasons:
+                    reasons.append(reason)
+        return reasons

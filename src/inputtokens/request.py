@@ -1,0 +1,105 @@
+"""Parse and validate a count request body into a frozen ``CountRequest``.
+
+The body is checked against ``wire_schema.BODY`` (every field, every item and tool type), then
+against the rules that span fields (``conversation`` with ``previous_response_id``, empty input).
+Errors are ``InvalidRequestError`` with ``param`` as the JSON path.
+
+Items stay the decoded JSON dicts they arrived as: validated values, never mutated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import wire_schema
+from .errors import InvalidRequestError
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CountRequest:
+    """A validated count request. `input` is always a tuple of items (a string becomes one
+    user message)."""
+
+    model: str
+    input: tuple[JSON, ...] = ()
+    instructions: str | None = None
+    tools: tuple[JSON, ...] = ()
+    tool_choice: Any = None
+    text: JSON | None = None
+    reasoning: JSON | None = None
+    truncation: str | None = None
+    conversation: str | None = None
+    previous_response_id: str | None = None
+    parallel_tool_calls: bool | None = None
+
+
+def parse_request(body: Any, *, default_model: str) -> CountRequest:
+    """Validate a decoded JSON body and build a CountRequest.
+
+    >>> parse_request({"model": "gpt-5", "input": "Hi"}, default_model="gpt-4o").input
+    ({'role': 'user', 'content': 'Hi'},)
+    """
+    if not isinstance(body, Mapping):
+        raise InvalidRequestError(
+            "The request body must be a JSON object.", param=None, code="invalid_type"
+        )
+    try:
+        wire_schema.BODY.validate(body, "")
+    except RecursionError:
+        raise InvalidRequestError(
+            "The request body is nested too deeply.", param=None, code="invalid_value"
+        ) from None
+    if body.get("conversation") is not None and body.get("previous_response_id") is not None:
+        raise InvalidRequestError(
+            "Mutually exclusive parameters: Ensure you are only providing one of: "
+            "'previous_response_id' or 'conversation'.",
+            param=None,
+            code="mutually_exclusive_parameters",
+        )
+    conversation = body.get("conversation")
+    if isinstance(conversation, Mapping):
+        conversation = conversation["id"]
+    raw_input = body.get("input")
+    if isinstance(raw_input, str):
+        if not raw_input:
+            raise InvalidRequestError(
+                "Invalid 'input': empty string. Expected a string with minimum length 1, "
+                "but got an empty string instead.",
+                param="input",
+                code="empty_string",
+            )
+        items: tuple[JSON, ...] = ({"role": "user", "content": raw_input},)
+    elif isinstance(raw_input, list):
+        if not raw_input:
+            raise InvalidRequestError(
+                "Invalid 'input': empty array. Expected an array with minimum length 1, "
+                "but got an empty array instead.",
+                param="input",
+                code="empty_array",
+            )
+        items = tuple(raw_input)
+    else:
+        if conversation is None and body.get("previous_response_id") is None:
+            raise InvalidRequestError(
+                "Missing required parameter: 'input'.",
+                param="input",
+                code="missing_required_parameter",
+            )
+        items = ()
+    return CountRequest(
+        model=body.get("model") or default_model,
+        input=items,
+        instructions=body.get("instructions"),
+        tools=tuple(body.get("tools") or ()),
+        tool_choice=body.get("tool_choice"),
+        text=body.get("text"),
+        reasoning=body.get("reasoning"),
+        truncation=body.get("truncation"),
+        conversation=conversation,
+        previous_response_id=body.get("previous_response_id"),
+        parallel_tool_calls=body.get("parallel_tool_calls"),
+    )

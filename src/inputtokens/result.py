@@ -1,0 +1,88 @@
+"""The count result: a total with its breakdown and honesty about exactness.
+
+``TokenCount.to_openai()`` is the wire answer OpenAI gives; ``to_rich()`` is the opt-in view
+(shaped like the gateway variant: ``input_tokens_details``, ``tokens``, ``token_strings``, plus
+the breakdown, ``exact`` and ``estimate_reasons``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class PartCount:
+    """Tokens of one accountable part of the prompt (a block)."""
+
+    label: str  # "instructions", "tools", "text.format", "input[3]", "priming"
+    tokens: int
+    text_tokens: int
+    image_tokens: int
+    file_tokens: int
+    estimate_reasons: tuple[str, ...] = ()
+
+    @property
+    def exact(self) -> bool:
+        return not self.estimate_reasons
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCount:
+    """The number of input tokens a request costs, and why.
+
+    `exact` is true only when every part follows a rule verified on real recorded counts;
+    otherwise `estimate_reasons` says which assumptions were made.
+    """
+
+    input_tokens: int
+    model: str  # the registry id the request resolved to
+    requested_model: str
+    encoding: str
+    context_window: int
+    max_output_tokens: int
+    parts: tuple[PartCount, ...]
+    estimate_reasons: tuple[str, ...] = ()
+    tokens: tuple[int, ...] | None = None
+    token_strings: tuple[str, ...] | None = None
+    details: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def exact(self) -> bool:
+        return not self.estimate_reasons
+
+    def to_openai(self) -> dict[str, Any]:
+        """OpenAI's exact answer shape."""
+        return {"object": "response.input_tokens", "input_tokens": self.input_tokens}
+
+    def to_rich(self) -> dict[str, Any]:
+        """The detailed view: OpenAI's fields first, then what only we know."""
+        out: dict[str, Any] = {
+            "object": "response.input_tokens",
+            "input_tokens": self.input_tokens,
+            "model": self.model,
+            "requested_model": self.requested_model,
+            "encoding": self.encoding,
+            "input_tokens_details": dict(self.details),
+            "exact": self.exact,
+            "estimate_reasons": list(self.estimate_reasons),
+            "context_window": self.context_window,
+            "max_output_tokens": self.max_output_tokens,
+            "remaining_context": max(self.context_window - self.input_tokens, 0),
+            "breakdown": [
+                {
+                    "part": p.label,
+                    "tokens": p.tokens,
+                    "text_tokens": p.text_tokens,
+                    "image_tokens": p.image_tokens,
+                    "file_tokens": p.file_tokens,
+                    "exact": p.exact,
+                    "estimate_reasons": list(p.estimate_reasons),
+                }
+                for p in self.parts
+            ],
+        }
+        if self.tokens is not None:
+            out["tokens"] = list(self.tokens)
+            out["token_strings"] = list(self.token_strings or ())
+        return out

@@ -1,0 +1,177 @@
+"""Encoding registry: tokenizer definitions as data, loaded offline, lazily and once.
+
+The BPE rank files ship inside the package (``inputtokens/vocab``) with pinned SHA-256 hashes;
+they are never fetched. Each encoding is built the first time it is asked for, under a lock, so
+concurrent first calls build it once; a failed build is not cached and raises again next time.
+
+Besides each vocabulary's public special tokens, an encoding knows the *framing* tokens the
+prompt renderers use (ChatML's ``<|im_start|>`` family for chat models, harmony's ``<|start|>``
+family for reasoning models). Only their count matters for billing; their ids are listed so
+that a rendered prompt can be shown as token ids.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from importlib import resources
+
+import tiktoken
+
+from .errors import TokenizationError
+
+# The pre-tokenizer patterns below are the published definitions of these vocabularies: they
+# must match the originals exactly or counts drift on whitespace, digits and contractions.
+_CL100K_PATTERN = (
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"""
+    r"""|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+)
+_O200K_PATTERN = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
+
+# ChatML framing used by the chat (non-reasoning) models. OpenAI has not published these ids
+# for o200k; they are placed just past the vocabulary's named specials and only serve display.
+_CHATML_O200K = {"<|im_start|>": 200264, "<|im_end|>": 200265, "<|im_sep|>": 200266}
+_CHATML_CL100K = {"<|im_start|>": 100264, "<|im_end|>": 100265, "<|im_sep|>": 100266}
+# Harmony's special tokens (published with the gpt-oss models' o200k_harmony encoding).
+_HARMONY = {
+    "<|startoftext|>": 199998,
+    "<|return|>": 200002,
+    "<|constrain|>": 200003,
+    "<|channel|>": 200005,
+    "<|start|>": 200006,
+    "<|end|>": 200007,
+    "<|message|>": 200008,
+    "<|call|>": 200012,
+}
+
+
+@dataclass(frozen=True)
+class EncodingSpec:
+    """How to build one encoding: rank file, its pinned hash, pattern and special tokens."""
+
+    name: str
+    rank_file: str
+    sha256: str
+    pattern: str
+    special_tokens: dict[str, int] = field(default_factory=dict)
+
+
+ENCODING_SPECS: dict[str, EncodingSpec] = {
+    spec.name: spec
+    for spec in (
+        EncodingSpec(
+            "o200k_base",
+            "o200k_base.tiktoken",
+            "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+            _O200K_PATTERN,
+            {"<|endoftext|>": 199999, "<|endofprompt|>": 200018, **_HARMONY, **_CHATML_O200K},
+        ),
+        EncodingSpec(
+            "o200k_harmony",
+            "o200k_base.tiktoken",
+            "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+            _O200K_PATTERN,
+            {"<|endoftext|>": 199999, "<|endofprompt|>": 200018, **_HARMONY},
+        ),
+        EncodingSpec(
+            "cl100k_base",
+            "cl100k_base.tiktoken",
+            "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+            _CL100K_PATTERN,
+            {
+                "<|endoftext|>": 100257,
+                "<|fim_prefix|>": 100258,
+                "<|fim_middle|>": 100259,
+                "<|fim_suffix|>": 100260,
+                "<|endofprompt|>": 100276,
+                **_CHATML_CL100K,
+            },
+        ),
+    )
+}
+
+_lock = threading.RLock()
+_encodings: dict[str, tiktoken.Encoding] = {}
+_ranks_by_file: dict[str, dict[bytes, int]] = {}
+
+
+def _read_ranks(rank_file: str, sha256: str) -> dict[bytes, int]:
+    """Read a packaged rank file after checking its hash (files are shared between encodings)."""
+    cached = _ranks_by_file.get(rank_file)
+    if cached is not None:
+        return cached
+    data = resources.files("inputtokens").joinpath("vocab", rank_file).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != sha256:
+        raise RuntimeError(
+            f"vocabulary file {rank_file} is corrupt: sha256 {digest}, expected {sha256}"
+        )
+    # Lines are "<base64 token> <rank>"; splitting the whole file once is twice as fast as a
+    # per-line loop, which matters for worker start-up time.
+    fields = data.split()
+    ranks = dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2]), strict=True))
+    _ranks_by_file[rank_file] = ranks
+    return ranks
+
+
+def get_encoding(name: str) -> tiktoken.Encoding:
+    """The tiktoken Encoding for `name`, built from packaged files on first use.
+
+    >>> get_encoding("o200k_base").encode_ordinary("Tell me a joke.")
+    [60751, 668, 261, 41751, 13]
+    """
+    enc = _encodings.get(name)
+    if enc is not None:
+        return enc
+    with _lock:
+        enc = _encodings.get(name)
+        if enc is not None:
+            return enc
+        spec = ENCODING_SPECS.get(name)
+        if spec is None:
+            known = ", ".join(sorted(ENCODING_SPECS))
+            raise ValueError(f"unknown encoding {name!r}; known encodings: {known}")
+        enc = tiktoken.Encoding(
+            name=spec.name,
+            pat_str=spec.pattern,
+            mergeable_ranks=_read_ranks(spec.rank_file, spec.sha256),
+            special_tokens=spec.special_tokens,
+        )
+        _encodings[name] = enc
+        return enc
+
+
+def encode_text(enc: tiktoken.Encoding, text: str, param: str | None = None) -> list[int]:
+    """Token ids of user text, with special-token syntax treated as plain text.
+
+    tiktoken panics (``PanicException``, a BaseException) on some pathological inputs such as
+    whitespace runs of about a million characters; that becomes a 400 naming the field.
+    """
+    try:
+        return enc.encode_ordinary(text)
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - pyo3's PanicException derives from BaseException
+        raise TokenizationError(
+            f"The tokenizer could not process the text of '{param or 'input'}' "
+            f"({len(text)} characters): {type(exc).__name__}.",
+            param=param,
+            code="invalid_value",
+        ) from None
+
+
+def special_token_id(enc: tiktoken.Encoding, token: str) -> int:
+    """The id of a framing/special token known to `enc`."""
+    return enc._special_tokens[token]
