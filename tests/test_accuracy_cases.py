@@ -1,0 +1,66 @@
+"""Every recorded real count in ../shared/accuracy/cases.jsonl, through the library.
+
+Two promises are checked:
+- plain-message requests (no tools, media, tool history, stored state or structured output)
+  are counted exactly as OpenAI reported;
+- no count ever claims to be exact while differing from OpenAI's number.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inputtokens import count_input_tokens
+
+CASES_FILE = Path(__file__).resolve().parents[2] / "shared" / "accuracy" / "cases.jsonl"
+CASES = [json.loads(line) for line in CASES_FILE.read_text().splitlines() if line.strip()]
+
+
+def is_plain(request: dict[str, Any]) -> bool:
+    """Only messages with text content, no tools, no stored state, no structured output."""
+    if request.get("tools") or request.get("previous_response_id") or request.get("conversation"):
+        return False
+    if ((request.get("text") or {}).get("format") or {}).get("type") == "json_schema":
+        return False
+    if (request.get("reasoning") or {}).get("mode") == "pro":
+        return False
+    items = request["input"]
+    if isinstance(items, str):
+        return True
+    for item in items:
+        if item.get("type", "message") != "message":
+            return False
+        content = item["content"]
+        if isinstance(content, list) and any(
+            part.get("type") not in ("input_text", "output_text") for part in content
+        ):
+            return False
+    return True
+
+
+PLAIN = [c for c in CASES if is_plain(c["request"])]
+
+
+def test_cases_file_is_there_and_has_plain_cases() -> None:
+    assert len(CASES) >= 70
+    assert len(PLAIN) >= 20
+
+
+@pytest.mark.parametrize("case", PLAIN, ids=[c["id"] for c in PLAIN])
+def test_plain_message_cases_are_exact(case: dict[str, Any]) -> None:
+    result = count_input_tokens(case["request"])
+    assert result.input_tokens == case["expected_input_tokens"]
+    assert result.exact, result.estimate_reasons
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_no_count_claims_exact_when_it_is_not(case: dict[str, Any]) -> None:
+    result = count_input_tokens(case["request"])
+    if result.input_tokens != case["expected_input_tokens"]:
+        assert not result.exact, f"claims exact but is off by " \
+            f"{result.input_tokens - case['expected_input_tokens']:+d}"
+        assert result.estimate_reasons

@@ -1,0 +1,164 @@
+"""The counting core: framing rules, breakdown, exactness and token ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inputtokens import InvalidRequestError, Settings, count_input_tokens
+from inputtokens.render.tools import render_function_namespace
+from inputtokens.tokenizer import get_encoding
+
+O200K = get_encoding("o200k_base")
+
+
+def n(text: str) -> int:
+    return len(O200K.encode_ordinary(text))
+
+
+def count(body: dict[str, Any]) -> int:
+    return count_input_tokens(body).input_tokens
+
+
+def test_reasoning_framing() -> None:
+    assert count({"model": "gpt-5", "input": "Tell me a joke."}) == 11
+    body = {"model": "o3", "instructions": "Be brief.",
+            "input": [{"role": "user", "content": "Hi"},
+                      {"role": "assistant", "content": "Hello"}]}
+    assert count(body) == (4 + n("Be brief.")) + (4 + n("Hi")) + (6 + n("Hello")) + 2
+
+
+def test_chat_framing() -> None:
+    body = {"model": "gpt-4o", "instructions": "Be brief.",
+            "input": [{"role": "user", "content": "Hi"},
+                      {"role": "assistant", "content": "Hello"}]}
+    assert count(body) == 3 + (4 + n("Be brief.")) + (4 + n("Hi")) + (4 + n("Hello"))
+
+
+def test_text_parts_of_one_message_are_concatenated() -> None:
+    parts = [{"type": "input_text", "text": "Hello"}, {"type": "input_text", "text": " world"}]
+    body = {"model": "gpt-5", "input": [{"role": "user", "content": parts}]}
+    assert count(body) == 4 + n("Hello world") + 2
+
+
+def test_empty_message_costs_its_framing() -> None:
+    assert count({"model": "gpt-4o", "input": [{"role": "user", "content": ""}]}) == 3 + 4
+
+
+def test_reasoning_effort_does_not_change_the_count() -> None:
+    base = {"model": "gpt-5", "input": "Hi"}
+    assert count({**base, "reasoning": {"effort": "high", "summary": "auto"}}) == count(base)
+
+
+def test_default_model_applies_when_model_is_missing() -> None:
+    result = count_input_tokens({"input": "Hi"}, settings=Settings(default_model="gpt-4o"))
+    assert result.model == "gpt-4o"
+    assert result.input_tokens == 3 + 4 + n("Hi")
+
+
+def test_breakdown_adds_up_and_names_every_part() -> None:
+    body = {"model": "gpt-5", "instructions": "Rules.",
+            "input": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]}
+    result = count_input_tokens(body)
+    labels = [p.label for p in result.parts]
+    assert labels == ["instructions", "input[0]", "input[1]", "priming"]
+    assert sum(p.tokens for p in result.parts) == result.input_tokens
+    assert result.details["text_tokens"] == result.input_tokens
+    assert result.exact
+
+
+def test_tools_are_estimates_with_a_reason() -> None:
+    body = {"model": "gpt-5", "input": "Hi",
+            "tools": [{"type": "function", "name": "f", "parameters": {"type": "object"}}]}
+    result = count_input_tokens(body)
+    assert not result.exact
+    assert any("function tools" in r for r in result.estimate_reasons)
+    tools = next(p for p in result.parts if p.label == "tools")
+    assert tools.tokens > n(render_function_namespace(body["tools"]))
+
+
+@pytest.mark.parametrize(
+    ("item", "reason_fragment"),
+    [
+        ({"type": "item_reference", "id": "msg_1"}, "item_reference"),
+        ({"type": "web_search_call", "id": "ws_1", "status": "completed",
+          "action": {"type": "search", "query": "q"}}, "web_search_call"),
+        ({"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "x" * 64},
+         "encrypted"),
+    ],
+)
+def test_items_without_a_verified_rule_are_flagged(item: dict[str, Any], reason_fragment: str) -> None:
+    body = {"model": "gpt-5", "input": [{"role": "user", "content": "Hi"}, item]}
+    result = count_input_tokens(body)
+    assert not result.exact
+    assert any(reason_fragment in r for r in result.estimate_reasons)
+
+
+def test_images_are_never_counted_as_zero() -> None:
+    image = {"type": "input_image", "image_url": "https://example.com/a.png", "detail": "high"}
+    body = {"model": "gpt-5-mini", "input": [{"role": "user", "content": [image]}]}
+    result = count_input_tokens(body)
+    assert result.details["image_tokens"] > 0
+    assert not result.exact
+
+
+def test_low_detail_image_on_a_tile_model_is_exact() -> None:
+    image = {"type": "input_image", "image_url": "https://example.com/a.png", "detail": "low"}
+    body = {"model": "gpt-4o", "input": [{"role": "user", "content": [image]}]}
+    result = count_input_tokens(body)
+    assert result.details["image_tokens"] == 85
+    assert result.exact
+
+
+def test_stored_state_is_flagged_not_ignored() -> None:
+    result = count_input_tokens({"model": "gpt-5", "input": "Hi", "previous_response_id": "resp_1"})
+    assert not result.exact
+    assert any("previous_response_id" in r for r in result.estimate_reasons)
+
+
+def test_token_ids_and_strings_on_request() -> None:
+    result = count_input_tokens({"model": "gpt-5", "input": "Tell me a joke."}, return_tokens=True)
+    assert result.tokens is not None and result.token_strings is not None
+    assert len(result.tokens) == result.input_tokens == 11
+    assert result.token_strings[:3] == ("<|start|>", "user", "<|message|>")
+    assert "".join(result.token_strings) == (
+        "<|start|>user<|message|>Tell me a joke.<|end|><|start|>assistant")
+
+
+def test_mutually_exclusive_state_parameters() -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        count_input_tokens({"model": "gpt-5", "input": "x", "conversation": "conv_1",
+                            "previous_response_id": "resp_1"})
+    assert info.value.code == "mutually_exclusive_parameters"
+
+
+_json_schemas = st.recursive(
+    st.fixed_dictionaries({}, optional={
+        "type": st.sampled_from(["string", "integer", "number", "boolean", "null", "object",
+                                 "array", "weird"]) | st.lists(st.sampled_from(["string", "null"])),
+        "description": st.text(max_size=20),
+        "enum": st.lists(st.one_of(st.text(max_size=5), st.integers(), st.none()), max_size=3),
+        "default": st.one_of(st.text(max_size=5), st.integers(), st.booleans()),
+    }),
+    lambda children: st.one_of(
+        st.fixed_dictionaries({"type": st.just("object"),
+                               "properties": st.dictionaries(st.text(min_size=1, max_size=8),
+                                                             children, max_size=4)},
+                              optional={"required": st.lists(st.text(max_size=8), max_size=3)}),
+        st.fixed_dictionaries({"type": st.just("array"), "items": children}),
+        st.fixed_dictionaries({"anyOf": st.lists(children, max_size=3)}),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(schema=_json_schemas)
+def test_any_json_schema_renders_and_counts(schema: dict[str, Any]) -> None:
+    body = {"model": "gpt-5", "input": "Hi",
+            "tools": [{"type": "function", "name": "f", "parameters": schema}]}
+    result = count_input_tokens(body)
+    assert result.input_tokens > 4 + n("Hi") + 2

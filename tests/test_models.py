@@ -1,0 +1,74 @@
+"""The model registry: resolution rules and the facts each row carries."""
+
+from __future__ import annotations
+
+import pytest
+
+from inputtokens import ModelNotFoundError, lookup_model
+from inputtokens.models import MODELS, PatchRule, TileRule
+
+
+@pytest.mark.parametrize(
+    ("name", "resolved"),
+    [
+        ("gpt-4o", "gpt-4o"),
+        ("gpt-4o-2024-08-06", "gpt-4o"),
+        ("gpt-4o-mini-2024-07-18", "gpt-4o-mini"),
+        ("gpt-4.1-nano-2025-04-14", "gpt-4.1-nano"),
+        ("gpt-5.2-2025-12-11", "gpt-5.2"),
+        ("gpt-5-mini-2025-08-07", "gpt-5-mini"),
+        ("o3-mini-2025-01-31", "o3-mini"),
+        ("ft:gpt-4o-mini:acme::abc123", "gpt-4o-mini"),
+        ("ft:gpt-4o-mini-2024-07-18:acme::abc123", "gpt-4o-mini"),
+        ("gpt-oss-120b", "gpt-oss-120b"),
+    ],
+)
+def test_names_resolve_by_exact_id_then_longest_prefix(name: str, resolved: str) -> None:
+    assert lookup_model(name).id == resolved
+
+
+@pytest.mark.parametrize("name", ["gpt-9", "gpt-4ox", "claude-3", "", "gpt-4o2024", "o"])
+def test_unknown_models_raise_model_not_found(name: str) -> None:
+    with pytest.raises(ModelNotFoundError) as info:
+        lookup_model(name)
+    assert info.value.param == "model"
+    assert info.value.code == "model_not_found"
+    assert info.value.status == 400
+
+
+def test_families_and_encodings_follow_the_published_tables() -> None:
+    assert lookup_model("gpt-4").encoding == "cl100k_base"
+    assert lookup_model("gpt-3.5-turbo-0125").encoding == "cl100k_base"
+    assert lookup_model("gpt-4o").encoding == "o200k_base"
+    assert lookup_model("gpt-oss-20b").encoding == "o200k_harmony"
+    for name in ("gpt-4o", "gpt-4.1", "gpt-4o-mini", "gpt-4", "gpt-4.5-preview"):
+        assert lookup_model(name).family == "chat"
+    for name in ("o1", "o3", "o4-mini", "gpt-5", "gpt-5.4", "computer-use-preview", "gpt-5.3-codex"):
+        assert lookup_model(name).family == "harmony"
+
+
+def test_context_windows() -> None:
+    assert lookup_model("gpt-4o").context_window == 128_000
+    assert lookup_model("gpt-4.1").context_window == 1_047_576
+    assert lookup_model("o3").context_window == 200_000
+    assert lookup_model("gpt-5").context_window == 400_000
+    assert lookup_model("gpt-5-pro").max_output_tokens == 272_000
+    assert lookup_model("gpt-5.4").context_window == 1_050_000
+    assert lookup_model("gpt-oss-20b").context_window == 131_072
+
+
+def test_image_rules() -> None:
+    assert lookup_model("gpt-4o").image_rule == TileRule(85, 170)
+    assert lookup_model("gpt-4o-mini").image_rule == TileRule(2833, 5667)
+    assert lookup_model("computer-use-preview").image_rule == TileRule(65, 129)
+    assert lookup_model("gpt-4.1-mini").image_rule == PatchRule(1536, 1.62, extra=1)
+    assert lookup_model("gpt-5.4").image_rule == PatchRule(2500, 1.2)
+    assert lookup_model("o3-mini").image_rule is None
+
+
+def test_every_row_is_consistent() -> None:
+    for model_id, info in MODELS.items():
+        assert info.id == model_id
+        assert info.family in ("chat", "harmony")
+        assert info.encoding in ("o200k_base", "cl100k_base", "o200k_harmony")
+        assert 0 < info.max_output_tokens <= info.context_window
