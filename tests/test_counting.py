@@ -162,3 +162,13 @@ def test_any_json_schema_renders_and_counts(schema: dict[str, Any]) -> None:
             "tools": [{"type": "function", "name": "f", "parameters": schema}]}
     result = count_input_tokens(body)
     assert result.input_tokens > 4 + n("Hi") + 2
+
+
+def test_input_item_count_limit_is_explicit() -> None:
+    items = [{"role": "user", "content": "x"}] * 5
+    with pytest.raises(InvalidRequestError) as info:
+        count_input_tokens({"model": "gpt-5", "input": items}, settings=Settings(max_input_items=4))
+    assert info.value.code == "array_above_max_length"
+    assert info.value.param == "input"
+    assert count_input_tokens({"model": "gpt-5", "input": items},
+                              settings=Settings(max_input_items=5)).input_tokens == 5 * 5 + 2

@@ -17,51 +17,47 @@ from .render.prompt import Block, Media, Prompt, Special, Text
 from .request import CountRequest, parse_request
 from .result import PartCount, TokenCount
 from .settings import Settings
-from .tokenizer import encode_text, get_encoding, special_token_id
+from .tokenizer import encode_cached, get_encoding, special_token_id
 
 _DEFAULT_SETTINGS = Settings()
 
 
-def _count_block(
-    block: Block, enc: tiktoken.Encoding, ids: list[int] | None
-) -> PartCount:
+def _count_block(block: Block, enc: tiktoken.Encoding, ids: list[int] | None) -> PartCount:
+    """Tokens of one block; adjacent text segments are encoded as one string."""
     text_tokens = image_tokens = file_tokens = 0
-    pending: list[Text] = []
-
-    def flush() -> int:
-        if not pending:
-            return 0
-        text = pending[0].text if len(pending) == 1 else "".join(t.text for t in pending)
-        encoded = encode_text(enc, text, pending[0].param)
-        pending.clear()
-        if ids is not None:
-            ids.extend(encoded)
-        return len(encoded)
-
-    for seg in block.segments:
-        if type(seg) is Text:
-            pending.append(seg)
-        elif type(seg) is Special:
-            text_tokens += flush() + 1
+    run: list[Text] = []  # adjacent text segments not yet encoded
+    for seg in (*block.segments, None):  # None flushes the last run
+        kind = type(seg)
+        if kind is Text:
+            run.append(seg)  # type: ignore[arg-type]
+            continue
+        if run:
+            text = run[0].text if len(run) == 1 else "".join(t.text for t in run)
+            encoded = encode_cached(enc, text, run[0].param)
+            text_tokens += len(encoded)
             if ids is not None:
-                ids.append(special_token_id(enc, seg.token))
-        else:
-            assert type(seg) is Media
-            text_tokens += flush()
-            if seg.kind == "image":
-                image_tokens += seg.tokens
-            elif seg.kind == "file":
-                file_tokens += seg.tokens
+                ids.extend(encoded)
+            run = []
+        if kind is Special:
+            text_tokens += 1
+            if ids is not None:
+                ids.append(special_token_id(enc, seg.token))  # type: ignore[union-attr]
+        elif kind is Media:
+            media: Media = seg  # type: ignore[assignment]
+            if media.kind == "image":
+                image_tokens += media.tokens
+            elif media.kind == "file":
+                file_tokens += media.tokens
             else:
-                text_tokens += seg.tokens
-    text_tokens += flush()
+                text_tokens += media.tokens
+    reasons = block.estimate_reasons
     return PartCount(
         label=block.label,
         tokens=text_tokens + image_tokens + file_tokens,
         text_tokens=text_tokens,
         image_tokens=image_tokens,
         file_tokens=file_tokens,
-        estimate_reasons=tuple(dict.fromkeys(block.estimate_reasons)),
+        estimate_reasons=tuple(dict.fromkeys(reasons)) if reasons else (),
     )
 
 
@@ -69,7 +65,9 @@ def prepare(body: Mapping[str, Any] | CountRequest, settings: Settings) -> Count
     """A validated CountRequest from a body (or the request itself)."""
     if isinstance(body, CountRequest):
         return body
-    return parse_request(body, default_model=settings.default_model)
+    return parse_request(
+        body, default_model=settings.default_model, max_input_items=settings.max_input_items
+    )
 
 
 def count_input_tokens(
@@ -92,20 +90,21 @@ def count_input_tokens(
     prompt = render(request, model)
     enc = get_encoding(prompt.encoding)
     ids: list[int] | None = [] if return_tokens else None
-    parts = tuple(_count_block(block, enc, ids) for block in prompt.blocks)
+    parts = tuple([_count_block(block, enc, ids) for block in prompt.blocks])
     reasons = tuple(dict.fromkeys(r for p in parts for r in p.estimate_reasons))
-    details = {
-        "text_tokens": sum(p.text_tokens for p in parts),
-        "image_tokens": sum(p.image_tokens for p in parts),
-        "file_tokens": sum(p.file_tokens for p in parts),
-    }
+    text = images = files = 0
+    for part in parts:
+        text += part.text_tokens
+        images += part.image_tokens
+        files += part.file_tokens
+    details = {"text_tokens": text, "image_tokens": images, "file_tokens": files}
     strings = None
     if ids is not None:
         strings = tuple(
             enc.decode_single_token_bytes(t).decode("utf-8", errors="replace") for t in ids
         )
     return TokenCount(
-        input_tokens=sum(p.tokens for p in parts),
+        input_tokens=text + images + files,
         model=model.id,
         requested_model=request.model,
         encoding=model.encoding,

@@ -37,13 +37,15 @@ class CountRequest:
     parallel_tool_calls: bool | None = None
 
 
-def parse_request(body: Any, *, default_model: str) -> CountRequest:
+def parse_request(
+    body: Any, *, default_model: str, max_input_items: int | None = None
+) -> CountRequest:
     """Validate a decoded JSON body and build a CountRequest.
 
     >>> parse_request({"model": "gpt-5", "input": "Hi"}, default_model="gpt-4o").input
     ({'role': 'user', 'content': 'Hi'},)
     """
-    if not isinstance(body, Mapping):
+    if type(body) is not dict and not isinstance(body, Mapping):
         raise InvalidRequestError(
             "The request body must be a JSON object.", param=None, code="invalid_type"
         )
@@ -80,6 +82,13 @@ def parse_request(body: Any, *, default_model: str) -> CountRequest:
                 "but got an empty array instead.",
                 param="input",
                 code="empty_array",
+            )
+        if max_input_items is not None and len(raw_input) > max_input_items:
+            raise InvalidRequestError(
+                f"Invalid 'input': array too long. Expected an array with maximum length "
+                f"{max_input_items}, but got an array with length {len(raw_input)} instead.",
+                param="input",
+                code="array_above_max_length",
             )
         items = tuple(raw_input)
     else:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 DEFAULT_MODEL = "gpt-5"
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # the spec's 10 Mi-character input, JSON-escaped
+DEFAULT_MAX_INPUT_ITEMS = 200_000  # well above real agent transcripts; bounds work per request
 
 
 def _bool(value: str, name: str) -> bool:
@@ -30,6 +31,7 @@ class Settings:
     default_model: str = DEFAULT_MODEL
     api_keys: frozenset[str] = field(default_factory=frozenset)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_input_items: int = DEFAULT_MAX_INPUT_ITEMS
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -41,6 +43,7 @@ class Settings:
             "INPUTTOKENS_DEFAULT_MODEL": self.default_model,
             "INPUTTOKENS_API_KEYS": ",".join(sorted(self.api_keys)),
             "INPUTTOKENS_MAX_BODY_BYTES": str(self.max_body_bytes),
+            "INPUTTOKENS_MAX_INPUT_ITEMS": str(self.max_input_items),
             "INPUTTOKENS_HOST": self.host,
             "INPUTTOKENS_PORT": str(self.port),
             "INPUTTOKENS_WORKERS": str(self.workers),
@@ -60,7 +63,8 @@ class Settings:
             kwargs["default_model"] = value
         if (value := get("API_KEYS")) is not None:
             kwargs["api_keys"] = frozenset(k.strip() for k in value.split(",") if k.strip())
-        for name, key in (("MAX_BODY_BYTES", "max_body_bytes"), ("PORT", "port"),
+        for name, key in (("MAX_BODY_BYTES", "max_body_bytes"),
+                          ("MAX_INPUT_ITEMS", "max_input_items"), ("PORT", "port"),
                           ("WORKERS", "workers")):
             if (value := get(name)) is not None:
                 try:

@@ -172,6 +172,28 @@ def encode_text(enc: tiktoken.Encoding, text: str, param: str | None = None) -> 
         ) from None
 
 
+# Short strings recur constantly (role names, channel names, short messages): their token ids
+# are kept per encoding. Bounded: the table is emptied when full, which costs one re-encode each.
+_SHORT_TEXT = 48
+_SHORT_CACHE_MAX = 8192
+_short_cache: dict[str, dict[str, list[int]]] = {}
+
+
+def encode_cached(enc: tiktoken.Encoding, text: str, param: str | None = None) -> list[int]:
+    """Like ``encode_text``, remembering the ids of short strings. Do not mutate the result."""
+    if len(text) > _SHORT_TEXT:
+        return encode_text(enc, text, param)
+    table = _short_cache.get(enc.name)
+    if table is None:
+        table = _short_cache.setdefault(enc.name, {})
+    ids = table.get(text)
+    if ids is None:
+        if len(table) >= _SHORT_CACHE_MAX:
+            table.clear()
+        ids = table[text] = encode_text(enc, text, param)
+    return ids
+
+
 def special_token_id(enc: tiktoken.Encoding, token: str) -> int:
     """The id of a framing/special token known to `enc`."""
     return enc._special_tokens[token]

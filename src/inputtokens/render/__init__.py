@@ -58,6 +58,8 @@ def _format_section(request: CountRequest) -> tuple[str | None, list[str]]:
 
 
 def _system_blocks(request: CountRequest, model: ModelInfo) -> list[Block]:
+    if not (request.instructions or request.tools or request.text):
+        return []
     framing = FRAMINGS[model.family]
     tools_text, tool_reasons = _tool_sections(request)
     format_text, format_reasons = _format_section(request)
