@@ -77,9 +77,11 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _model_card(model: ModelInfo) -> dict[str, Any]:
+def _model_card(model: ModelInfo, name: str | None = None) -> dict[str, Any]:
+    """OpenAI's model object; `name` is the id asked for (a snapshot keeps its own id)."""
     return {
-        "id": model.id,
+        "id": name or model.id,
+        "resolved_model": model.id,
         "object": "model",
         "created": 0,
         "owned_by": "openai",
@@ -136,7 +138,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         authenticate(request)
         name = request.path_params["model"]
         try:
-            return JSONResponse(_model_card(lookup_model(name)))
+            return JSONResponse(_model_card(lookup_model(name), name))
         except InputTokensError:
             raise NotFoundError(
                 f"The model '{name}' does not exist.", param="model", code="model_not_found"
@@ -157,7 +159,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
         envelope = InputTokensError(f"{request.method} {request.url.path}: {exc.detail}",
                                     code=code).to_envelope()
-        return JSONResponse(envelope, status_code=exc.status_code)
+        return JSONResponse(envelope, status_code=exc.status_code, headers=exc.headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
@@ -171,8 +173,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             get_encoding(name)
         yield
 
-    count_paths = ("/v1/responses/input_tokens", "/openai/v1/responses/input_tokens",
-                   "/responses/input_tokens")
+    count_paths = ("/v1/responses/input_tokens", "/openai/v1/responses/input_tokens")
     routes = [Route(path, count, methods=["POST"]) for path in count_paths]
     routes += [
         Route("/v1/models", list_models, methods=["GET"]),

@@ -1,0 +1,267 @@
+"""The command line, through click's CliRunner and once as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+import inputtokens
+import inputtokens.server
+from inputtokens.cli import cli
+from inputtokens.models import MODELS
+from inputtokens.settings import Settings
+
+JOKE = "Tell me a joke."
+JOKE_BODY = json.dumps({"model": "gpt-5", "input": JOKE})
+GPT5_JOKE_PROMPT = "<|start|>user<|message|>Tell me a joke.<|end|><|start|>assistant"
+GPT4O_HI_PROMPT = "<|im_start|>user<|im_sep|>Hi<|im_end|><|im_start|>assistant<|im_sep|>"
+
+
+def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+
+
+# ---- count -----------------------------------------------------------------------------------
+
+
+def test_count_from_file(tmp_path: Path, expected) -> None:
+    path = tmp_path / "body.json"
+    path.write_text(JOKE_BODY, encoding="utf-8")
+    result = invoke("count", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"{expected.reasoning([('user', JOKE)])}\n"
+
+
+@pytest.mark.parametrize("args", [("count",), ("count", "-")])
+def test_count_from_stdin(args: tuple[str, ...], expected) -> None:
+    result = invoke(*args, input=JOKE_BODY)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == str(expected.reasoning([("user", JOKE)]))
+
+
+def test_count_model_override(expected) -> None:
+    result = invoke("count", "--model", "gpt-4o", "-", input=JOKE_BODY)
+    assert result.exit_code == 0, result.stderr
+    assert int(result.stdout) == expected.chat([("user", JOKE)])
+
+
+def test_count_non_ascii_from_file(tmp_path: Path, expected) -> None:
+    text = "Größe: 東京 👋"
+    path = tmp_path / "body.json"
+    path.write_text(json.dumps({"model": "gpt-5", "input": text}, ensure_ascii=False),
+                    encoding="utf-8")
+    result = invoke("count", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert int(result.stdout) == expected.reasoning([("user", text)])
+
+
+def test_count_json_prints_the_rich_view(expected) -> None:
+    result = invoke("count", "--json", input=JOKE_BODY)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    total = expected.reasoning([("user", JOKE)])
+    assert data["object"] == "response.input_tokens"
+    assert data["input_tokens"] == total
+    assert data["model"] == "gpt-5"
+    assert data["exact"] is True
+    assert [p["part"] for p in data["breakdown"]] == ["input", "priming"]
+    assert sum(p["tokens"] for p in data["breakdown"]) == total
+    assert "tokens" not in data
+
+
+def test_count_tokens(expected) -> None:
+    result = invoke("count", "--tokens", input=JOKE_BODY)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["input_tokens"] == expected.reasoning([("user", JOKE)])
+    assert len(data["tokens"]) == len(data["token_strings"]) == data["input_tokens"]
+    assert "".join(data["token_strings"]) == GPT5_JOKE_PROMPT
+
+
+# ---- render ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "prompt"),
+    [({"model": "gpt-4o", "input": "Hi"}, GPT4O_HI_PROMPT),
+     ({"model": "gpt-5", "input": JOKE}, GPT5_JOKE_PROMPT)],
+)
+def test_render_prints_the_exact_prompt(body: dict[str, Any], prompt: str) -> None:
+    result = invoke("render", "-", input=json.dumps(body))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == prompt  # no trailing newline when stdout is not a terminal
+
+
+def test_render_model_override() -> None:
+    result = invoke("render", "--model", "gpt-4o", input=json.dumps({"input": "Hi"}))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == GPT4O_HI_PROMPT
+
+
+# ---- models ----------------------------------------------------------------------------------
+
+
+def test_models_lists_gpt_4o() -> None:
+    result = invoke("models")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[0] == "model"
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert set(rows) == set(MODELS)
+    assert rows["gpt-4o"][1:3] == ["chat", "o200k_base"]
+    assert int(rows["gpt-4o"][3]) == MODELS["gpt-4o"].context_window
+
+
+def test_models_json() -> None:
+    result = invoke("models", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert isinstance(data, list)
+    by_id = {m["id"]: m for m in data}
+    assert set(by_id) == set(MODELS)
+    assert by_id["gpt-4o"]["encoding"] == "o200k_base"
+    assert by_id["gpt-5"]["family"] == "harmony"
+    assert by_id["gpt-4"]["context_window"] == MODELS["gpt-4"].context_window
+
+
+# ---- failures --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["count", "render"])
+def test_invalid_body_exits_1_with_the_envelope_on_stderr(command: str) -> None:
+    result = invoke(command, input=json.dumps({"model": "gpt-5", "input": 5}))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    error = json.loads(result.stderr)["error"]
+    assert (error["type"], error["param"], error["code"]) == (
+        "invalid_request_error", "input", "invalid_type")
+
+
+def test_unknown_model_exits_1() -> None:
+    result = invoke("count", "--model", "gpt-9000", input=JOKE_BODY)
+    assert result.exit_code == 1
+    assert json.loads(result.stderr)["error"]["code"] == "model_not_found"
+
+
+def test_invalid_json_exits_1() -> None:
+    result = invoke("count", input="{not json")
+    assert result.exit_code == 1
+    assert "not valid JSON" in result.stderr
+    assert result.stdout == ""
+
+
+def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = invoke("count", str(tmp_path / "absent.json"))
+    assert result.exit_code == 2
+    assert "absent.json" in result.stderr
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert inputtokens.__version__ in result.stdout
+
+
+# ---- serve -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
+    """Replace the server's run() with a recorder; return what it was called with."""
+    calls: list[Settings] = []
+    monkeypatch.setattr(inputtokens.server, "run", calls.append)
+    return calls
+
+
+def test_serve_flags(served: list[Settings]) -> None:
+    result = invoke("serve", "--host", "0.0.0.0", "--port", "9123", "--workers", "3")
+    assert result.exit_code == 0, result.stderr
+    assert served == [Settings(host="0.0.0.0", port=9123, workers=3)]
+
+
+def test_serve_defaults(served: list[Settings]) -> None:
+    result = invoke("serve")
+    assert result.exit_code == 0, result.stderr
+    assert served == [Settings()]
+
+
+def test_serve_port_from_env(served: list[Settings]) -> None:
+    result = invoke("serve", env={"INPUTTOKENS_PORT": "9555"})
+    assert result.exit_code == 0, result.stderr
+    assert served == [Settings(port=9555)]
+
+
+def test_serve_settings_from_env(served: list[Settings]) -> None:
+    env = {
+        "INPUTTOKENS_HOST": "0.0.0.0",
+        "INPUTTOKENS_WORKERS": "2",
+        "INPUTTOKENS_API_KEYS": "sk-a, sk-b,,",
+        "INPUTTOKENS_MAX_BODY_BYTES": "1000",
+        "INPUTTOKENS_DEFAULT_MODEL": "gpt-4o",
+    }
+    result = invoke("serve", env=env)
+    assert result.exit_code == 0, result.stderr
+    assert served == [
+        Settings(host="0.0.0.0", workers=2, api_keys=frozenset({"sk-a", "sk-b"}),
+                 max_body_bytes=1000, default_model="gpt-4o")
+    ]
+
+
+def test_serve_flag_beats_env(served: list[Settings]) -> None:
+    result = invoke("serve", "--port", "9123", env={"INPUTTOKENS_PORT": "9555"})
+    assert result.exit_code == 0, result.stderr
+    assert [s.port for s in served] == [9123]
+
+
+def test_bad_env_value_is_a_clean_error(served: list[Settings]) -> None:
+    result = invoke("serve", env={"INPUTTOKENS_PORT": "eighty"})
+    assert result.exit_code != 0
+    assert "INPUTTOKENS_PORT" in result.stderr
+    assert served == []
+
+
+def test_env_default_model_applies_to_count(expected) -> None:
+    result = invoke("count", input=json.dumps({"input": "Hi"}),
+                    env={"INPUTTOKENS_DEFAULT_MODEL": "gpt-4o"})
+    assert result.exit_code == 0, result.stderr
+    assert int(result.stdout) == expected.chat([("user", "Hi")])
+
+
+def test_server_run_passes_settings_to_uvicorn_and_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    monkeypatch.setattr(inputtokens.server.uvicorn, "run",
+                        lambda *a, **kw: calls.append((a, kw)))
+    settings = Settings(host="0.0.0.0", port=9321, workers=2,
+                        api_keys=frozenset({"sk-x", "sk-y"}), max_body_bytes=777,
+                        default_model="o3", warm_encodings=("cl100k_base",))
+    inputtokens.server.run(settings)
+    ((args, kwargs),) = calls
+    assert args == ("inputtokens.server:app_from_env",)
+    assert kwargs["factory"] is True
+    assert (kwargs["host"], kwargs["port"], kwargs["workers"]) == ("0.0.0.0", 9321, 2)
+    # Worker processes rebuild the settings from the exported environment.
+    assert os.environ["INPUTTOKENS_PORT"] == "9321"
+    assert Settings.from_env() == settings
+
+
+# ---- a real process --------------------------------------------------------------------------
+
+
+def test_python_m_inputtokens_count_subprocess(expected) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "inputtokens", "count", "-"],
+        input=JOKE_BODY, capture_output=True, text=True, timeout=60, env=env, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "11\n"
+    assert int(proc.stdout) == expected.reasoning([("user", JOKE)])

@@ -1,0 +1,39 @@
+"""The library stays light: counting does not import the server or CLI stacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+HEAVY = ("starlette", "uvicorn", "click")
+
+_SCRIPT = """
+import json, sys
+import inputtokens
+n = inputtokens.count_input_tokens({"model": "gpt-5", "input": "Tell me a joke."}).input_tokens
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in %r)
+print(json.dumps({"n": n, "heavy": heavy}))
+""" % (HEAVY,)
+
+
+def test_counting_does_not_import_server_or_cli_stacks(expected) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
+    proc = subprocess.run(
+        [sys.executable, "-c", _SCRIPT], capture_output=True, text=True, timeout=60, env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["n"] == expected.reasoning([("user", "Tell me a joke.")])
+    assert out["heavy"] == []
+
+
+def test_the_check_would_see_a_heavy_import() -> None:
+    # Guard against a vacuous pass: the same probe does see click once the CLI is imported.
+    script = "import sys, inputtokens.cli; print('click' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "True"
