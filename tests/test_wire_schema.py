@@ -25,7 +25,7 @@ _TEXT = {"type": "input_text", "text": "hi"}
 _IMAGE = {"type": "input_image", "detail": "high", "image_url": "data:image/png;base64,AAAA"}
 _FILE = {
     "type": "input_file",
-    "detail": "low",
+    "detail": "auto",
     "file_data": "JVBERi0=",
     "file_id": None,
     "file_url": None,
@@ -61,6 +61,8 @@ _CONTAINER_AUTO = {
     ],
 }
 _LOCAL_ENV = {"type": "local", "skills": [{"name": "n", "description": "d", "path": "/skills/n"}]}
+_BREAKPOINT = {"mode": "explicit", "ttl": "30m"}
+_PROGRAM_CALLER = {"type": "program", "caller_id": "call_prog"}
 
 # (minimal, fuller) example of every input item variant.
 ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
@@ -136,7 +138,7 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {
             "type": "web_search_call",
             "id": "ws_1",
-            "status": "searching",
+            "status": "incomplete",
             "action": {
                 "type": "search",
                 "query": "weather",
@@ -155,6 +157,8 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "id": "fc_1",
             "namespace": "crm",
             "status": "completed",
+            "async": True,
+            "caller": _PROGRAM_CALLER,
         },
     ),
     "function_call_output": (
@@ -162,9 +166,16 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {
             "type": "function_call_output",
             "call_id": "call_1",
-            "output": [_TEXT, _IMAGE, _FILE],
+            "output": [
+                {**_TEXT, "prompt_cache_breakpoint": _BREAKPOINT},
+                {"type": "input_image", "file_id": "file_1", "prompt_cache_breakpoint": None},
+                _FILE,
+            ],
             "id": "fco_1",
             "status": "incomplete",
+            "caller": {"type": "direct"},
+            "name": "f",
+            "namespace": "crm",
         },
     ),
     "tool_search_call": (
@@ -204,13 +215,55 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "status": "completed",
         },
     ),
+    "additional_tools": (
+        {"type": "additional_tools", "role": "developer", "tools": []},
+        {
+            "type": "additional_tools",
+            "role": "developer",
+            "id": "at_1",
+            "tools": [
+                {"type": "function", "name": "f", "parameters": _SCHEMA, "strict": True,
+                 "allowed_callers": ["programmatic"]},
+                {"type": "programmatic_tool_calling"},
+            ],
+        },
+    ),
+    "configuration_update": (
+        {"type": "configuration_update"},
+        {
+            "type": "configuration_update",
+            "id": "cu_1",
+            "reasoning": {"effort": "xhigh"},
+            "text": {"format": {"type": "json_schema", "name": "r", "schema": _SCHEMA}},
+        },
+    ),
     "compaction": (
         {"type": "compaction", "encrypted_content": "gAAAA"},
         {"type": "compaction", "encrypted_content": "gAAAA", "id": "cmp_1"},
     ),
     "image_generation_call": (
         {"type": "image_generation_call", "id": "ig_1", "result": None, "status": "generating"},
-        {"type": "image_generation_call", "id": "ig_1", "result": "iVBORw0", "status": "completed"},
+        {
+            "type": "image_generation_call",
+            "id": "ig_1",
+            "result": "iVBORw0",
+            "status": "failed",
+            "action": "generate",
+            "background": "opaque",
+            "error": {
+                "code": "moderation_blocked",
+                "message": "Blocked.",
+                "param": None,
+                "type": "image_generation_user_error",
+                "moderation_details": {"categories": ["violence"], "moderation_stage": "input"},
+            },
+            "output_format": "svg",
+            "quality": "max",
+            "revised_prompt": "A cat.",
+            "size": "1024x1024",
+            "svg_usage": {"input_tokens": 10, "model": "gpt-5", "output_tokens": 20,
+                          "reasoning_tokens": 5, "total_tokens": 30},
+        },
     ),
     "code_interpreter_call": (
         {
@@ -266,6 +319,7 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "id": "sh_1",
             "environment": {"type": "container_reference", "container_id": "cntr_1"},
             "status": "completed",
+            "caller": _PROGRAM_CALLER,
         },
     ),
     "shell_call_output": (
@@ -280,6 +334,7 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "id": "sho_1",
             "max_output_length": 1000,
             "status": "completed",
+            "caller": {"type": "direct"},
         },
     ),
     "apply_patch_call": (
@@ -295,6 +350,7 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "status": "in_progress",
             "operation": {"type": "update_file", "path": "a.txt", "diff": "@@ -1 +1 @@\n-a\n+b"},
             "id": "ap_1",
+            "caller": _PROGRAM_CALLER,
         },
     ),
     "apply_patch_call_output": (
@@ -305,6 +361,7 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "status": "completed",
             "id": "apo_1",
             "output": "patched",
+            "caller": _PROGRAM_CALLER,
         },
     ),
     "mcp_list_tools": (
@@ -355,7 +412,7 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "name": "ask",
             "server_label": "w",
             "approval_request_id": "mr_1",
-            "error": None,
+            "error": {"type": "mcp_protocol_error", "code": -32600, "message": "bad"},
             "output": "answer",
             "status": "calling",
         },
@@ -367,6 +424,7 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "call_id": "call_1",
             "output": [_TEXT, _IMAGE, _FILE],
             "id": "cto_1",
+            "caller": _PROGRAM_CALLER,
         },
     ),
     "custom_tool_call": (
@@ -378,11 +436,29 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "name": "grep",
             "id": "ctc_1",
             "namespace": "crm",
+            "async": False,
+            "caller": {"type": "direct"},
         },
+    ),
+    "compaction_trigger": (
+        {"type": "compaction_trigger"},
+        {"type": "compaction_trigger", "id": "ct_1"},
     ),
     "item_reference": (
         {"id": "msg_1"},
         {"type": "item_reference", "id": "msg_1"},
+    ),
+    "program": (
+        {"type": "program", "id": "prg_1", "call_id": "call_prog", "code": "return 1;",
+         "fingerprint": "fp_1"},
+        {"type": "program", "id": "prg_1", "call_id": "call_prog",
+         "code": "const r = await tools.f({q: 'x'});\nreturn r;", "fingerprint": "fp_1"},
+    ),
+    "program_output": (
+        {"type": "program_output", "id": "prgo_1", "call_id": "call_prog", "result": "1",
+         "status": "completed"},
+        {"type": "program_output", "id": "prgo_1", "call_id": "call_prog", "result": "",
+         "status": "incomplete"},
     ),
 }
 
@@ -397,6 +473,9 @@ TOOLS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "parameters": _SCHEMA,
             "strict": True,
             "defer_loading": False,
+            "async": True,
+            "allowed_callers": ["direct", "programmatic"],
+            "output_schema": _SCHEMA,
         },
     ),
     "file_search": (
@@ -433,6 +512,7 @@ TOOLS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"type": "web_search"},
         {
             "type": "web_search",
+            "external_web_access": False,
             "filters": {"allowed_domains": ["pubmed.ncbi.nlm.nih.gov"]},
             "search_context_size": "high",
             "user_location": {"type": "approximate", "city": "Paris", "country": "FR",
@@ -457,6 +537,8 @@ TOOLS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "defer_loading": True,
             "headers": {"X-Key": "v"},
             "require_approval": {"never": {"tool_names": ["ask"]}, "always": {"read_only": False}},
+            "allowed_callers": ["programmatic"],
+            "tunnel_id": "tun_1",
         },
     ),
     "code_interpreter": (
@@ -469,7 +551,12 @@ TOOLS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
                 "memory_limit": "1g",
                 "network_policy": {"type": "disabled"},
             },
+            "allowed_callers": ["direct"],
         },
+    ),
+    "programmatic_tool_calling": (
+        {"type": "programmatic_tool_calling"},
+        {"type": "programmatic_tool_calling"},
     ),
     "image_generation": (
         {"type": "image_generation"},
@@ -477,21 +564,25 @@ TOOLS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "type": "image_generation",
             "action": "edit",
             "background": "transparent",
+            "complexity": "high",
+            "frame_count": 4,
+            "frame_duration_ms": 100,
+            "svg": {"model": "gpt-5", "reasoning": {"effort": "low"}},
             "input_fidelity": "high",
             "input_image_mask": {"file_id": "file_1"},
             "model": "gpt-image-1.5",
             "moderation": "low",
             "output_compression": 80,
-            "output_format": "webp",
+            "output_format": "gif",
             "partial_images": 2,
-            "quality": "medium",
+            "quality": "xhigh",
             "size": "1024x1536",
         },
     ),
     "local_shell": ({"type": "local_shell"}, {"type": "local_shell"}),
     "shell": (
         {"type": "shell"},
-        {"type": "shell", "environment": _CONTAINER_AUTO},
+        {"type": "shell", "environment": _CONTAINER_AUTO, "allowed_callers": ["programmatic"]},
     ),
     "custom": (
         {"type": "custom", "name": "grep"},
@@ -501,6 +592,8 @@ TOOLS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "description": "Search.",
             "defer_loading": False,
             "format": {"type": "grammar", "syntax": "lark", "definition": "start: WORD"},
+            "async": False,
+            "allowed_callers": ["direct"],
         },
     ),
     "namespace": (
@@ -511,7 +604,8 @@ TOOLS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "description": "CRM tools.",
             "tools": [
                 {"type": "function", "name": "lookup", "description": "d", "parameters": _SCHEMA,
-                 "strict": False, "defer_loading": True},
+                 "strict": False, "defer_loading": True, "async": True,
+                 "allowed_callers": ["programmatic"], "output_schema": _SCHEMA},
                 {"type": "custom", "name": "sql", "format": {"type": "text"}},
             ],
         },
@@ -534,7 +628,10 @@ TOOLS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"type": "web_search_preview_2025_03_11"},
         {"type": "web_search_preview_2025_03_11", "search_context_size": "low"},
     ),
-    "apply_patch": ({"type": "apply_patch"}, {"type": "apply_patch"}),
+    "apply_patch": (
+        {"type": "apply_patch"},
+        {"type": "apply_patch", "allowed_callers": ["direct", "programmatic"]},
+    ),
 }
 
 
@@ -648,6 +745,7 @@ def test_body_validates(body: dict[str, Any]) -> None:
         {"type": "function", "name": "f"},
         {"type": "mcp", "server_label": "wiki", "name": "ask"},
         {"type": "custom", "name": "grep"},
+        {"type": "programmatic_tool_calling"},
         {"type": "apply_patch"},
         {"type": "shell"},
     ],
@@ -708,6 +806,51 @@ def test_tool_choice_validates(choice: Any) -> None:
         (_body(text={"format": {"type": "json_schema", "schema": {}}}),
          "text.format.name", "missing_required_parameter"),
         (_body(conversation=1), "conversation", "invalid_type"),
+        (
+            _body([{**ITEMS["function_call"][0], "caller": {"type": "program"}}]),
+            "input[0].caller.caller_id",
+            "missing_required_parameter",
+        ),
+        (
+            _body([{**ITEMS["custom_tool_call"][0], "caller": {"type": "model"}}]),
+            "input[0].caller.type",
+            "invalid_value",
+        ),
+        (
+            _body(tools=[{"type": "function", "name": "f", "allowed_callers": ["anyone"]}]),
+            "tools[0].allowed_callers[0]",
+            "invalid_value",
+        ),
+        (
+            _body([{"type": "additional_tools", "role": "user", "tools": []}]),
+            "input[0].role",
+            "invalid_value",
+        ),
+        (
+            _body([{"type": "additional_tools", "role": "developer"}]),
+            "input[0].tools",
+            "missing_required_parameter",
+        ),
+        (
+            _body([{"type": "configuration_update", "text": {"format": {"type": "json_object"}}}]),
+            "input[0].text.format.type",
+            "invalid_value",
+        ),
+        (
+            _body([{**ITEMS["program"][0], "fingerprint": None}]),
+            "input[0].fingerprint",
+            "invalid_type",
+        ),
+        (
+            _body([{**ITEMS["program_output"][0], "status": "failed"}]),
+            "input[0].status",
+            "invalid_value",
+        ),
+        (
+            _body([{**ITEMS["mcp_call"][0], "error": {"type": "http_error", "code": 500}}]),
+            "input[0].error.message",
+            "missing_required_parameter",
+        ),
         (
             _body("x" * (INPUT_MAX_LENGTH + 1)),
             "input",

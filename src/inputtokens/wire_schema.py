@@ -76,16 +76,28 @@ _STATUS = Enum("in_progress", "completed", "incomplete")
 _EXECUTION = Enum("server", "client")
 _MEMORY_LIMIT = Enum("1g", "4g", "16g", "64g")
 _CONTEXT_SIZE = Enum("low", "medium", "high")
+_EFFORT = Enum("none", "minimal", "low", "medium", "high", "xhigh", "max")
+
+# Programmatic tool calling: which callers a tool admits, and which caller made a tool call
+# (the model directly, or a `program` item identified by its call id).
+_ALLOWED_CALLERS = Array(Enum("direct", "programmatic"))
+_CALLER = _tagged(
+    ("direct", _variant("direct")),
+    ("program", _variant("program", {"caller_id": Str()})),
+)
 
 # --------------------------------------------------------------------------------------------
 # Content parts
 # --------------------------------------------------------------------------------------------
 
+# `prompt_cache_breakpoint` was first seen in recorded real traffic ({"mode": "explicit"}); the
+# SDK now lists it (a `mode` and an optional `ttl`) on text, image and file parts. Its options
+# are likely to grow, so it is checked loosely.
+_CACHE_BREAKPOINT = FreeObject()
 _INPUT_TEXT = _variant(
     "input_text",
     {"text": Str()},
-    # Seen in recorded real traffic ({"mode": "explicit"}); not in the reference copy.
-    {"prompt_cache_breakpoint": FreeObject()},
+    {"prompt_cache_breakpoint": _CACHE_BREAKPOINT},
 )
 # The reference marks `detail` required inside messages but optional in tool outputs, and the
 # API defaults it to "auto"; it is optional everywhere here.
@@ -95,16 +107,18 @@ _INPUT_IMAGE = _variant(
         "detail": Enum("low", "high", "auto", "original"),
         "file_id": Str(),
         "image_url": Str(),
+        "prompt_cache_breakpoint": _CACHE_BREAKPOINT,
     },
 )
 _INPUT_FILE = _variant(
     "input_file",
     optional={
-        "detail": Enum("low", "high"),
+        "detail": Enum("auto", "low", "high"),
         "file_data": Str(),
         "file_id": Str(),
         "file_url": Str(),
         "filename": Str(),
+        "prompt_cache_breakpoint": _CACHE_BREAKPOINT,
     },
 )
 # Annotations and logprobs only echo a previous output; they are checked loosely and may be
@@ -228,6 +242,21 @@ _CUSTOM_FORMAT = _tagged(
 
 _MCP_TOOL_FILTER = Obj(optional={"read_only": Bool(), "tool_names": _STRINGS})
 
+# Options shared by the image generation tool and the image generation calls it produces.
+_IMAGE_ACTION = Enum("generate", "edit", "auto")
+_IMAGE_BACKGROUND = Enum("transparent", "opaque", "auto")
+_IMAGE_FORMAT = Enum("png", "webp", "jpeg", "gif", "svg")
+_IMAGE_QUALITY = Enum("low", "medium", "high", "xhigh", "max", "auto")
+
+# `text.format`: plain text or a JSON Schema (also the formats a configuration update may
+# switch to); the request's own `text` also accepts the older JSON mode.
+_FORMAT_TEXT = _variant("text")
+_FORMAT_JSON_SCHEMA = _variant(
+    "json_schema",
+    {"name": Str(), "schema": FreeObject()},
+    {"description": Str(), "strict": Bool()},
+)
+
 # --------------------------------------------------------------------------------------------
 # Tools
 # --------------------------------------------------------------------------------------------
@@ -242,12 +271,21 @@ _FUNCTION_TOOL = _variant(
         "strict": Bool(),
         "description": Str(),
         "defer_loading": Bool(),
+        "async": Bool(),
+        "allowed_callers": _ALLOWED_CALLERS,
+        "output_schema": FreeObject(),
     },
 )
 _CUSTOM_TOOL = _variant(
     "custom",
     {"name": Str()},
-    {"defer_loading": Bool(), "description": Str(), "format": _CUSTOM_FORMAT},
+    {
+        "defer_loading": Bool(),
+        "description": Str(),
+        "format": _CUSTOM_FORMAT,
+        "async": Bool(),
+        "allowed_callers": _ALLOWED_CALLERS,
+    },
 )
 
 _USER_LOCATION = Obj(
@@ -269,6 +307,7 @@ def _web_search_tool(name: str) -> Obj:
     return _variant(
         name,
         optional={
+            "external_web_access": Bool(),
             "filters": Obj(optional={"allowed_domains": _STRINGS}),
             "search_context_size": _CONTEXT_SIZE,
             "user_location": _USER_LOCATION,
@@ -330,6 +369,7 @@ TOOL: Tagged = _tagged(
             "mcp",
             {"server_label": Str()},
             {
+                "allowed_callers": _ALLOWED_CALLERS,
                 "allowed_tools": Union(_STRINGS, _MCP_TOOL_FILTER),
                 "authorization": Str(),
                 # Connectors are added over time: any string.
@@ -342,6 +382,7 @@ TOOL: Tagged = _tagged(
                 ),
                 "server_description": Str(),
                 "server_url": Str(),
+                "tunnel_id": Str(),
             },
         ),
     ),
@@ -367,31 +408,49 @@ TOOL: Tagged = _tagged(
                     ),
                 )
             },
+            {"allowed_callers": _ALLOWED_CALLERS},
         ),
     ),
+    ("programmatic_tool_calling", _variant("programmatic_tool_calling")),
     (
         "image_generation",
         _variant(
             "image_generation",
             optional={
-                "action": Enum("generate", "edit", "auto"),
-                "background": Enum("transparent", "opaque", "auto"),
+                "action": _IMAGE_ACTION,
+                "background": _IMAGE_BACKGROUND,
+                "complexity": Enum("low", "medium", "high"),
+                "frame_count": Int(),
+                "frame_duration_ms": Int(),
                 "input_fidelity": Enum("high", "low"),
                 "input_image_mask": Obj(optional={"file_id": Str(), "image_url": Str()}),
                 # Any image model name.
                 "model": Str(),
                 "moderation": Enum("auto", "low"),
                 "output_compression": Num(),
-                "output_format": Enum("png", "webp", "jpeg"),
+                "output_format": _IMAGE_FORMAT,
                 "partial_images": Num(),
-                "quality": Enum("low", "medium", "high", "auto"),
+                "quality": _IMAGE_QUALITY,
                 # Listed as 1024x1024, 1024x1536, 1536x1024 or auto; newer models add sizes.
                 "size": Str(),
+                # Options of SVG output; the model is any string.
+                "svg": Obj(
+                    optional={"model": Str(), "reasoning": Obj(optional={"effort": _EFFORT})}
+                ),
             },
         ),
     ),
     ("local_shell", _variant("local_shell")),
-    ("shell", _variant("shell", optional={"environment": _SHELL_TOOL_ENVIRONMENT})),
+    (
+        "shell",
+        _variant(
+            "shell",
+            optional={
+                "allowed_callers": _ALLOWED_CALLERS,
+                "environment": _SHELL_TOOL_ENVIRONMENT,
+            },
+        ),
+    ),
     ("custom", _CUSTOM_TOOL),
     (
         "namespace",
@@ -412,6 +471,9 @@ TOOL: Tagged = _tagged(
                                     "description": Str(),
                                     "parameters": AnyValue(),
                                     "strict": Bool(),
+                                    "async": Bool(),
+                                    "allowed_callers": _ALLOWED_CALLERS,
+                                    "output_schema": FreeObject(),
                                 },
                             ),
                         ),
@@ -437,7 +499,7 @@ TOOL: Tagged = _tagged(
         "web_search_preview_2025_03_11",
         _web_search_preview_tool("web_search_preview_2025_03_11"),
     ),
-    ("apply_patch", _variant("apply_patch")),
+    ("apply_patch", _variant("apply_patch", optional={"allowed_callers": _ALLOWED_CALLERS})),
 )
 """One entry of `tools`."""
 
@@ -536,6 +598,38 @@ _MCP_LISTED_TOOL = Obj(
     {"annotations": AnyValue(), "description": Str()},
 )
 
+# An MCP call's `error`: a plain string in older outputs, a typed object in newer ones.
+_MCP_CALL_ERROR = Union(
+    Str(),
+    _tagged(
+        (
+            "mcp_protocol_error",
+            _variant("mcp_protocol_error", {"code": Int(), "message": Str()}),
+        ),
+        ("mcp_tool_execution_error", _variant("mcp_tool_execution_error", {"content": AnyValue()})),
+        ("http_error", _variant("http_error", {"code": Int(), "message": Str()})),
+    ),
+    expected="a string or an object",
+)
+
+_IMAGE_GENERATION_ERROR = Obj(
+    {"code": Nullable(Str()), "message": Str(), "param": Nullable(Str()), "type": Str()},
+    {
+        "moderation_details": Obj(
+            {"categories": _STRINGS, "moderation_stage": Enum("input", "output", "unknown")}
+        )
+    },
+)
+_SVG_USAGE = Obj(
+    {
+        "input_tokens": Int(),
+        "model": Str(),
+        "output_tokens": Int(),
+        "reasoning_tokens": Int(),
+        "total_tokens": Int(),
+    }
+)
+
 
 def _infer_item_type(item: dict[str, Any]) -> str | None:
     """The type of an input item that omits it: a message if it has a role, an item reference
@@ -600,19 +694,34 @@ INPUT_ITEM: Tagged = Tagged(
             "web_search_call",
             {
                 "id": Str(),
-                "status": Enum("in_progress", "searching", "completed", "failed"),
+                "status": Enum("in_progress", "searching", "completed", "incomplete", "failed"),
             },
             {"action": _WEB_SEARCH_ACTION},
         ),
         "function_call": _variant(
             "function_call",
             {"arguments": Str(), "call_id": Str(), "name": Str()},
-            {"id": Str(), "namespace": Str(), "status": _STATUS},
+            {
+                "id": Str(),
+                "namespace": Str(),
+                "status": _STATUS,
+                "async": Bool(),
+                "caller": _CALLER,
+            },
         ),
+        # `call_id` stays required, as in the API reference, although current SDK types make
+        # it optional (for outputs of programmatic calls); relax it once the API is known to
+        # accept an output without it.
         "function_call_output": _variant(
             "function_call_output",
             {"call_id": Str(), "output": _TOOL_OUTPUT},
-            {"id": Str(), "status": _STATUS},
+            {
+                "id": Str(),
+                "status": _STATUS,
+                "caller": _CALLER,
+                "name": Str(),
+                "namespace": Str(),
+            },
         ),
         "tool_search_call": _variant(
             "tool_search_call",
@@ -623,6 +732,25 @@ INPUT_ITEM: Tagged = Tagged(
             "tool_search_output",
             {"tools": Array(TOOL)},
             {"id": Str(), "call_id": Str(), "execution": _EXECUTION, "status": _STATUS},
+        ),
+        "additional_tools": _variant(
+            "additional_tools",
+            {"role": Enum("developer"), "tools": Array(TOOL)},
+            {"id": Str()},
+        ),
+        "configuration_update": _variant(
+            "configuration_update",
+            optional={
+                "id": Str(),
+                "reasoning": Obj(optional={"effort": _EFFORT}),
+                "text": Obj(
+                    {
+                        "format": _tagged(
+                            ("text", _FORMAT_TEXT), ("json_schema", _FORMAT_JSON_SCHEMA)
+                        )
+                    }
+                ),
+            },
         ),
         "reasoning": _variant(
             "reasoning",
@@ -641,6 +769,16 @@ INPUT_ITEM: Tagged = Tagged(
                 # null while the image is not (or could not be) generated.
                 "result": Nullable(Str()),
                 "status": Enum("in_progress", "completed", "generating", "failed"),
+            },
+            {
+                "action": _IMAGE_ACTION,
+                "background": _IMAGE_BACKGROUND,
+                "error": _IMAGE_GENERATION_ERROR,
+                "output_format": _IMAGE_FORMAT,
+                "quality": _IMAGE_QUALITY,
+                "revised_prompt": Str(),
+                "size": Str(),
+                "svg_usage": _SVG_USAGE,
             },
         ),
         "code_interpreter_call": _variant(
@@ -676,7 +814,12 @@ INPUT_ITEM: Tagged = Tagged(
                 ),
                 "call_id": Str(),
             },
-            {"id": Str(), "environment": _SHELL_CALL_ENVIRONMENT, "status": _STATUS},
+            {
+                "id": Str(),
+                "caller": _CALLER,
+                "environment": _SHELL_CALL_ENVIRONMENT,
+                "status": _STATUS,
+            },
         ),
         "shell_call_output": _variant(
             "shell_call_output",
@@ -686,7 +829,7 @@ INPUT_ITEM: Tagged = Tagged(
                     Obj({"outcome": _SHELL_OUTCOME, "stderr": Str(), "stdout": Str()})
                 ),
             },
-            {"id": Str(), "max_output_length": Num(), "status": _STATUS},
+            {"id": Str(), "caller": _CALLER, "max_output_length": Num(), "status": _STATUS},
         ),
         "apply_patch_call": _variant(
             "apply_patch_call",
@@ -695,12 +838,12 @@ INPUT_ITEM: Tagged = Tagged(
                 "operation": _APPLY_PATCH_OPERATION,
                 "status": Enum("in_progress", "completed"),
             },
-            {"id": Str()},
+            {"id": Str(), "caller": _CALLER},
         ),
         "apply_patch_call_output": _variant(
             "apply_patch_call_output",
             {"call_id": Str(), "status": Enum("completed", "failed")},
-            {"id": Str(), "output": Str()},
+            {"id": Str(), "caller": _CALLER, "output": Str()},
         ),
         "mcp_list_tools": _variant(
             "mcp_list_tools",
@@ -721,7 +864,7 @@ INPUT_ITEM: Tagged = Tagged(
             {"id": Str(), "arguments": Str(), "name": Str(), "server_label": Str()},
             {
                 "approval_request_id": Str(),
-                "error": Str(),
+                "error": _MCP_CALL_ERROR,
                 "output": Str(),
                 "status": Enum("in_progress", "completed", "incomplete", "calling", "failed"),
             },
@@ -729,14 +872,29 @@ INPUT_ITEM: Tagged = Tagged(
         "custom_tool_call_output": _variant(
             "custom_tool_call_output",
             {"call_id": Str(), "output": _TOOL_OUTPUT},
-            {"id": Str()},
+            {"id": Str(), "caller": _CALLER},
         ),
         "custom_tool_call": _variant(
             "custom_tool_call",
             {"call_id": Str(), "input": Str(), "name": Str()},
-            {"id": Str(), "namespace": Str()},
+            {"id": Str(), "namespace": Str(), "async": Bool(), "caller": _CALLER},
         ),
+        "compaction_trigger": _variant("compaction_trigger", optional={"id": Str()}),
         "item_reference": Obj({"id": Str()}, {"type": Enum("item_reference")}),
+        # Programmatic tool calling: the program the model ran, and its result.
+        "program": _variant(
+            "program",
+            {"id": Str(), "call_id": Str(), "code": Str(), "fingerprint": Str()},
+        ),
+        "program_output": _variant(
+            "program_output",
+            {
+                "id": Str(),
+                "call_id": Str(),
+                "result": Str(),
+                "status": Enum("completed", "incomplete"),
+            },
+        ),
     },
     infer=_infer_item_type,
 )
@@ -772,6 +930,7 @@ TOOL_CHOICE: Union = Union(
         ("function", _variant("function", {"name": Str()})),
         ("mcp", _variant("mcp", {"server_label": Str()}, {"name": Str()})),
         ("custom", _variant("custom", {"name": Str()})),
+        ("programmatic_tool_calling", _variant("programmatic_tool_calling")),
         ("apply_patch", _variant("apply_patch")),
         ("shell", _variant("shell")),
     ),
@@ -782,15 +941,8 @@ TOOL_CHOICE: Union = Union(
 TEXT_CONFIG: Obj = Obj(
     optional={
         "format": _tagged(
-            ("text", _variant("text")),
-            (
-                "json_schema",
-                _variant(
-                    "json_schema",
-                    {"name": Str(), "schema": FreeObject()},
-                    {"description": Str(), "strict": Bool()},
-                ),
-            ),
+            ("text", _FORMAT_TEXT),
+            ("json_schema", _FORMAT_JSON_SCHEMA),
             ("json_object", _variant("json_object")),
         ),
         "verbosity": Enum("low", "medium", "high"),
@@ -802,7 +954,7 @@ _SUMMARY = Enum("auto", "concise", "detailed")
 REASONING_CONFIG: Obj = Obj(
     optional={
         # "max" is newer than the reference copy (listed by current SDK types).
-        "effort": Enum("none", "minimal", "low", "medium", "high", "xhigh", "max"),
+        "effort": _EFFORT,
         "summary": _SUMMARY,
         "generate_summary": _SUMMARY,
         # Newer or gateway-only fields, accepted loosely: `mode` ("pro"), `context`
