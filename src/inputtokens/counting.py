@@ -11,7 +11,8 @@ from typing import Any
 
 import tiktoken
 
-from .models import lookup_model
+from .errors import InvalidRequestError
+from .models import ModelInfo, lookup_model
 from .render import render
 from .render.prompt import Block, Media, Prompt, Special, Text
 from .request import CountRequest, parse_request
@@ -70,6 +71,21 @@ def prepare(body: Mapping[str, Any] | CountRequest, settings: Settings) -> Count
     )
 
 
+def _render(
+    body: Mapping[str, Any] | CountRequest, settings: Settings
+) -> tuple[CountRequest, ModelInfo, Prompt]:
+    """Validate, resolve the model and render; the shared first half of every face."""
+    try:
+        request = prepare(body, settings)
+        model = lookup_model(request.model)
+        return request, model, render(request, model)
+    except RecursionError:
+        # Free-form JSON (schemas, arguments objects) nested deeper than Python recurses.
+        raise InvalidRequestError(
+            "The request body is nested too deeply.", param=None, code="invalid_value"
+        ) from None
+
+
 def count_input_tokens(
     body: Mapping[str, Any] | CountRequest,
     *,
@@ -84,10 +100,7 @@ def count_input_tokens(
     Raises ``InvalidRequestError`` (with ``param`` and ``code``) for a body OpenAI would reject
     and ``ModelNotFoundError`` for an unknown model.
     """
-    settings = settings or _DEFAULT_SETTINGS
-    request = prepare(body, settings)
-    model = lookup_model(request.model)
-    prompt = render(request, model)
+    request, model, prompt = _render(body, settings or _DEFAULT_SETTINGS)
     enc = get_encoding(prompt.encoding)
     ids: list[int] | None = [] if return_tokens else None
     parts = tuple([_count_block(block, enc, ids) for block in prompt.blocks])
@@ -123,8 +136,7 @@ def render_prompt(
 ) -> Prompt:
     """The prompt the model sees for a request body (what ``inputtokens render`` prints).
 
-    >>> render_request({"model": "gpt-4o", "input": "Hi"}).text
+    >>> render_prompt({"model": "gpt-4o", "input": "Hi"}).text
     '<|im_start|>user<|im_sep|>Hi<|im_end|><|im_start|>assistant<|im_sep|>'
     """
-    request = prepare(body, settings or _DEFAULT_SETTINGS)
-    return render(request, lookup_model(request.model))
+    return _render(body, settings or _DEFAULT_SETTINGS)[2]

@@ -26,6 +26,7 @@ class CountRequest:
 
     model: str
     input: tuple[JSON, ...] = ()
+    input_is_text: bool = False  # `input` was a plain string (rendered as one user message)
     instructions: str | None = None
     tools: tuple[JSON, ...] = ()
     tool_choice: Any = None
@@ -49,12 +50,7 @@ def parse_request(
         raise InvalidRequestError(
             "The request body must be a JSON object.", param=None, code="invalid_type"
         )
-    try:
-        wire_schema.BODY.validate(body, "")
-    except RecursionError:
-        raise InvalidRequestError(
-            "The request body is nested too deeply.", param=None, code="invalid_value"
-        ) from None
+    wire_schema.BODY.validate(body, "")
     if body.get("conversation") is not None and body.get("previous_response_id") is not None:
         raise InvalidRequestError(
             "Mutually exclusive parameters: Ensure you are only providing one of: "
@@ -102,6 +98,7 @@ def parse_request(
     return CountRequest(
         model=body.get("model") or default_model,
         input=items,
+        input_is_text=isinstance(raw_input, str),
         instructions=body.get("instructions"),
         tools=tuple(body.get("tools") or ()),
         tool_choice=body.get("tool_choice"),

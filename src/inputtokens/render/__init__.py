@@ -103,8 +103,11 @@ def render(request: CountRequest, model: ModelInfo) -> Prompt:
     prompt = Prompt(model=model.id, encoding=model.encoding)
     prompt.blocks.extend(_system_blocks(request, model))
     ctx = ItemContext(model, framing)
-    for i, item in enumerate(request.input):
-        prompt.blocks.append(render_item(item, f"input[{i}]", ctx))
+    if request.input_is_text:  # errors and the breakdown name the field the client sent
+        prompt.blocks.append(render_item(request.input[0], "input", ctx, content_path="input"))
+    else:
+        for i, item in enumerate(request.input):
+            prompt.blocks.append(render_item(item, f"input[{i}]", ctx))
     priming = Block("priming", framing.priming())
     if not model.framing_verified:
         priming.estimate_reasons.append(f"prompt framing of '{model.id}' is not yet verified")

@@ -1,0 +1,35 @@
+"""Smoke test of bench/bench_count.py: it runs, and its JSON has every case with positive numbers.
+
+No timing target is asserted here: the benchmark reports, it does not gate.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_count.py"
+
+
+def test_bench_quick_json() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), "--quick", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    cases = result["cases"]
+    for name in ("tiny", "small", "large"):
+        case = cases[name]
+        for key in ("baseline_us", "inputtokens_us", "ratio", "baseline_tokens",
+                    "inputtokens_tokens"):
+            assert case[key] > 0, (name, key, case[key])
+        assert case["inputtokens_tokens"] >= case["baseline_tokens"], name
+    assert cases["large"]["text_bytes"] == 1 << 20
+    cold = result["cold_start"]["inputtokens"]
+    assert cold["total_ms"] > 0 and cold["peak_rss_mb"] > 0
+    assert set(result["targets"]) == {"large_ratio", "tiny_overhead_us"}
