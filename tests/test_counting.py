@@ -172,3 +172,34 @@ def test_input_item_count_limit_is_explicit() -> None:
     assert info.value.param == "input"
     assert count_input_tokens({"model": "gpt-5", "input": items},
                               settings=Settings(max_input_items=5)).input_tokens == 5 * 5 + 2
+
+
+def test_empty_model_is_not_replaced_by_the_default() -> None:
+    from inputtokens import ModelNotFoundError
+
+    with pytest.raises(ModelNotFoundError):
+        count_input_tokens({"model": "", "input": "Hi"})
+    assert count_input_tokens({"model": None, "input": "Hi"}).model == "gpt-5"
+
+
+def test_output_budget_below_openai_minimum_is_rejected() -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        count_input_tokens({"model": "gpt-5", "input": "Hi", "max_output_tokens": 15})
+    assert (info.value.param, info.value.code) == ("max_output_tokens", "integer_below_min_value")
+
+
+def test_unknown_warm_encoding_fails_at_configuration() -> None:
+    with pytest.raises(ValueError, match="p99k"):
+        Settings.from_env({"INPUTTOKENS_WARM_ENCODINGS": "o200k_base,p99k"})
+    assert Settings.from_env({"INPUTTOKENS_WARM_ENCODINGS": "cl100k_base"}).warm_encodings == (
+        "cl100k_base",)
+
+
+def test_custom_tool_call_is_free_text_not_json() -> None:
+    body = {"model": "gpt-5", "input": [
+        {"role": "user", "content": "Run it"},
+        {"type": "custom_tool_call", "call_id": "c1", "name": "shell", "input": "ls -la"}]}
+    from inputtokens import render_prompt
+
+    text = render_prompt(body).text
+    assert "to=functions.shell<|channel|>commentary<|message|>ls -la<|call|>" in text

@@ -96,7 +96,7 @@ def parse_request(
             )
         items = ()
     return CountRequest(
-        model=body.get("model") or default_model,
+        model=default_model if body.get("model") is None else body["model"],
         input=items,
         input_is_text=isinstance(raw_input, str),
         instructions=body.get("instructions"),

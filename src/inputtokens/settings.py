@@ -10,18 +10,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .tokenizer import ENCODING_SPECS
+
 DEFAULT_MODEL = "gpt-5"
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # the spec's 10 Mi-character input, JSON-escaped
 DEFAULT_MAX_INPUT_ITEMS = 200_000  # well above real agent transcripts; bounds work per request
-
-
-def _bool(value: str, name: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"{name} must be a boolean (true/false), got {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,5 +67,10 @@ class Settings:
         if (value := get("HOST")) is not None:
             kwargs["host"] = value
         if (value := get("WARM_ENCODINGS")) is not None:
-            kwargs["warm_encodings"] = tuple(e.strip() for e in value.split(",") if e.strip())
+            names = tuple(e.strip() for e in value.split(",") if e.strip())
+            unknown = [n for n in names if n not in ENCODING_SPECS]
+            if unknown:  # fail at configuration time, not inside a worker's start-up
+                known = ", ".join(sorted(ENCODING_SPECS))
+                raise ValueError(f"INPUTTOKENS_WARM_ENCODINGS: unknown {unknown}; known: {known}")
+            kwargs["warm_encodings"] = names
         return cls(**kwargs)  # type: ignore[arg-type]

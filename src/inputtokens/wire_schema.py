@@ -977,7 +977,7 @@ _PASSTHROUGH: dict[str, Spec] = {
     "background": Bool(),
     "fallbacks": Array(AnyValue()),
     "include": Array(Str()),
-    "max_output_tokens": Int(),
+    "max_output_tokens": Int(minimum=16),  # OpenAI rejects smaller budgets
     "max_tool_calls": Int(),
     "metadata": FreeObject(),
     "prompt": FreeObject(),
@@ -989,7 +989,7 @@ _PASSTHROUGH: dict[str, Spec] = {
     "stream": Bool(),
     "stream_options": FreeObject(),
     "temperature": Num(),
-    "top_logprobs": Int(),
+    "top_logprobs": Int(minimum=0),
     "top_p": Num(),
     "user": Str(),
 }

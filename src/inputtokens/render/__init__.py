@@ -42,7 +42,11 @@ def _tool_sections(request: CountRequest) -> tuple[str | None, list[str]]:
         extra = [json.dumps(t, ensure_ascii=False, separators=(",", ":"))
                  for t in request.tools if t.get("type") != "function"]
         text = _SECTION_JOIN.join(filter(None, [text, "# Tools\n\n" + "\n".join(extra)]))
-        reasons.extend(f"hosted tool '{kind}': no published token overhead" for kind in others)
+        reasons.extend(
+            "custom tools: rendering not yet fitted on recorded counts" if kind == "custom"
+            else f"hosted tool '{kind}': no published token overhead"
+            for kind in others
+        )
     return text, reasons
 
 
@@ -78,12 +82,13 @@ def _system_blocks(request: CountRequest, model: ModelInfo) -> list[Block]:
         sections.append(("text.format", format_text, format_reasons))
     if not sections:
         return blocks
-    # One message holds the sections; the blank line between two sections ends the earlier
-    # block's text, which is a pre-tokenizer boundary before the next section's "#".
+    # One message holds the sections, joined by a blank line. Sections are tokenized apart
+    # (each is its own block): the recorded +1 for tools after instructions shows that a
+    # trailing "." of the instructions never merges with the "\n\n" that follows it.
     for i, (label, text, reasons) in enumerate(sections):
         last = i == len(sections) - 1
         segments = framing.open(framing.system_role) if i == 0 else []
-        segments.append(Text(text if last else text + _SECTION_JOIN, label))
+        segments.append(Text(text if i == 0 else _SECTION_JOIN + text, label))
         if last:
             segments.extend(framing.close())
         blocks.append(Block(label, segments, list(reasons)))

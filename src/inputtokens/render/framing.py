@@ -19,7 +19,6 @@ from .prompt import Segment, Special, Text
 class ChatFraming:
     """ChatML framing of the non-reasoning chat models."""
 
-    instructions_role = "system"
     system_role = "system"  # the role of the message carrying tools and the response format
 
     def open(self, role: str) -> list[Segment]:
@@ -31,7 +30,7 @@ class ChatFraming:
     def message(self, role: str, body: list[Segment]) -> list[Segment]:
         return [*self.open(role), *body, *self.close()]
 
-    def tool_call(self, recipient: str, body: list[Segment]) -> list[Segment]:
+    def tool_call(self, recipient: str, body: list[Segment], json: bool = True) -> list[Segment]:
         return self.message(f"assistant to={recipient}", body)
 
     def tool_result(self, author: str, body: list[Segment]) -> list[Segment]:
@@ -47,7 +46,6 @@ class ChatFraming:
 class HarmonyFraming:
     """Harmony framing of the reasoning models, with no hidden system message."""
 
-    instructions_role = "developer"
     system_role = "developer"
 
     def open(self, role: str) -> list[Segment]:
@@ -62,9 +60,11 @@ class HarmonyFraming:
     def message(self, role: str, body: list[Segment]) -> list[Segment]:
         return [*self.open(role), *body, *self.close()]
 
-    def tool_call(self, recipient: str, body: list[Segment]) -> list[Segment]:
+    def tool_call(self, recipient: str, body: list[Segment], json: bool = True) -> list[Segment]:
+        """A call; `json` arguments are marked with ``<|constrain|>json`` (free text is not)."""
+        constraint: list[Segment] = [Special("<|constrain|>"), Text("json")] if json else []
         return [Special("<|start|>"), Text(f"assistant to={recipient}"), Special("<|channel|>"),
-                Text("commentary "), Special("<|constrain|>"), Text("json"),
+                Text("commentary" + (" " if json else "")), *constraint,
                 Special("<|message|>"), *body, Special("<|call|>")]
 
     def tool_result(self, author: str, body: list[Segment]) -> list[Segment]:

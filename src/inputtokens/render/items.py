@@ -50,7 +50,7 @@ def _function_call(item: JSON, path: str, ctx: ItemContext, block: Block) -> Non
 def _custom_tool_call(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
     ctx.call_names[item["call_id"]] = item["name"]
     body = [Text(item["input"], f"{path}.input")]
-    block.segments = ctx.framing.tool_call(f"functions.{item['name']}", body)
+    block.segments = ctx.framing.tool_call(f"functions.{item['name']}", body, json=False)
     block.estimate_reasons.append(TOOL_HISTORY_REASON)
 
 
