@@ -13,7 +13,26 @@ Both are pure and stateless; a renderer asks its framing for segments and never 
 
 from __future__ import annotations
 
+from functools import cache
+
 from .prompt import Segment, Special, Text
+
+# Framing segments are shared constants; only the body of a message is built per request.
+_IM_START, _IM_SEP, _IM_END = Special("<|im_start|>"), Special("<|im_sep|>"), Special("<|im_end|>")
+_START, _MESSAGE, _END = Special("<|start|>"), Special("<|message|>"), Special("<|end|>")
+_CHANNEL, _CONSTRAIN, _CALL = Special("<|channel|>"), Special("<|constrain|>"), Special("<|call|>")
+
+
+@cache
+def _chat_open(role: str) -> tuple[Segment, ...]:
+    return (_IM_START, Text(role), _IM_SEP)
+
+
+@cache
+def _harmony_open(role: str) -> tuple[Segment, ...]:
+    if role == "assistant":
+        return (_START, Text("assistant"), _CHANNEL, Text("final"), _MESSAGE)
+    return (_START, Text(role), _MESSAGE)
 
 
 class ChatFraming:
@@ -22,13 +41,13 @@ class ChatFraming:
     system_role = "system"  # the role of the message carrying tools and the response format
 
     def open(self, role: str) -> list[Segment]:
-        return [Special("<|im_start|>"), Text(role), Special("<|im_sep|>")]
+        return list(_chat_open(role))
 
     def close(self) -> list[Segment]:
-        return [Special("<|im_end|>")]
+        return [_IM_END]
 
     def message(self, role: str, body: list[Segment]) -> list[Segment]:
-        return [*self.open(role), *body, *self.close()]
+        return [*_chat_open(role), *body, _IM_END]
 
     def tool_call(self, recipient: str, body: list[Segment], json: bool = True) -> list[Segment]:
         return self.message(f"assistant to={recipient}", body)
@@ -40,7 +59,7 @@ class ChatFraming:
         return self.message("assistant", body)
 
     def priming(self) -> list[Segment]:
-        return self.open("assistant")
+        return list(_chat_open("assistant"))
 
 
 class HarmonyFraming:
@@ -49,34 +68,29 @@ class HarmonyFraming:
     system_role = "developer"
 
     def open(self, role: str) -> list[Segment]:
-        if role == "assistant":
-            return [Special("<|start|>"), Text("assistant"), Special("<|channel|>"),
-                    Text("final"), Special("<|message|>")]
-        return [Special("<|start|>"), Text(role), Special("<|message|>")]
+        return list(_harmony_open(role))
 
     def close(self) -> list[Segment]:
-        return [Special("<|end|>")]
+        return [_END]
 
     def message(self, role: str, body: list[Segment]) -> list[Segment]:
-        return [*self.open(role), *body, *self.close()]
+        return [*_harmony_open(role), *body, _END]
 
     def tool_call(self, recipient: str, body: list[Segment], json: bool = True) -> list[Segment]:
         """A call; `json` arguments are marked with ``<|constrain|>json`` (free text is not)."""
-        constraint: list[Segment] = [Special("<|constrain|>"), Text("json")] if json else []
-        return [Special("<|start|>"), Text(f"assistant to={recipient}"), Special("<|channel|>"),
-                Text("commentary" + (" " if json else "")), *constraint,
-                Special("<|message|>"), *body, Special("<|call|>")]
+        constraint: list[Segment] = [_CONSTRAIN, Text("json")] if json else []
+        return [_START, Text(f"assistant to={recipient}"), _CHANNEL,
+                Text("commentary" + (" " if json else "")), *constraint, _MESSAGE, *body, _CALL]
 
     def tool_result(self, author: str, body: list[Segment]) -> list[Segment]:
-        return [Special("<|start|>"), Text(f"{author} to=assistant"), Special("<|channel|>"),
-                Text("commentary"), Special("<|message|>"), *body, Special("<|end|>")]
+        return [_START, Text(f"{author} to=assistant"), _CHANNEL, Text("commentary"), _MESSAGE,
+                *body, _END]
 
     def reasoning(self, body: list[Segment]) -> list[Segment]:
-        return [Special("<|start|>"), Text("assistant"), Special("<|channel|>"),
-                Text("analysis"), Special("<|message|>"), *body, Special("<|end|>")]
+        return [_START, Text("assistant"), _CHANNEL, Text("analysis"), _MESSAGE, *body, _END]
 
     def priming(self) -> list[Segment]:
-        return [Special("<|start|>"), Text("assistant")]
+        return [_START, Text("assistant")]
 
 
 Framing = ChatFraming | HarmonyFraming

@@ -15,28 +15,28 @@ Invariants:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Special:
+# Segments are NamedTuples: immutable values that are cheap to build, which matters because a
+# request creates several per message on the hot path.
+class Special(NamedTuple):
     """A framing token such as ``<|start|>``: always exactly one token."""
 
     token: str
 
 
-@dataclass(frozen=True, slots=True)
-class Text:
+class Text(NamedTuple):
     """Ordinary text; `param` is the JSON path it came from (for error messages)."""
 
     text: str
     param: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Media:
+class Media(NamedTuple):
     """An image or file whose token cost was computed by a media rule."""
 
-    kind: str  # "image" or "file"
+    kind: str  # "image", "file" or "encrypted" (opaque content, counted as text tokens)
     tokens: int
     label: str  # shown in the rendered prompt, e.g. "image 1024x1024 detail=high"
     text: str = ""  # extracted text (files), already included in `tokens`
