@@ -23,6 +23,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/inputtokens serve
 
 test: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-test

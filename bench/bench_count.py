@@ -562,8 +562,8 @@ def run(quick: bool, breakdown: bool) -> dict[str, Any]:
     }
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     results: dict[str, Any] = {}
+    encode = enc.encode_ordinary
     for name, (body, texts) in cases.items():
-        encode = enc.encode_ordinary
 
         def baseline(texts: list[str] = texts) -> int:
             return sum(len(encode(t)) for t in texts)

@@ -90,7 +90,9 @@ def test_tools_are_estimates_with_a_reason() -> None:
          "encrypted"),
     ],
 )
-def test_items_without_a_verified_rule_are_flagged(item: dict[str, Any], reason_fragment: str) -> None:
+def test_items_without_a_verified_rule_are_flagged(
+    item: dict[str, Any], reason_fragment: str
+) -> None:
     body = {"model": "gpt-5", "input": [{"role": "user", "content": "Hi"}, item]}
     result = count_input_tokens(body)
     assert not result.exact

@@ -43,7 +43,8 @@ def test_families_and_encodings_follow_the_published_tables() -> None:
     assert lookup_model("gpt-oss-20b").encoding == "o200k_harmony"
     for name in ("gpt-4o", "gpt-4.1", "gpt-4o-mini", "gpt-4", "gpt-4.5-preview"):
         assert lookup_model(name).family == "chat"
-    for name in ("o1", "o3", "o4-mini", "gpt-5", "gpt-5.4", "computer-use-preview", "gpt-5.3-codex"):
+    reasoning = ("o1", "o3", "o4-mini", "gpt-5", "gpt-5.4", "computer-use-preview", "gpt-5.3-codex")
+    for name in reasoning:
         assert lookup_model(name).family == "harmony"
 
 

@@ -63,7 +63,9 @@ class Settings:
                 try:
                     kwargs[key] = int(value)
                 except ValueError:
-                    raise ValueError(f"INPUTTOKENS_{name} must be an integer, got {value!r}")
+                    raise ValueError(
+                        f"INPUTTOKENS_{name} must be an integer, got {value!r}"
+                    ) from None
         if (value := get("HOST")) is not None:
             kwargs["host"] = value
         if (value := get("WARM_ENCODINGS")) is not None:

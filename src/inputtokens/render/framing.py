@@ -13,7 +13,7 @@ Both are pure and stateless; a renderer asks its framing for segments and never 
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 
 from .prompt import Segment, Special, Text
 
@@ -23,12 +23,12 @@ _START, _MESSAGE, _END = Special("<|start|>"), Special("<|message|>"), Special("
 _CHANNEL, _CONSTRAIN, _CALL = Special("<|channel|>"), Special("<|constrain|>"), Special("<|call|>")
 
 
-@cache
+@lru_cache(maxsize=512)  # bounded: tool-call roles carry arbitrary tool names
 def _chat_open(role: str) -> tuple[Segment, ...]:
     return (_IM_START, Text(role), _IM_SEP)
 
 
-@cache
+@lru_cache(maxsize=512)  # bounded: tool-call roles carry arbitrary tool names
 def _harmony_open(role: str) -> tuple[Segment, ...]:
     if role == "assistant":
         return (_START, Text("assistant"), _CHANNEL, Text("final"), _MESSAGE)
