@@ -265,3 +265,46 @@ def test_python_m_inputtokens_count_subprocess(expected) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "11\n"
     assert int(proc.stdout) == expected.reasoning([("user", JOKE)])
+
+
+def test_serve_with_two_workers_for_real(tmp_path: Path) -> None:
+    """`inputtokens serve --workers 2` in a real process tree: both workers get the settings
+    (here an API key given only through the environment) and answer counts."""
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "INPUTTOKENS_API_KEYS": "sk-workers",
+           "INPUTTOKENS_DEFAULT_MODEL": "gpt-4o"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "inputtokens", "serve", "--port", str(port), "--workers", "2"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+        headers = {"Authorization": "Bearer sk-workers"}
+        answers = {
+            httpx.post(f"{base}/v1/responses/input_tokens", json={"input": "Hi"},
+                       headers=headers, timeout=5).json()["input_tokens"]
+            for _ in range(8)
+        }
+        assert answers == {3 + 4 + 1}  # gpt-4o (the configured default): "Hi" is one token
+        refused = httpx.post(f"{base}/v1/responses/input_tokens", json={"input": "Hi"}, timeout=5)
+        assert refused.status_code == 401
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)  # reaps the process and closes its stderr pipe

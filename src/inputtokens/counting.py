@@ -52,13 +52,14 @@ def _count_block(block: Block, enc: tiktoken.Encoding, ids: list[int] | None) ->
             else:
                 text_tokens += media.tokens
     reasons = block.estimate_reasons
+    # Positional: half the cost of keywords, and this runs once per block of every request.
     return PartCount(
-        label=block.label,
-        tokens=text_tokens + image_tokens + file_tokens,
-        text_tokens=text_tokens,
-        image_tokens=image_tokens,
-        file_tokens=file_tokens,
-        estimate_reasons=tuple(dict.fromkeys(reasons)) if reasons else (),
+        block.label,
+        text_tokens + image_tokens + file_tokens,
+        text_tokens,
+        image_tokens,
+        file_tokens,
+        tuple(dict.fromkeys(reasons)) if reasons else (),
     )
 
 
@@ -104,7 +105,9 @@ def count_input_tokens(
     enc = get_encoding(prompt.encoding)
     ids: list[int] | None = [] if return_tokens else None
     parts = tuple([_count_block(block, enc, ids) for block in prompt.blocks])
-    reasons = tuple(dict.fromkeys(r for p in parts for r in p.estimate_reasons))
+    reasons: tuple[str, ...] = ()
+    if any(p.estimate_reasons for p in parts):
+        reasons = tuple(dict.fromkeys(r for p in parts for r in p.estimate_reasons))
     text = images = files = 0
     for part in parts:
         text += part.text_tokens

@@ -138,6 +138,7 @@ MODELS: dict[str, ModelInfo] = {
         _gpt5("gpt-5.2", _GPT5X_PATCHES),
         _gpt5("gpt-5.2-pro", _GPT5X_PATCHES),
         _gpt5("gpt-5.2-codex", _GPT5X_PATCHES),
+        _gpt5("gpt-5.3", _GPT5X_PATCHES),
         _gpt5("gpt-5.3-codex", _GPT5X_PATCHES),
         _gpt5("gpt-5.4", _GPT54_PATCHES, 1_050_000),
         _gpt5("gpt-5.4-pro", _GPT54_PATCHES, 1_050_000),

@@ -55,17 +55,18 @@ def parse_request(
             "The request body must be a JSON object.", param=None, code="invalid_type"
         )
     wire_schema.BODY.validate(body, "")
-    if body.get("conversation") is not None and body.get("previous_response_id") is not None:
+    get = body.get
+    if get("conversation") is not None and get("previous_response_id") is not None:
         raise InvalidRequestError(
             "Mutually exclusive parameters: Ensure you are only providing one of: "
             "'previous_response_id' or 'conversation'.",
             param=None,
             code="mutually_exclusive_parameters",
         )
-    conversation = body.get("conversation")
+    conversation = get("conversation")
     if isinstance(conversation, Mapping):
         conversation = conversation["id"]
-    raw_input = body.get("input")
+    raw_input = get("input")
     if isinstance(raw_input, str):
         if not raw_input:
             raise InvalidRequestError(
@@ -92,7 +93,7 @@ def parse_request(
             )
         items = tuple(raw_input)
     else:
-        if conversation is None and body.get("previous_response_id") is None:
+        if conversation is None and get("previous_response_id") is None:
             raise InvalidRequestError(
                 "Missing required parameter: 'input'.",
                 param="input",
@@ -100,16 +101,16 @@ def parse_request(
             )
         items = ()
     return CountRequest(
-        model=default_model if body.get("model") is None else body["model"],
+        model=default_model if get("model") is None else body["model"],
         input=items,
         input_is_text=isinstance(raw_input, str),
-        instructions=body.get("instructions"),
-        tools=tuple(body.get("tools") or ()),
-        tool_choice=body.get("tool_choice"),
-        text=body.get("text"),
-        reasoning=body.get("reasoning"),
-        truncation=body.get("truncation"),
+        instructions=get("instructions"),
+        tools=tuple(get("tools") or ()),
+        tool_choice=get("tool_choice"),
+        text=get("text"),
+        reasoning=get("reasoning"),
+        truncation=get("truncation"),
         conversation=conversation,
-        previous_response_id=body.get("previous_response_id"),
-        parallel_tool_calls=body.get("parallel_tool_calls"),
+        previous_response_id=get("previous_response_id"),
+        parallel_tool_calls=get("parallel_tool_calls"),
     )

@@ -113,7 +113,7 @@ def render(request: CountRequest, model: ModelInfo) -> Prompt:
     else:
         for i, item in enumerate(request.input):
             prompt.blocks.append(render_item(item, f"input[{i}]", ctx))
-    priming = Block("priming", framing.priming())
+    priming = Block("priming", framing.priming(), [])
     if not model.framing_verified:
         priming.estimate_reasons.append(f"prompt framing of '{model.id}' is not yet verified")
     if (request.reasoning or {}).get("mode") == "pro":

@@ -137,7 +137,7 @@ def render_item(
     item: JSON, path: str, ctx: ItemContext, *, content_path: str | None = None
 ) -> Block:
     """One input item as a prompt block labelled with its JSON path."""
-    block = Block(path)
+    block = Block(path, [], [])
     ctx.content_path = content_path
     ITEM_RENDERERS.get(item_type(item), _generic)(item, path, ctx, block)
     return block
