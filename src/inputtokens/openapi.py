@@ -49,7 +49,13 @@ _COUNT = {
     "properties": {
         "object": {"type": "string", "enum": ["response.input_tokens"]},
         "input_tokens": {"type": "integer"},
+        "model": {"type": "string", "description": "verbose view: the resolved model"},
+        "requested_model": {"type": "string"},
+        "encoding": {"type": "string"},
         "exact": {"type": "boolean", "description": "verbose view only"},
+        "context_window": {"type": "integer"},
+        "max_output_tokens": {"type": "integer"},
+        "remaining_context": {"type": "integer"},
         "estimate_reasons": {"type": "array", "items": {"type": "string"}},
         "input_tokens_details": {"type": "object"},
         "breakdown": {"type": "array", "items": {"type": "object"}},
@@ -70,6 +76,11 @@ def _count_operation(alias: bool) -> dict[str, Any]:
          "description": text}
         for name, text in (("verbose", "return the detailed view"),
                            ("tokens", "include token ids and strings (implies verbose)"))
+    ] + [
+        {"name": name, "in": "header", "required": False, "schema": {"type": "string"},
+         "description": text}
+        for name, text in (("Inputtokens-Verbose", "'true' returns the detailed view"),
+                           ("Inputtokens-Tokens", "'true' adds token ids and strings"))
     ]
     return {
         "summary": "Count input tokens" + (" (gateway alias)" if alias else ""),
@@ -81,7 +92,7 @@ def _count_operation(alias: bool) -> dict[str, Any]:
             "200": {"description": "The count",
                     "content": {"application/json": {"schema": {
                         "$ref": "#/components/schemas/InputTokens"}}}},
-            **_errors(400, 401, 413),
+            **_errors(400, 401, 405, 413),
         },
     }
 
