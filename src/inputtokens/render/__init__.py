@@ -109,7 +109,8 @@ def render(request: CountRequest, model: ModelInfo) -> Prompt:
     prompt.blocks.extend(_system_blocks(request, model))
     ctx = ItemContext(model, framing)
     if request.input_is_text:  # errors and the breakdown name the field the client sent
-        prompt.blocks.append(render_item(request.input[0], "input", ctx, content_path="input"))
+        text = Text(request.input[0]["content"], "input")
+        prompt.blocks.append(Block("input", framing.message("user", [text]), []))
     else:
         for i, item in enumerate(request.input):
             prompt.blocks.append(render_item(item, f"input[{i}]", ctx))

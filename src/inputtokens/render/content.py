@@ -13,6 +13,7 @@ from typing import Any
 
 from ..media import ASSUMED_SIZE, image_tokens
 from ..models import ModelInfo, TileRule
+from ..tokenizer import encode_text, get_encoding
 from .prompt import Block, Media, Segment, Text
 
 _FALLBACK_IMAGE_RULE = TileRule(85, 170)
@@ -66,8 +67,6 @@ def image_segment(part: dict[str, Any], model: ModelInfo, block: Block) -> Media
 
 def file_segment(part: dict[str, Any], path: str, model: ModelInfo, block: Block) -> Media:
     """A file part: text files count their text; other files are an estimate (see docs)."""
-    from ..tokenizer import encode_text, get_encoding  # local: keeps content.py light
-
     enc = get_encoding(model.encoding)
     filename = part.get("filename") or part.get("file_id") or part.get("file_url") or "file"
     text = ""

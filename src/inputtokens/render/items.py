@@ -31,12 +31,10 @@ class ItemContext:
     model: ModelInfo
     framing: Framing
     call_names: dict[str, str] = field(default_factory=dict)  # call_id -> tool name
-    content_path: str | None = None  # overrides "<path>.content" for a plain-string input
 
 
 def _message(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
-    content_path = ctx.content_path or f"{path}.content"
-    body = content_segments(item["content"], content_path, ctx.model, block)
+    body = content_segments(item["content"], f"{path}.content", ctx.model, block)
     block.segments = ctx.framing.message(item["role"], body)
 
 
@@ -133,11 +131,8 @@ def item_type(item: JSON) -> str:
     return str(kind)
 
 
-def render_item(
-    item: JSON, path: str, ctx: ItemContext, *, content_path: str | None = None
-) -> Block:
+def render_item(item: JSON, path: str, ctx: ItemContext) -> Block:
     """One input item as a prompt block labelled with its JSON path."""
     block = Block(path, [], [])
-    ctx.content_path = content_path
     ITEM_RENDERERS.get(item_type(item), _generic)(item, path, ctx, block)
     return block
