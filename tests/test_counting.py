@@ -5,11 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from inputtokens import InvalidRequestError, Settings, count_input_tokens
-from inputtokens.render.tools import render_function_namespace
 from inputtokens.tokenizer import get_encoding
 
 O200K = get_encoding("o200k_base")
@@ -70,16 +67,6 @@ def test_breakdown_adds_up_and_names_every_part() -> None:
     assert result.exact
 
 
-def test_tools_are_estimates_with_a_reason() -> None:
-    body = {"model": "gpt-5", "input": "Hi",
-            "tools": [{"type": "function", "name": "f", "parameters": {"type": "object"}}]}
-    result = count_input_tokens(body)
-    assert not result.exact
-    assert any("function tools" in r for r in result.estimate_reasons)
-    tools = next(p for p in result.parts if p.label == "tools")
-    assert tools.tokens > n(render_function_namespace(body["tools"]))
-
-
 @pytest.mark.parametrize(
     ("item", "reason_fragment"),
     [
@@ -135,35 +122,6 @@ def test_mutually_exclusive_state_parameters() -> None:
         count_input_tokens({"model": "gpt-5", "input": "x", "conversation": "conv_1",
                             "previous_response_id": "resp_1"})
     assert info.value.code == "mutually_exclusive_parameters"
-
-
-_json_schemas = st.recursive(
-    st.fixed_dictionaries({}, optional={
-        "type": st.sampled_from(["string", "integer", "number", "boolean", "null", "object",
-                                 "array", "weird"]) | st.lists(st.sampled_from(["string", "null"])),
-        "description": st.text(max_size=20),
-        "enum": st.lists(st.one_of(st.text(max_size=5), st.integers(), st.none()), max_size=3),
-        "default": st.one_of(st.text(max_size=5), st.integers(), st.booleans()),
-    }),
-    lambda children: st.one_of(
-        st.fixed_dictionaries({"type": st.just("object"),
-                               "properties": st.dictionaries(st.text(min_size=1, max_size=8),
-                                                             children, max_size=4)},
-                              optional={"required": st.lists(st.text(max_size=8), max_size=3)}),
-        st.fixed_dictionaries({"type": st.just("array"), "items": children}),
-        st.fixed_dictionaries({"anyOf": st.lists(children, max_size=3)}),
-    ),
-    max_leaves=12,
-)
-
-
-@settings(max_examples=150, deadline=None)
-@given(schema=_json_schemas)
-def test_any_json_schema_renders_and_counts(schema: dict[str, Any]) -> None:
-    body = {"model": "gpt-5", "input": "Hi",
-            "tools": [{"type": "function", "name": "f", "parameters": schema}]}
-    result = count_input_tokens(body)
-    assert result.input_tokens > 4 + n("Hi") + 2
 
 
 def test_input_item_count_limit_is_explicit() -> None:

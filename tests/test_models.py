@@ -70,6 +70,6 @@ def test_image_rules() -> None:
 def test_every_row_is_consistent() -> None:
     for model_id, info in MODELS.items():
         assert info.id == model_id
-        assert info.family in ("chat", "harmony")
+        assert info.family in ("chat", "harmony", "oss")
         assert info.encoding in ("o200k_base", "cl100k_base", "o200k_harmony")
         assert 0 < info.max_output_tokens <= info.context_window

@@ -14,7 +14,7 @@ import tiktoken
 from .errors import InvalidRequestError
 from .models import ModelInfo, lookup_model
 from .render import render
-from .render.prompt import Block, Media, Prompt, Special, Text
+from .render.prompt import Block, Media, Offset, Prompt, Special, Text
 from .request import CountRequest, parse_request
 from .result import PartCount, TokenCount
 from .settings import Settings
@@ -43,6 +43,8 @@ def _count_block(block: Block, enc: tiktoken.Encoding, ids: list[int] | None) ->
             text_tokens += 1
             if ids is not None:
                 ids.append(special_token_id(enc, seg.token))  # type: ignore[union-attr]
+        elif kind is Offset:
+            text_tokens += seg.tokens  # type: ignore[union-attr]
         elif kind is Media:
             media: Media = seg  # type: ignore[assignment]
             if media.kind == "image":

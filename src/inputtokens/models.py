@@ -48,7 +48,7 @@ class ModelInfo:
     """One model's counting facts."""
 
     id: str
-    family: str  # "chat" or "harmony"
+    family: str  # "chat", "harmony" (OpenAI-hosted reasoning) or "oss" (gpt-oss, open weights)
     encoding: str
     context_window: int
     max_output_tokens: int
@@ -149,8 +149,9 @@ MODELS: dict[str, ModelInfo] = {
         _gpt5("gpt-5.6-sol", _GPT54_PATCHES, *_UNPUBLISHED_WINDOW),
         # Not confirmed on recorded counts: chat-tuned gpt-5 and the open-weight harmony models.
         _reasoning("gpt-5-chat-latest", 128_000, 16_384, _GPT5_TILES, verified=False),
-        _reasoning("gpt-oss-20b", 131_072, 131_072, enc="o200k_harmony", verified=False),
-        _reasoning("gpt-oss-120b", 131_072, 131_072, enc="o200k_harmony", verified=False),
+        # The harmony reference renderer (openai-harmony) is the exact reference: tests compare.
+        ModelInfo("gpt-oss-20b", "oss", "o200k_harmony", 131_072, 131_072),
+        ModelInfo("gpt-oss-120b", "oss", "o200k_harmony", 131_072, 131_072),
     )
 }
 

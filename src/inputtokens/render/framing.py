@@ -1,6 +1,7 @@
 """Message framing per prompt family: how a message, a tool call and a tool result are wrapped.
 
-Two families (see docs/prompt-format.md):
+Three families (see docs/prompt-format.md); ``oss`` is harmony as the gpt-oss reference
+renderer writes it:
 
 - ``ChatFraming`` (non-reasoning models): ``<|im_start|>{role}<|im_sep|>{body}<|im_end|>``,
   4 tokens plus the body; the reply is primed with ``<|im_start|>assistant<|im_sep|>`` (3).
@@ -63,9 +64,17 @@ class ChatFraming:
 
 
 class HarmonyFraming:
-    """Harmony framing of the reasoning models, with no hidden system message."""
+    """Harmony framing of the reasoning models.
+
+    `constrain_json`: whether a call with JSON arguments carries `` <|constrain|>json`` in its
+    header. The harmony reference (gpt-oss) writes it; recorded counts of OpenAI's hosted models
+    are 3 tokens lower per call, which is exactly that marker (docs/counting-rules.md).
+    """
 
     system_role = "developer"
+
+    def __init__(self, constrain_json: bool) -> None:
+        self.constrain_json = constrain_json
 
     def open(self, role: str) -> list[Segment]:
         return list(_harmony_open(role))
@@ -77,10 +86,12 @@ class HarmonyFraming:
         return [*_harmony_open(role), *body, _END]
 
     def tool_call(self, recipient: str, body: list[Segment], json: bool = True) -> list[Segment]:
-        """A call; `json` arguments are marked with ``<|constrain|>json`` (free text is not)."""
-        constraint: list[Segment] = [_CONSTRAIN, Text("json")] if json else []
-        return [_START, Text(f"assistant to={recipient}"), _CHANNEL,
-                Text("commentary" + (" " if json else "")), *constraint, _MESSAGE, *body, _CALL]
+        """A call; `json` arguments may be marked with ``<|constrain|>json`` (free text never)."""
+        if json and self.constrain_json:
+            return [_START, Text(f"assistant to={recipient}"), _CHANNEL, Text("commentary "),
+                    _CONSTRAIN, Text("json"), _MESSAGE, *body, _CALL]
+        return [_START, Text(f"assistant to={recipient}"), _CHANNEL, Text("commentary"), _MESSAGE,
+                *body, _CALL]
 
     def tool_result(self, author: str, body: list[Segment]) -> list[Segment]:
         return [_START, Text(f"{author} to=assistant"), _CHANNEL, Text("commentary"), _MESSAGE,
@@ -95,4 +106,8 @@ class HarmonyFraming:
 
 Framing = ChatFraming | HarmonyFraming
 
-FRAMINGS: dict[str, Framing] = {"chat": ChatFraming(), "harmony": HarmonyFraming()}
+FRAMINGS: dict[str, Framing] = {
+    "chat": ChatFraming(),
+    "harmony": HarmonyFraming(constrain_json=False),  # OpenAI-hosted reasoning models
+    "oss": HarmonyFraming(constrain_json=True),  # gpt-oss: the harmony reference renderer
+}

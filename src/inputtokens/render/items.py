@@ -1,8 +1,8 @@
 """Input items to prompt blocks, one renderer per item type, dispatched from a table.
 
-Messages follow the verified framing rules. Tool history and hosted-tool items are rendered the
-way the model is believed to see them and are marked as estimates until their rules are fitted
-on recorded counts (see docs/counting-rules.md).
+Messages and function call/output pairs follow rules verified on recorded counts. Custom tool
+calls, reasoning items and the hosted-tool items (hosted_items.py) are rendered the way the
+model is believed to see them and are marked as estimates (see docs/counting-rules.md).
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from typing import Any
 from ..models import ModelInfo
 from .content import content_segments
 from .framing import Framing
+from .hosted_items import HOSTED_RENDERERS
 from .prompt import Block, Media, Text
 
 JSON = dict[str, Any]
-TOOL_HISTORY_REASON = "tool call items: rendering not yet confirmed by recorded counts"
+CUSTOM_CALL_REASON = "custom tool calls: free-text call rendering not verified on records"
 # Opaque encrypted payloads: base64 of ciphertext, so about 3/4 of its length in bytes, at an
 # assumed 4 bytes per token. A placeholder until it is calibrated on recorded cases.
 _ENCRYPTED_CHARS_PER_TOKEN = 16 / 3
@@ -38,31 +39,41 @@ def _message(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
     block.segments = ctx.framing.message(item["role"], body)
 
 
+def _recipient(item: JSON) -> str:
+    """``functions.{name}``, or ``{namespace}.{name}`` for a tool of a namespace tool."""
+    return f"{item.get('namespace') or 'functions'}.{item['name']}"
+
+
 def _function_call(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
-    ctx.call_names[item["call_id"]] = item["name"]
+    ctx.call_names[item["call_id"]] = _recipient(item)
     body = [Text(item["arguments"], f"{path}.arguments")]
-    block.segments = ctx.framing.tool_call(f"functions.{item['name']}", body)
-    block.estimate_reasons.append(TOOL_HISTORY_REASON)
+    block.segments = ctx.framing.tool_call(_recipient(item), body)
 
 
 def _custom_tool_call(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
-    ctx.call_names[item["call_id"]] = item["name"]
+    ctx.call_names[item["call_id"]] = _recipient(item)
     body = [Text(item["input"], f"{path}.input")]
-    block.segments = ctx.framing.tool_call(f"functions.{item['name']}", body, json=False)
-    block.estimate_reasons.append(TOOL_HISTORY_REASON)
+    block.segments = ctx.framing.tool_call(_recipient(item), body, json=False)
+    block.estimate_reasons.append(CUSTOM_CALL_REASON)
 
 
 def _tool_output(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
-    name = ctx.call_names.get(item["call_id"])
-    if name is None:
-        block.estimate_reasons.append(
-            f"output for call_id '{item['call_id']}' has no matching call in the input"
-        )
-        name = "unknown"
+    author = ctx.call_names.get(item["call_id"])
+    if author is None:
+        if item.get("name"):
+            author = _recipient(item)
+        else:
+            block.estimate_reasons.append(
+                f"output for call_id '{item['call_id']}' has no matching call in the input"
+            )
+            author = "functions.unknown"
     output = item["output"]
     body = content_segments(output, f"{path}.output", ctx.model, block)
-    block.segments = ctx.framing.tool_result(f"functions.{name}", body)
-    block.estimate_reasons.append(TOOL_HISTORY_REASON)
+    block.segments = ctx.framing.tool_result(author, body)
+    if item["type"] == "custom_tool_call_output":
+        block.estimate_reasons.append(CUSTOM_CALL_REASON)
+    elif not isinstance(output, str):
+        block.estimate_reasons.append("function_call_output with content parts: not recorded")
 
 
 def _encrypted(value: str, block: Block) -> Media:
@@ -92,21 +103,12 @@ def _item_reference(item: JSON, path: str, ctx: ItemContext, block: Block) -> No
     )
 
 
-_HIDDEN_KEYS = frozenset({"type", "id", "status", "call_id"})
-
-
 def _generic(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
-    """Hosted-tool calls and outputs: their visible fields, as compact JSON."""
-    kind = item["type"]
-    visible = {k: v for k, v in item.items() if k not in _HIDDEN_KEYS and v is not None}
+    """An item type without a renderer of its own: its visible fields as compact JSON."""
+    visible = {k: v for k, v in item.items()
+               if k not in ("type", "id", "status", "call_id") and v is not None}
     body = [Text(json.dumps(visible, ensure_ascii=False, separators=(",", ":")), path)]
-    if kind.endswith("_output") or kind in ("mcp_list_tools", "mcp_approval_response"):
-        block.segments = ctx.framing.tool_result(kind.removesuffix("_output"), body)
-    else:
-        block.segments = ctx.framing.tool_call(kind, body)
-    block.estimate_reasons.append(
-        f"no verified rule for '{kind}' items: their visible fields are counted as JSON"
-    )
+    block.segments = ctx.framing.tool_result(str(item["type"]), body)
 
 
 ItemRenderer = Callable[[JSON, str, ItemContext, Block], None]
@@ -120,6 +122,7 @@ ITEM_RENDERERS: dict[str, ItemRenderer] = {
     "reasoning": _reasoning,
     "compaction": _compaction,
     "item_reference": _item_reference,
+    **HOSTED_RENDERERS,
 }
 
 
@@ -131,8 +134,39 @@ def item_type(item: JSON) -> str:
     return str(kind)
 
 
+def _is_message(item: JSON, role: str) -> bool:
+    return item_type(item) == "message" and item.get("role") == role
+
+
+def dropped_reasoning(items: tuple[JSON, ...], family: str) -> frozenset[int]:
+    """Indexes of reasoning items the model no longer sees.
+
+    Hosted models (OpenAI's reasoning guide): reasoning from a turn that has ended is dropped;
+    a turn ends when a new user message follows. gpt-oss (harmony reference): when the last
+    assistant message is a final answer, analysis before the first final answer is dropped.
+    """
+    reasoning = [i for i, item in enumerate(items) if item_type(item) == "reasoning"]
+    if not reasoning:
+        return frozenset()
+    if family == "oss":
+        assistant = [i for i, item in enumerate(items)
+                     if _is_message(item, "assistant")
+                     or item_type(item) in ("reasoning", "function_call", "custom_tool_call")]
+        finals = [i for i in assistant if _is_message(items[i], "assistant")]
+        if not finals or assistant[-1] != finals[-1]:
+            return frozenset()
+        return frozenset(i for i in reasoning if i < finals[0])
+    users = [i for i, item in enumerate(items) if _is_message(item, "user")]
+    last_user = users[-1] if users else -1
+    return frozenset(i for i in reasoning if i < last_user)
+
+
 def render_item(item: JSON, path: str, ctx: ItemContext) -> Block:
     """One input item as a prompt block labelled with its JSON path."""
     block = Block(path, [], [])
-    ITEM_RENDERERS.get(item_type(item), _generic)(item, path, ctx, block)
+    kind = item_type(item)
+    ITEM_RENDERERS.get(kind, _generic)(item, path, ctx, block)
+    if kind in HOSTED_RENDERERS or kind not in ITEM_RENDERERS:
+        block.estimate_reasons.append(
+            f"'{kind}' items: no published rendering, their visible fields are counted")
     return block

@@ -3,7 +3,7 @@
 A ``Prompt`` is a list of ``Block``s, one per accountable part of the request (instructions,
 tools, each input item, the reply priming). A block's segments are plain text (encoded as
 ordinary text: special-token syntax inside user text is never special), framing tokens
-(one token each), or media whose token cost was computed by a media rule.
+(one token each), media whose token cost was computed by a media rule, or fitted offsets.
 
 Invariants:
 - Adjacent text segments of one block are encoded as one string, because the model's tokenizer
@@ -42,7 +42,15 @@ class Media(NamedTuple):
     text: str = ""  # extracted text (files), already included in `tokens`
 
 
-Segment = Special | Text | Media
+class Offset(NamedTuple):
+    """A fitted correction in tokens: the recorded counts of a part differ from its rendered text
+    by a constant that no known text explains (each one is listed in docs/counting-rules.md)."""
+
+    tokens: int
+    rule: str  # why, e.g. "tools open the developer message"
+
+
+Segment = Special | Text | Media | Offset
 
 
 @dataclass(slots=True)
@@ -61,6 +69,8 @@ class Block:
                 out.append(seg.text)
             elif type(seg) is Special:
                 out.append(seg.token)
+            elif type(seg) is Offset:
+                out.append(f"<[{seg.tokens:+d} tokens: {seg.rule}]>")
             else:
                 out.append(f"<[{seg.label}: {seg.tokens} tokens]>")
         return "".join(out)

@@ -16,100 +16,111 @@ The shape (see docs/prompt-format.md)::
 
     } // namespace functions
 
-JSON Schema maps to TypeScript types: string enums become unions of literals, integer and
-number become ``number``, arrays ``T[]``, type lists and anyOf/oneOf unions, nested objects
-``{ ... }``, defaults a trailing ``// default: v``; anything else is ``any``. Pure functions.
+Three styles share it:
+
+- ``harmony``: exactly the published harmony renderer (gpt-oss); a tool whose ``parameters`` is
+  an object without properties still renders ``(_: {\\n})``.
+- ``hosted``: OpenAI's hosted reasoning models. Recorded counts show ``() => any`` for a tool
+  without properties and three constant corrections no text explains (``FITTED`` below).
+- ``chat``: non-reasoning models: the namespace alone, without the two headings.
+
+Pure functions; the parameter types come from ``schema_ts``.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
-_SCALARS = {"string": "string", "integer": "number", "number": "number", "boolean": "boolean",
-            "null": "null"}
+from .prompt import Offset
+from .schema_ts import TypeScriptSchema
 
+Style = Literal["harmony", "hosted", "chat"]
 
-def _comment(text: str) -> list[str]:
-    return [f"// {line}" for line in text.splitlines()] or ["//"]
-
-
-# Deeper schemas are rendered as `any` below this depth rather than recursing without bound.
-MAX_SCHEMA_DEPTH = 64
-
-
-def ts_type(schema: Any, depth: int = 0) -> str:
-    """The TypeScript type for a JSON Schema fragment.
-
-    >>> ts_type({"type": "string", "enum": ["a", "b"]})
-    '"a" | "b"'
-    """
-    if not isinstance(schema, Mapping) or depth > MAX_SCHEMA_DEPTH:
-        return "any"
-    depth += 1
-    if "enum" in schema and isinstance(schema["enum"], list):
-        return " | ".join(json.dumps(v, ensure_ascii=False) for v in schema["enum"]) or "never"
-    if "const" in schema:
-        return json.dumps(schema["const"], ensure_ascii=False)
-    for key in ("anyOf", "oneOf"):
-        if isinstance(schema.get(key), list):
-            return " | ".join(ts_type(s, depth) for s in schema[key]) or "any"
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        return " | ".join(ts_type({**schema, "type": k}, depth) for k in kind) or "any"
-    if kind == "array":
-        inner = ts_type(schema.get("items"), depth)
-        return f"({inner})[]" if " | " in inner else f"{inner}[]"
-    if kind == "object" or "properties" in schema:
-        props = schema.get("properties")
-        if isinstance(props, Mapping) and props:
-            body = _object_lines(props, schema.get("required") or [], depth)
-            return "{\n" + "\n".join(body) + "\n}"
-        return "object"
-    if isinstance(kind, str) and kind in _SCALARS:
-        return _SCALARS[kind]
-    return "any"
+# Fitted corrections for hosted models, in tokens, with the recorded cases they reproduce
+# (docs/counting-rules.md §3). They are constants per occurrence, never per case.
+FITTED = {
+    # 3-tool requests: tools_plus_output (gpt-5-mini), tool_availability (gpt-5), and the
+    # two gpt-5.2 tool_search cases.
+    "tool_after_parameters": -1,
+    # load_capability on gpt-5.2, gpt-5.4 and gpt-5.6 (4 cases).
+    "object_description": +2,
+    # search_tools.queries on gpt-5 and gpt-5.2 (3 cases).
+    "described_array": -2,
+}
 
 
-def _object_lines(
-    props: Mapping[str, Any], required: Iterable[str], depth: int = 0
-) -> list[str]:
-    required = set(required) if isinstance(required, list) else set()
-    lines: list[str] = []
-    for key, prop in props.items():
-        if isinstance(prop, Mapping) and isinstance(prop.get("description"), str):
-            lines.extend(_comment(prop["description"]))
-        mark = "" if key in required else "?"
-        line = f"{key}{mark}: {ts_type(prop, depth)},"
-        if isinstance(prop, Mapping) and "default" in prop:
-            line += f" // default: {json.dumps(prop['default'], ensure_ascii=False)}"
-        lines.append(line)
-    return lines
+def _lines(text: str) -> list[str]:
+    """Lines as the reference renderer splits them: on "\\n", a trailing "\\r" dropped."""
+    parts = text.split("\n")
+    if parts and parts[-1] == "":
+        parts.pop()
+    return [p[:-1] if p.endswith("\r") else p for p in parts]
 
 
-def function_signature(tool: Mapping[str, Any]) -> list[str]:
-    """The lines declaring one function tool."""
-    lines: list[str] = []
-    if isinstance(tool.get("description"), str) and tool["description"]:
-        lines.extend(_comment(tool["description"]))
-    params = tool.get("parameters") if isinstance(tool.get("parameters"), Mapping) else {}
-    props = params.get("properties")
-    name = tool["name"]
-    if isinstance(props, Mapping) and props:
-        lines.append(f"type {name} = (_: {{")
-        lines.extend(_object_lines(props, params.get("required") or []))
-        lines.append("}) => any;")
-    else:
-        lines.append(f"type {name} = () => any;")
-    return lines
+def _has_properties(params: Any) -> bool:
+    return isinstance(params, Mapping) and isinstance(params.get("properties"), Mapping) and bool(
+        params["properties"])
 
 
-def render_function_namespace(tools: Iterable[Mapping[str, Any]]) -> str:
-    """The `# Tools` section declaring the given function tools."""
-    lines = ["# Tools", "", "## functions", "", "namespace functions {", ""]
-    for tool in tools:
-        lines.extend(function_signature(tool))
-        lines.append("")
-    lines.append("} // namespace functions")
-    return "\n".join(lines)
+def _described_arrays(schema: Any, depth: int = 0) -> int:
+    """How many properties, at any depth, are arrays with a description."""
+    if not isinstance(schema, Mapping) or depth > 64:
+        return 0
+    count = 0
+    props = schema.get("properties")
+    if isinstance(props, Mapping):
+        for prop in props.values():
+            if isinstance(prop, Mapping):
+                if prop.get("type") == "array" and isinstance(prop.get("description"), str):
+                    count += 1
+                count += _described_arrays(prop, depth + 1)
+    items = schema.get("items")
+    if isinstance(items, Mapping):
+        count += _described_arrays(items, depth + 1)
+    return count
+
+
+class FunctionNamespace:
+    """The rendered ``functions`` namespace: its text, fitted offsets and unverified features."""
+
+    __slots__ = ("text", "offsets", "unverified")
+
+    def __init__(self, tools: Iterable[Mapping[str, Any]], style: Style) -> None:
+        self.offsets: list[Offset] = []
+        self.unverified: set[str] = set()
+        lines = [] if style == "chat" else ["# Tools", "", "## functions", ""]
+        lines += ["namespace functions {", ""]
+        tools = list(tools)
+        for i, tool in enumerate(tools):
+            lines.extend(self._declaration(tool, style, followed=i < len(tools) - 1))
+            lines.append("")
+        lines.append("} // namespace functions")
+        self.text = "\n".join(lines)
+
+    def _declaration(self, tool: Mapping[str, Any], style: Style, followed: bool) -> list[str]:
+        description = tool.get("description")
+        lines = []
+        if isinstance(description, str):
+            lines = [f"// {line}" for line in _lines(description)]
+        params = tool.get("parameters")
+        name = tool["name"]
+        if style == "harmony" and isinstance(params, Mapping) or _has_properties(params):
+            schema = TypeScriptSchema(extended=style != "harmony", root=params)
+            lines.append(f"type {name} = (_: {schema.render(params)}) => any;")
+            self.unverified |= schema.unverified
+            if style != "harmony":
+                self._fit(params, followed)
+        else:
+            lines.append(f"type {name} = () => any;")
+        return lines
+
+    def _fit(self, params: Mapping[str, Any], followed: bool) -> None:
+        if followed:
+            self.offsets.append(Offset(FITTED["tool_after_parameters"], "tool followed by another"))
+        if isinstance(params.get("description"), str):
+            self.offsets.append(Offset(FITTED["object_description"], "parameters description"))
+        arrays = _described_arrays(params)
+        if arrays:
+            self.offsets.append(
+                Offset(FITTED["described_array"] * arrays, "described array properties"))

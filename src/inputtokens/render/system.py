@@ -1,0 +1,247 @@
+"""The leading section of the prompt: instructions, tool definitions and the response format.
+
+Where each part goes and what it costs differs per prompt family (docs/counting-rules.md §2-4):
+
+- ``harmony`` (OpenAI-hosted reasoning models): one developer message holding the sections
+  instructions, tools, response format, joined by blank lines. Recorded counts show that each
+  section is tokenized on its own, and that a message opened by the tools costs 2 tokens less
+  than its text and framing (4 less when opened by the response format).
+- ``chat`` (non-reasoning models): ``instructions`` is a system message of its own; the tool
+  namespace (without headings) and the response format share a second system message, which
+  costs 1 token less than its text and framing.
+- ``oss`` (gpt-oss): the harmony reference layout: a system message (identity, knowledge cutoff,
+  reasoning effort, channels) and a developer message with ``# Instructions`` and the tools,
+  tokenized as one string.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..request import CountRequest
+from .framing import FRAMINGS
+from .prompt import Block, Offset, Segment, Text
+from .tools import FunctionNamespace, Style
+
+_JOIN = "\n\n"
+# Offsets of a message opened by a given section (hosted reasoning models; fitted on records).
+_HARMONY_OPENING_OFFSET = {"tools": -2, "text.format": -4}
+_CHAT_TOOLS_OFFSET = -1
+_CHAT_FORMAT_ALONE_OFFSET = -4  # by analogy with the hosted reasoning models: not recorded
+_SCHEMA_KEYS_IMPLIED_BY_STRICT = frozenset({"additionalProperties", "required"})
+_SCHEMA_MAPS = frozenset({"properties", "$defs", "definitions", "patternProperties"})
+_SCHEMA_LISTS = frozenset({"anyOf", "oneOf", "allOf", "prefixItems"})
+_SCHEMA_SUBS = frozenset({"items", "not", "contains", "if", "then", "else"})
+
+OSS_MODEL_IDENTITY = "You are ChatGPT, a large language model trained by OpenAI."
+OSS_KNOWLEDGE_CUTOFF = "2024-06"
+
+
+class Section:
+    """One part of the leading message: its label, text, fitted offsets and estimate reasons."""
+
+    __slots__ = ("label", "text", "offsets", "reasons")
+
+    def __init__(self, label: str, text: str, offsets: list[Offset] | None = None,
+                 reasons: list[str] | None = None) -> None:
+        self.label, self.text = label, text
+        self.offsets = offsets or []
+        self.reasons = reasons or []
+
+
+def _visible_json(tool: Mapping[str, Any]) -> str:
+    return json.dumps({k: v for k, v in tool.items() if v is not None}, ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+def tools_section(request: CountRequest, style: Style) -> Section | None:
+    """The tools section, or None when no tool is visible to the model."""
+    functions: list[Mapping[str, Any]] = []
+    others: list[Mapping[str, Any]] = []
+    reasons: list[str] = []
+    for tool in request.tools:
+        kind = tool.get("type")
+        if tool.get("defer_loading") is True:
+            reasons.append(f"deferred tool '{tool.get('name')}' is not counted until it is loaded")
+        elif kind == "function":
+            functions.append(tool)
+        else:
+            others.append(tool)
+    if not functions and not others:
+        return Section("tools", "", reasons=reasons) if reasons else None
+    parts: list[str] = []
+    offsets: list[Offset] = []
+    if functions:
+        namespace = FunctionNamespace(functions, style)
+        parts.append(namespace.text)
+        offsets = namespace.offsets
+        reasons += [f"tool parameters use {feature}: rendering not verified on records"
+                    for feature in sorted(namespace.unverified)]
+        if style == "chat" and any(
+            t.get("description") or (t.get("parameters") or {}).get("properties")
+            for t in functions
+        ):
+            reasons.append("function tools with a description or parameters on a non-reasoning "
+                           "model: rule fitted only on tools without them")
+    for tool in others:
+        kind = str(tool.get("type"))
+        # No published rendering: the tool's own definition is counted as the model could see it.
+        heading = f"## {tool.get('name') or kind}"
+        parts.append(f"{heading}\n\n{_visible_json(tool)}")
+        reasons.append(f"{kind} tool '{tool.get('name') or kind}': no published token overhead, "
+                       "its definition is counted as JSON")
+    text = _JOIN.join(parts)
+    if others and not functions and style != "chat":
+        text = "# Tools\n\n" + text
+    return Section("tools", text, offsets, reasons)
+
+
+def _strict_schema(schema: Any) -> Any:
+    """The schema without the keywords strict mode implies (every property required, no
+    additional properties); only schema positions are walked, never property names."""
+    if isinstance(schema, list):
+        return [_strict_schema(s) for s in schema]
+    if not isinstance(schema, Mapping):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _SCHEMA_KEYS_IMPLIED_BY_STRICT:
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, Mapping):
+            out[key] = {name: _strict_schema(sub) for name, sub in value.items()}
+        elif key in _SCHEMA_LISTS or key in _SCHEMA_SUBS:
+            out[key] = _strict_schema(value)
+        else:
+            out[key] = value
+    return out
+
+
+def format_section(request: CountRequest) -> Section | None:
+    """The ``# Response Formats`` section of a json_schema format; other formats add nothing."""
+    fmt = (request.text or {}).get("format") or {}
+    if fmt.get("type") != "json_schema":
+        return None
+    reasons: list[str] = []
+    schema = fmt.get("schema", {})
+    if fmt.get("strict") is True:
+        schema = _strict_schema(schema)
+    else:
+        reasons.append("text.format json_schema without strict: fitted only on strict schemas")
+    lines = ["# Response Formats", "", f"## {fmt.get('name', '')}", ""]
+    if isinstance(fmt.get("description"), str):
+        lines.append(f"// {fmt['description']}")
+        reasons.append("text.format description: its rendering is not verified on records")
+    lines.append(json.dumps(schema, ensure_ascii=False, separators=(",", ":")))
+    return Section("text.format", "\n".join(lines), reasons=reasons)
+
+
+def _message_blocks(role: str, family: str, sections: list[Section],
+                    opening_offset: dict[str, int]) -> list[Block]:
+    """One message holding `sections`, each its own block and tokenized apart.
+
+    A section without text (all its tools deferred) becomes an empty block that only carries
+    its estimate reasons.
+    """
+    framing = FRAMINGS[family]
+    blocks: list[Block] = []
+    visible = [s for s in sections if s.text]
+    for section in sections:
+        if not section.text:
+            blocks.append(Block(section.label, [], list(section.reasons)))
+            continue
+        first = section is visible[0]
+        segments: list[Segment] = framing.open(role) if first else []
+        if first and section.label in opening_offset:
+            rule = f"{section.label} open the message"
+            segments.append(Offset(opening_offset[section.label], rule))
+        segments.append(Text(section.text if first else _JOIN + section.text, section.label))
+        segments.extend(section.offsets)
+        if section is visible[-1]:
+            segments.extend(framing.close())
+        blocks.append(Block(section.label, segments, list(section.reasons)))
+    return blocks
+
+
+def _harmony_blocks(request: CountRequest) -> list[Block]:
+    sections = []
+    if request.instructions:  # empty instructions add nothing (recorded)
+        sections.append(Section("instructions", request.instructions))
+    sections += [s for s in (tools_section(request, "hosted"), format_section(request)) if s]
+    if not sections:
+        return []
+    blocks = _message_blocks("developer", "harmony", sections, _HARMONY_OPENING_OFFSET)
+    labels = [s.label for s in sections if s.text]
+    if "text.format" in labels and labels[0] != "text.format":
+        blocks[-1].estimate_reasons.append(
+            "text.format after instructions or tools: placement fitted only when alone")
+    return blocks
+
+
+def _chat_blocks(request: CountRequest) -> list[Block]:
+    framing = FRAMINGS["chat"]
+    blocks: list[Block] = []
+    if request.instructions:
+        blocks.append(Block("instructions", framing.message(
+            "system", [Text(request.instructions, "instructions")])))
+    sections = [s for s in (tools_section(request, "chat"), format_section(request)) if s]
+    if not sections:
+        return blocks
+    opening = {"tools": _CHAT_TOOLS_OFFSET, "text.format": _CHAT_FORMAT_ALONE_OFFSET}
+    system = _message_blocks("system", "chat", sections, opening)
+    labels = [s.label for s in sections if s.text]
+    if labels and labels[0] == "text.format":
+        system[-1].estimate_reasons.append(
+            "text.format without tools on a non-reasoning model: not recorded")
+    if blocks and labels:
+        system[-1].estimate_reasons.append(
+            "tools or text.format with instructions on a non-reasoning model: not recorded")
+    return blocks + system
+
+
+def _oss_blocks(request: CountRequest) -> list[Block]:
+    framing = FRAMINGS["oss"]
+    effort = (request.reasoning or {}).get("effort") or "medium"
+    tools = tools_section(request, "harmony")
+    has_functions = any(t.get("type") == "function" and t.get("defer_loading") is not True
+                        for t in request.tools)
+    channels = ("# Valid channels: analysis, commentary, final. "
+                "Channel must be included for every message.")
+    if has_functions:
+        channels += "\nCalls to these tools must go to the commentary channel: 'functions'."
+    system_text = _JOIN.join([
+        f"{OSS_MODEL_IDENTITY}\nKnowledge cutoff: {OSS_KNOWLEDGE_CUTOFF}",
+        f"Reasoning: {effort}" if effort in ("low", "medium", "high") else "",
+        channels,
+    ]).replace(_JOIN + _JOIN, _JOIN)
+    blocks = [Block("system", framing.message("system", [Text(system_text)]))]
+    reasons: list[str] = []
+    if effort not in ("low", "medium", "high"):
+        reasons.append(f"reasoning effort '{effort}' has no gpt-oss system-prompt form")
+    developer: list[str] = []
+    if request.instructions:
+        developer += ["# Instructions", request.instructions]
+    if tools is not None:
+        reasons += tools.reasons
+        if tools.text:
+            developer.append(tools.text)
+    fmt = format_section(request)
+    if fmt is not None:
+        developer.append(fmt.text)
+        reasons += fmt.reasons + ["text.format on gpt-oss: the reference renderer has no form"]
+    if developer:
+        body = [Text(_JOIN.join(developer), "instructions")]
+        blocks.append(Block("developer", framing.message("developer", body), reasons))
+    elif reasons:
+        blocks[0].estimate_reasons.extend(reasons)
+    return blocks
+
+
+def system_blocks(request: CountRequest, family: str) -> list[Block]:
+    """The blocks before the input items, for a prompt family."""
+    if family == "oss":
+        return _oss_blocks(request)
+    if not (request.instructions or request.tools or request.text):
+        return []
+    return _harmony_blocks(request) if family == "harmony" else _chat_blocks(request)
