@@ -90,7 +90,8 @@ def _reasoning(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
     if item.get("encrypted_content"):
         body.append(_encrypted(item["encrypted_content"], block))
     block.segments = ctx.framing.reasoning(body)
-    block.estimate_reasons.append("reasoning items: rendering not yet confirmed by records")
+    if ctx.model.family != "oss":  # gpt-oss: the reference renders summaries as analysis
+        block.estimate_reasons.append("reasoning items: rendering not yet confirmed by records")
 
 
 def _compaction(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:

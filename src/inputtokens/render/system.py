@@ -57,45 +57,63 @@ def _visible_json(tool: Mapping[str, Any]) -> str:
 
 
 def tools_section(request: CountRequest, style: Style) -> Section | None:
-    """The tools section, or None when no tool is visible to the model."""
+    """The tools section, or None when no tool is visible to the model.
+
+    Function and custom tools form the ``functions`` namespace; a namespace tool its own
+    namespace; any other (hosted) tool a heading with its definition as JSON.
+    """
     functions: list[Mapping[str, Any]] = []
-    others: list[Mapping[str, Any]] = []
+    namespaces: list[Mapping[str, Any]] = []
+    hosted: list[Mapping[str, Any]] = []
     reasons: list[str] = []
     for tool in request.tools:
         kind = tool.get("type")
         if tool.get("defer_loading") is True:
             reasons.append(f"deferred tool '{tool.get('name')}' is not counted until it is loaded")
-        elif kind == "function":
+        elif kind in ("function", "custom"):
             functions.append(tool)
+        elif kind == "namespace":
+            namespaces.append(tool)
         else:
-            others.append(tool)
-    if not functions and not others:
+            hosted.append(tool)
+    if not (functions or namespaces or hosted):
         return Section("tools", "", reasons=reasons) if reasons else None
     parts: list[str] = []
     offsets: list[Offset] = []
+    unverified: set[str] = set()
     if functions:
         namespace = FunctionNamespace(functions, style)
         parts.append(namespace.text)
-        offsets = namespace.offsets
-        reasons += [f"tool parameters use {feature}: rendering not verified on records"
-                    for feature in sorted(namespace.unverified)]
+        offsets += namespace.offsets
+        unverified |= namespace.unverified
+        reasons += [f"custom tool '{name}': the free-text tool rendering is not verified"
+                    for name in namespace.custom]
         if style == "chat" and any(
             t.get("description") or (t.get("parameters") or {}).get("properties")
             for t in functions
         ):
             reasons.append("function tools with a description or parameters on a non-reasoning "
                            "model: rule fitted only on tools without them")
-    for tool in others:
+    for tool in namespaces:
+        members = [t for t in tool["tools"] if t.get("defer_loading") is not True]
+        namespace = FunctionNamespace(members, style, name=tool["name"],
+                                      description=tool.get("description"),
+                                      headings=not parts)
+        parts.append(namespace.text)
+        offsets += namespace.offsets
+        reasons.append(f"namespace tool '{tool['name']}': its rendering is not verified")
+    reasons += [f"tool parameters use {feature}: rendering not verified on records"
+                for feature in sorted(unverified)]
+    for tool in hosted:
         kind = str(tool.get("type"))
         # No published rendering: the tool's own definition is counted as the model could see it.
         heading = f"## {tool.get('name') or kind}"
+        if not parts and style != "chat":
+            heading = "# Tools\n\n" + heading
         parts.append(f"{heading}\n\n{_visible_json(tool)}")
         reasons.append(f"{kind} tool '{tool.get('name') or kind}': no published token overhead, "
                        "its definition is counted as JSON")
-    text = _JOIN.join(parts)
-    if others and not functions and style != "chat":
-        text = "# Tools\n\n" + text
-    return Section("tools", text, offsets, reasons)
+    return Section("tools", _JOIN.join(parts), offsets, reasons)
 
 
 def _strict_schema(schema: Any) -> Any:
@@ -204,8 +222,8 @@ def _oss_blocks(request: CountRequest) -> list[Block]:
     framing = FRAMINGS["oss"]
     effort = (request.reasoning or {}).get("effort") or "medium"
     tools = tools_section(request, "harmony")
-    has_functions = any(t.get("type") == "function" and t.get("defer_loading") is not True
-                        for t in request.tools)
+    has_functions = any(t.get("type") in ("function", "custom")
+                        and t.get("defer_loading") is not True for t in request.tools)
     channels = ("# Valid channels: analysis, commentary, final. "
                 "Channel must be included for every message.")
     if has_functions:

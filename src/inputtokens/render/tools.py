@@ -84,18 +84,25 @@ def _described_arrays(schema: Any, depth: int = 0) -> int:
 class FunctionNamespace:
     """The rendered ``functions`` namespace: its text, fitted offsets and unverified features."""
 
-    __slots__ = ("text", "offsets", "unverified")
+    __slots__ = ("text", "offsets", "unverified", "custom")
 
-    def __init__(self, tools: Iterable[Mapping[str, Any]], style: Style) -> None:
+    def __init__(self, tools: Iterable[Mapping[str, Any]], style: Style, *,
+                 name: str = "functions", description: str | None = None,
+                 headings: bool = True) -> None:
         self.offsets: list[Offset] = []
         self.unverified: set[str] = set()
-        lines = [] if style == "chat" else ["# Tools", "", "## functions", ""]
-        lines += ["namespace functions {", ""]
+        self.custom: list[str] = []  # names of custom (free-text) tools
+        lines = ["# Tools", ""] if headings and style != "chat" else []
+        if style != "chat":
+            lines += [f"## {name}", ""]
+        if description:
+            lines += [f"// {line}" for line in _lines(description)]
+        lines += [f"namespace {name} {{", ""]
         tools = list(tools)
         for i, tool in enumerate(tools):
             lines.extend(self._declaration(tool, style, followed=i < len(tools) - 1))
             lines.append("")
-        lines.append("} // namespace functions")
+        lines.append(f"}} // namespace {name}")
         self.text = "\n".join(lines)
 
     def _declaration(self, tool: Mapping[str, Any], style: Style, followed: bool) -> list[str]:
@@ -105,7 +112,15 @@ class FunctionNamespace:
             lines = [f"// {line}" for line in _lines(description)]
         params = tool.get("parameters")
         name = tool["name"]
-        if style == "harmony" and isinstance(params, Mapping) or _has_properties(params):
+        if tool.get("type") == "custom":
+            # Free-text input; a grammar, when given, is shown to the model as comments.
+            self.custom.append(name)
+            fmt = tool.get("format") or {}
+            if fmt.get("type") == "grammar":
+                lines.append(f"// Grammar ({fmt.get('syntax')}):")
+                lines += [f"// {line}" for line in _lines(str(fmt.get("definition", "")))]
+            lines.append(f"type {name} = (_: string) => any;")
+        elif style == "harmony" and isinstance(params, Mapping) or _has_properties(params):
             schema = TypeScriptSchema(extended=style != "harmony", root=params)
             lines.append(f"type {name} = (_: {schema.render(params)}) => any;")
             self.unverified |= schema.unverified
