@@ -20,7 +20,7 @@ def _name(path: Path) -> str:
 
 def test_there_are_golden_cases_for_both_families() -> None:
     families = {p.parent.name for p in CASES}
-    assert families == {"chat", "harmony"}
+    assert families == {"chat", "harmony", "oss"}
     assert len(CASES) >= 12
 
 
