@@ -200,3 +200,10 @@ def test_reasoning_of_an_ended_turn_is_dropped() -> None:
     assert ended == without
     ongoing = _count({"model": "gpt-5", "input": turn})
     assert ongoing > _count({"model": "gpt-5", "input": [turn[0], turn[2]]})
+
+
+def test_verbosity_adds_nothing_but_says_it_is_unrecorded() -> None:
+    body = {"model": "gpt-5", "input": "Hi", "text": {"verbosity": "low"}}
+    result = count_input_tokens(body)
+    assert result.input_tokens == _count({"model": "gpt-5", "input": "Hi"})
+    assert any("text.verbosity" in r for r in result.estimate_reasons)

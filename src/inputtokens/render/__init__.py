@@ -50,6 +50,9 @@ def render(request: CountRequest, model: ModelInfo) -> Prompt:
         priming.estimate_reasons.append(f"prompt framing of '{model.id}' is not yet verified")
     if (request.reasoning or {}).get("mode") == "pro":
         priming.estimate_reasons.append("reasoning mode 'pro' adds a hidden prompt of unknown size")
+    if (request.text or {}).get("verbosity") is not None:
+        priming.estimate_reasons.append(
+            "text.verbosity: its effect on the prompt is not recorded (counted as nothing)")
     if request.previous_response_id is not None:
         priming.estimate_reasons.append(
             "previous_response_id: stored items are not included (no store configured)"
