@@ -76,7 +76,7 @@ def _tool_search_call(item: JSON, path: str, ctx: ItemContext, block: Block) -> 
     _call(ctx, block, "tool_search", _compact(item["arguments"]), f"{path}.arguments")
 
 
-def _tools_text(tools: list[Mapping[str, Any]], ctx: ItemContext) -> str:
+def _tools_text(tools: list[Mapping[str, Any]]) -> str:
     """Loaded tools as the model reads tool definitions: functions as a namespace, others JSON."""
     functions = [t for t in tools if t.get("type") == "function"]
     parts = [FunctionNamespace(functions, "hosted").text] if functions else []
@@ -85,12 +85,12 @@ def _tools_text(tools: list[Mapping[str, Any]], ctx: ItemContext) -> str:
 
 
 def _tool_search_output(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
-    _result(ctx, block, "tool_search", [Text(_tools_text(item["tools"], ctx), f"{path}.tools")])
+    _result(ctx, block, "tool_search", [Text(_tools_text(item["tools"]), f"{path}.tools")])
 
 
 def _additional_tools(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
     block.segments = ctx.framing.message(
-        "developer", [Text(_tools_text(item["tools"], ctx), f"{path}.tools")])
+        "developer", [Text(_tools_text(item["tools"]), f"{path}.tools")])
 
 
 def _image_generation_call(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:

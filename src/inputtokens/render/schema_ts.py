@@ -183,7 +183,7 @@ class TypeScriptSchema:
         if desc_above:
             out.append(f"{indent}// {description}\n")
         if "default" in prop:
-            out.append(f"{indent}// default: {_default_text(prop, quote_enum_strings=False)}\n")
+            out.append(f"{indent}// default: {_default_text(prop)}\n")
         out.append(f"{indent}{key}{mark}:\n")
         for i, variant in enumerate(variants):
             out.append(f"{indent} | {self._variant(variant, indent, depth)}")
@@ -216,7 +216,7 @@ class TypeScriptSchema:
                 if isinstance(variant.get("description"), str):
                     comments.append(variant["description"])
                 if "default" in variant:
-                    comments.append(f"default: {_default_text(variant)}")
+                    comments.append(f"default: {_default_text(variant, bare_enum_strings=False)}")
                 if comments:
                     out.append(" // " + " ".join(comments))
         return "".join(out)
@@ -226,12 +226,16 @@ def _quote(value: str) -> str:
     return f'"{value}"'
 
 
-def _default_text(schema: Mapping[str, Any], quote_enum_strings: bool = True) -> str:
-    """How a default value is shown: strings quoted (bare for enums), others as JSON."""
+def _default_text(schema: Mapping[str, Any], bare_enum_strings: bool = True) -> str:
+    """How a default value is shown: a string in plain quotes (its text unescaped); the string
+    of an enum bare on a property or its variants, as JSON after a top-level ``oneOf`` variant;
+    anything else as JSON."""
     value = schema["default"]
-    if isinstance(value, str):
-        is_enum = isinstance(schema.get("enum"), list) and bool(schema["enum"])
-        return value if is_enum else _quote(value)
+    is_enum = isinstance(schema.get("enum"), list) and bool(schema["enum"])
+    if isinstance(value, str) and not is_enum:
+        return _quote(value)
+    if isinstance(value, str) and bare_enum_strings:
+        return value
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 

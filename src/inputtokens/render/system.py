@@ -228,11 +228,11 @@ def _oss_blocks(request: CountRequest) -> list[Block]:
                 "Channel must be included for every message.")
     if has_functions:
         channels += "\nCalls to these tools must go to the commentary channel: 'functions'."
-    system_text = _JOIN.join([
-        f"{OSS_MODEL_IDENTITY}\nKnowledge cutoff: {OSS_KNOWLEDGE_CUTOFF}",
-        f"Reasoning: {effort}" if effort in ("low", "medium", "high") else "",
-        channels,
-    ]).replace(_JOIN + _JOIN, _JOIN)
+    system_parts = [f"{OSS_MODEL_IDENTITY}\nKnowledge cutoff: {OSS_KNOWLEDGE_CUTOFF}"]
+    if effort in ("low", "medium", "high"):
+        system_parts.append(f"Reasoning: {effort}")
+    system_parts.append(channels)
+    system_text = _JOIN.join(system_parts)
     blocks = [Block("system", framing.message("system", [Text(system_text)]))]
     reasons: list[str] = []
     if effort not in ("low", "medium", "high"):
