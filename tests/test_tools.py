@@ -7,6 +7,7 @@ docs/counting-rules.md, never from the counter itself.
 from __future__ import annotations
 
 import base64
+import io
 import json
 from typing import Any
 
@@ -175,7 +176,11 @@ def test_other_tool_kinds_count_their_definition_and_name_themselves(tool: dict)
 
 
 def test_screenshot_of_a_computer_call_is_an_image_not_base64_text() -> None:
-    png = base64.b64encode(b"\x89PNG" + b"\0" * 30_000).decode()
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.effect_noise((1280, 800), 64).save(buffer, "PNG")  # noise: ~1 MB, no compression
+    png = base64.b64encode(buffer.getvalue()).decode()
     body = {"model": "gpt-5", "input": [
         {"role": "user", "content": "Click OK"},
         {"type": "computer_call", "id": "cu_1", "call_id": "c1", "status": "completed",
@@ -184,8 +189,9 @@ def test_screenshot_of_a_computer_call_is_an_image_not_base64_text() -> None:
         {"type": "computer_call_output", "call_id": "c1", "output": {
             "type": "computer_screenshot", "image_url": f"data:image/png;base64,{png}"}}]}
     result = count_input_tokens(body)
-    assert result.details["image_tokens"] > 0
-    assert result.input_tokens < 10_000  # 40 KB of base64 would be ~10k text tokens
+    # gpt-5's tile rule (70/140) at the real size: 1280x800 -> 1229x768 -> 3x2 tiles.
+    assert result.details["image_tokens"] == 70 + 6 * 140
+    assert len(png) > 500_000  # as text, this base64 would be well over 100k tokens
     assert any("computer_call_output" in r for r in result.estimate_reasons)
 
 

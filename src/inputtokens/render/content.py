@@ -11,6 +11,8 @@ import base64
 import binascii
 from typing import Any
 
+from ..errors import InvalidRequestError
+from ..images import ImageError, decode_data_url, image_size
 from ..media import ASSUMED_SIZE, image_tokens
 from ..models import ModelInfo, TileRule
 from ..tokenizer import encode_text, get_encoding
@@ -32,7 +34,7 @@ def content_segments(content: Any, path: str, model: ModelInfo, block: Block) ->
         elif kind == "refusal":
             segments.append(Text(part.get("refusal", ""), f"{part_path}.refusal"))
         elif kind == "input_image":
-            segments.append(image_segment(part, model, block))
+            segments.append(image_segment(part, part_path, model, block))
         elif kind == "input_file":
             segments.append(file_segment(part, part_path, model, block))
         else:
@@ -41,8 +43,21 @@ def content_segments(content: Any, path: str, model: ModelInfo, block: Block) ->
     return segments
 
 
-def image_segment(part: dict[str, Any], model: ModelInfo, block: Block) -> Media:
-    """An image part, costed by the model's rule (size reading comes with the images work)."""
+def _read_size(part: dict[str, Any], path: str) -> tuple[int, int] | None:
+    """The displayed size of a data-URL image, or None when it is not in the request."""
+    url = part.get("image_url")
+    if not isinstance(url, str) or not url.startswith("data:"):
+        return None
+    try:
+        size = image_size(decode_data_url(url))
+    except ImageError as exc:
+        raise InvalidRequestError(str(exc), param=f"{path}.image_url",
+                                  code="invalid_image") from None
+    return size.width, size.height
+
+
+def image_segment(part: dict[str, Any], path: str, model: ModelInfo, block: Block) -> Media:
+    """An image part, costed by the model's rule at the size read from the image itself."""
     detail = part.get("detail") or "auto"
     rule = model.image_rule
     if rule is None:
@@ -50,18 +65,24 @@ def image_segment(part: dict[str, Any], model: ModelInfo, block: Block) -> Media
             f"model '{model.id}' has no image rule: images counted with the gpt-4o tile rule"
         )
         rule = _FALLBACK_IMAGE_RULE
-    width, height = ASSUMED_SIZE
-    tokens = image_tokens(width, height, detail, rule)
     size_matters = not (isinstance(rule, TileRule) and detail == "low")
-    if size_matters:
+    size = _read_size(part, path) if size_matters else None
+    width, height = size or ASSUMED_SIZE
+    tokens = image_tokens(width, height, detail, rule)
+    if size_matters and size is None:
         block.estimate_reasons.append(
-            "image size is not read yet: images are counted as 1024x1024"
+            "image size unknown (remote URL or file id): counted as 1024x1024"
         )
     if detail == "original":
         block.estimate_reasons.append("detail 'original' has no published token budget")
     if not rule.verified:
         block.estimate_reasons.append(f"image rule of '{model.id}' is not confirmed by records")
-    label = f"image detail={detail}" + (f" assumed {width}x{height}" if size_matters else "")
+    if not size_matters:
+        label = f"image detail={detail}"
+    elif size is None:
+        label = f"image detail={detail} assumed {width}x{height}"
+    else:
+        label = f"image {width}x{height} detail={detail}"
     return Media("image", tokens, label)
 
 
