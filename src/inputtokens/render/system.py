@@ -56,6 +56,11 @@ def _visible_json(tool: Mapping[str, Any]) -> str:
                       separators=(",", ":"))
 
 
+def _in_functions_namespace(tool: Mapping[str, Any]) -> bool:
+    """Function and custom tools that are not deferred: the ``functions`` namespace."""
+    return tool.get("type") in ("function", "custom") and tool.get("defer_loading") is not True
+
+
 def tools_section(request: CountRequest, style: Style) -> Section | None:
     """The tools section, or None when no tool is visible to the model.
 
@@ -70,7 +75,7 @@ def tools_section(request: CountRequest, style: Style) -> Section | None:
         kind = tool.get("type")
         if tool.get("defer_loading") is True:
             reasons.append(f"deferred tool '{tool.get('name')}' is not counted until it is loaded")
-        elif kind in ("function", "custom"):
+        elif _in_functions_namespace(tool):
             functions.append(tool)
         elif kind == "namespace":
             namespaces.append(tool)
@@ -221,21 +226,21 @@ def _chat_blocks(request: CountRequest) -> list[Block]:
 def _oss_blocks(request: CountRequest) -> list[Block]:
     framing = FRAMINGS["oss"]
     effort = (request.reasoning or {}).get("effort") or "medium"
+    effort_shown = effort in ("low", "medium", "high")  # the efforts the reference can write
     tools = tools_section(request, "harmony")
-    has_functions = any(t.get("type") in ("function", "custom")
-                        and t.get("defer_loading") is not True for t in request.tools)
+    has_functions = any(_in_functions_namespace(t) for t in request.tools)
     channels = ("# Valid channels: analysis, commentary, final. "
                 "Channel must be included for every message.")
     if has_functions:
         channels += "\nCalls to these tools must go to the commentary channel: 'functions'."
     system_parts = [f"{OSS_MODEL_IDENTITY}\nKnowledge cutoff: {OSS_KNOWLEDGE_CUTOFF}"]
-    if effort in ("low", "medium", "high"):
+    if effort_shown:
         system_parts.append(f"Reasoning: {effort}")
     system_parts.append(channels)
     system_text = _JOIN.join(system_parts)
     blocks = [Block("system", framing.message("system", [Text(system_text)]))]
     reasons: list[str] = []
-    if effort not in ("low", "medium", "high"):
+    if not effort_shown:
         reasons.append(f"reasoning effort '{effort}' has no gpt-oss system-prompt form")
     developer: list[str] = []
     if request.instructions:

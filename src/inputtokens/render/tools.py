@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from .prompt import Offset
-from .schema_ts import TypeScriptSchema
+from .schema_ts import MAX_SCHEMA_DEPTH, TypeScriptSchema
 
 Style = Literal["harmony", "hosted", "chat"]
 
@@ -65,7 +65,7 @@ def _has_properties(params: Any) -> bool:
 
 def _described_arrays(schema: Any, depth: int = 0) -> int:
     """How many properties, at any depth, are arrays with a description."""
-    if not isinstance(schema, Mapping) or depth > 64:
+    if not isinstance(schema, Mapping) or depth > MAX_SCHEMA_DEPTH:
         return 0
     count = 0
     props = schema.get("properties")
