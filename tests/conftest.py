@@ -10,7 +10,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -73,6 +73,20 @@ def _stop(live: LiveServer) -> None:
     live.server.should_exit = True
     live.thread.join(timeout=10)
     assert not live.thread.is_alive(), "uvicorn thread did not stop"
+
+
+@pytest.fixture(scope="module")
+def start_server() -> Iterator[Callable[[Settings], LiveServer]]:
+    """Start servers with settings of a test module's own; all stop with the module."""
+    started: list[LiveServer] = []
+
+    def start(settings: Settings) -> LiveServer:
+        started.append(_start(settings))
+        return started[-1]
+
+    yield start
+    for live in started:
+        _stop(live)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 
+from inputtokens import InvalidRequestError, Settings, count_input_tokens
 from inputtokens.files import (
     MAX_FILE_BYTES,
     MAX_PDF_PAGES,
@@ -23,6 +24,7 @@ from inputtokens.files import (
     is_supported_filename,
     read_file,
 )
+from inputtokens.tokenizer import get_encoding
 
 A4 = (595.28, 841.89)  # points
 PAGE_TEXTS = ("Quarterly revenue grew", "Operating costs fell", "Outlook for next year")
@@ -357,3 +359,61 @@ def test_limits_and_error_type() -> None:
     assert FileError("x").code == "invalid_file"
 
 
+
+# --- counted as input_file parts ---------------------------------------------------------------
+
+
+def _file_body(part: dict[str, object], model: str = "gpt-5") -> dict[str, object]:
+    return {"model": model, "input": [{"role": "user", "content": [
+        {"type": "input_text", "text": "Summarise this."}, {"type": "input_file", **part}]}]}
+
+
+def test_pdf_part_costs_its_name_and_its_extracted_text() -> None:
+    data = _three_pages()
+    result = count_input_tokens(_file_body(
+        {"filename": "report.pdf", "file_data": base64.b64encode(data).decode()}))
+    enc = get_encoding("o200k_base")
+    text = read_file(data, "report.pdf").text
+    assert "Operating costs" in text
+    assert result.details["file_tokens"] == len(enc.encode("report.pdf")) + len(enc.encode(text))
+    assert not result.exact
+    assert any("PDF" in r for r in result.estimate_reasons)
+    [entry] = [m for p in result.to_rich()["breakdown"] for m in p["media"]]
+    assert entry["kind"] == "file" and entry["tokens"] == result.details["file_tokens"]
+    assert "3 page" in entry["label"]
+
+
+def test_data_url_file_data_and_text_files() -> None:
+    csv = "city,population\nLyon,522969\n"
+    payload = "data:text/csv;base64," + base64.b64encode(csv.encode()).decode()
+    result = count_input_tokens(_file_body({"filename": "cities.csv", "file_data": payload}))
+    enc = get_encoding("o200k_base")
+    assert result.details["file_tokens"] == len(enc.encode("cities.csv")) + len(enc.encode(csv))
+    assert any("spreadsheet" in r for r in result.estimate_reasons)
+
+
+@pytest.mark.parametrize(("part", "param", "code"), [
+    ({"file_id": "file-123"}, "input[0].content[1].file_id", "file_not_found"),
+    ({"file_data": "aGVsbG8="}, "input[0].content[1].filename", "missing_required_parameter"),
+    ({"filename": "a.txt"}, "input[0].content[1].file_data", "missing_required_parameter"),
+    ({"filename": "a.txt", "file_data": "aGVsbG8=", "file_url": "https://example.com/a.txt"},
+     "input[0].content[1].file_url", "invalid_value"),
+    ({"filename": "tool.exe", "file_data": "aGVsbG8="}, "input[0].content[1].file_data",
+     "unsupported_file_type"),
+    ({"filename": "scan.pdf", "file_data": "aGVsbG8="}, "input[0].content[1].file_data",
+     "invalid_file"),
+    ({"file_url": "ftp://example.com/a.txt"}, "input[0].content[1].file_url", "invalid_value"),
+])
+def test_bad_file_parts_are_400s_naming_the_field(part: dict[str, object], param: str,
+                                                   code: str) -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        count_input_tokens(_file_body(part))
+    assert (info.value.param, info.value.code, info.value.status) == (param, code, 400)
+
+
+def test_file_over_the_configured_cap_is_refused_before_decoding() -> None:
+    body = _file_body({"filename": "big.txt",
+                       "file_data": base64.b64encode(b"x" * 5000).decode()})
+    with pytest.raises(InvalidRequestError) as info:
+        count_input_tokens(body, settings=Settings(max_file_bytes=4000))
+    assert info.value.code == "file_too_large"

@@ -12,6 +12,7 @@ from PIL import Image
 
 from inputtokens import InvalidRequestError, count_input_tokens
 from inputtokens.images import ImageError, decode_data_url, image_size
+from inputtokens.settings import Settings
 
 COUNT_PATH = "/v1/responses/input_tokens"
 
@@ -85,10 +86,21 @@ def test_patch_rule_at_the_real_size(size: tuple[int, int], patches: int) -> Non
     assert _image_tokens(_data_url(data), "gpt-5-mini") == -(-patches * 12 // 10)
 
 
-def test_remote_image_stays_an_estimate_that_says_why() -> None:
-    result = count_input_tokens(_body("https://example.com/cat.png"))
+def test_remote_image_with_fetching_off_is_an_estimate_that_says_why() -> None:
+    result = count_input_tokens(_body("https://example.com/cat.png"),
+                                settings=Settings(remote_fetch=False))
     assert not result.exact
-    assert any("image size unknown" in r for r in result.estimate_reasons)
+    assert result.details["image_tokens"] == 765  # the documented 1024x1024 assumption
+    assert any("remote fetching is off" in r for r in result.estimate_reasons)
+
+
+def test_file_id_images_need_a_stored_file() -> None:
+    body = {"model": "gpt-4o", "input": [{"role": "user", "content": [
+        {"type": "input_image", "file_id": "file-abc", "detail": "high"}]}]}
+    with pytest.raises(InvalidRequestError) as info:
+        count_input_tokens(body)
+    assert info.value.param == "input[0].content[0].file_id"
+    assert info.value.code == "file_not_found"
 
 
 @pytest.mark.parametrize(("url", "fragment"), [

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -42,6 +44,7 @@ from .tokenizer import get_encoding
 
 log = logging.getLogger("inputtokens")
 _TRUE = frozenset({"1", "true", "yes", "on"})
+_REMOTE_URL = re.compile(rb'_url"\s*:\s*"https?:', re.IGNORECASE)
 
 
 class JSONResponse(Response):
@@ -53,6 +56,11 @@ class JSONResponse(Response):
 
 def error_response(exc: InputTokensError) -> JSONResponse:
     return JSONResponse(exc.to_envelope(), status_code=exc.status)
+
+
+def _names_remote_url(raw: bytes) -> bool:
+    """Whether the body may name an http(s) image_url or file_url (a cheap over-estimate)."""
+    return b'_url"' in raw and _REMOTE_URL.search(raw) is not None
 
 
 def _flag(request: Request, query: str, header: str) -> bool:
@@ -127,7 +135,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ) from None
         want_tokens = _flag(request, "tokens", "inputtokens-tokens")
         verbose = want_tokens or _flag(request, "verbose", "inputtokens-verbose")
-        result = count_input_tokens(body, settings=settings, return_tokens=want_tokens)
+        if settings.remote_fetch and _names_remote_url(raw):
+            # Fetching blocks; a worker thread keeps the event loop serving other requests.
+            result = await run_in_threadpool(
+                count_input_tokens, body, settings=settings, return_tokens=want_tokens)
+        else:
+            result = count_input_tokens(body, settings=settings, return_tokens=want_tokens)
         return JSONResponse(result.to_rich() if verbose else result.to_openai())
 
     async def list_models(request: Request) -> Response:

@@ -1,7 +1,8 @@
 """The orchestrator: body -> validated request -> rendered prompt -> TokenCount.
 
-This is the one code path behind the library, the CLI and the HTTP service. It does no I/O
-beyond loading a packaged vocabulary on first use.
+This is the one code path behind the library, the CLI and the HTTP service. Its only I/O is
+loading a packaged vocabulary on first use and, when a request names http(s) images or files,
+fetching them (fetch.py) between two pure renders.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from typing import Any
 
 import tiktoken
 
+from .attachments import Attachments, fetch_wanted
 from .errors import InvalidRequestError
+from .fetch import fetcher_for
 from .models import ModelInfo, lookup_model
 from .render import render
 from .render.prompt import Block, Media, Offset, Prompt, Special, Text
 from .request import CountRequest, parse_request
-from .result import PartCount, TokenCount
+from .result import MediaCount, PartCount, TokenCount
 from .settings import Settings
 from .tokenizer import encode_cached, get_encoding, special_token_id
 
@@ -26,6 +29,7 @@ _DEFAULT_SETTINGS = Settings()
 def _count_block(block: Block, enc: tiktoken.Encoding, ids: list[int] | None) -> PartCount:
     """Tokens of one block; adjacent text segments are encoded as one string."""
     text_tokens = image_tokens = file_tokens = 0
+    media_counts: list[MediaCount] = []
     run: list[Text] = []  # adjacent text segments not yet encoded
     for seg in (*block.segments, None):  # None flushes the last run
         kind = type(seg)
@@ -47,6 +51,7 @@ def _count_block(block: Block, enc: tiktoken.Encoding, ids: list[int] | None) ->
             text_tokens += seg.tokens  # type: ignore[union-attr]
         elif kind is Media:
             media: Media = seg  # type: ignore[assignment]
+            media_counts.append(MediaCount(media.kind, media.tokens, media.label, media.param))
             if media.kind == "image":
                 image_tokens += media.tokens
             elif media.kind == "file":
@@ -62,6 +67,7 @@ def _count_block(block: Block, enc: tiktoken.Encoding, ids: list[int] | None) ->
         image_tokens,
         file_tokens,
         tuple(dict.fromkeys(reasons)) if reasons else (),
+        tuple(media_counts),
     )
 
 
@@ -81,7 +87,16 @@ def _render(
     try:
         request = prepare(body, settings)
         model = lookup_model(request.model)
-        return request, model, render(request, model)
+        attachments = Attachments(fetch_enabled=settings.remote_fetch,
+                                  max_image_bytes=settings.max_image_bytes,
+                                  max_file_bytes=settings.max_file_bytes)
+        prompt = render(request, model, attachments)
+        if attachments.wanted and settings.remote_fetch:
+            # Remote images and files: fetch them all at once, then render with what came.
+            fetch_wanted(attachments, fetcher_for(settings.fetch_policy()),
+                         settings.max_remote_urls)
+            prompt = render(request, model, attachments)
+        return request, model, prompt
     except RecursionError:
         # Free-form JSON (schemas, arguments objects) nested deeper than Python recurses.
         raise InvalidRequestError(

@@ -11,6 +11,19 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 
+class MediaCount(NamedTuple):
+    """Tokens of one image or file of a part, as the rich view lists them."""
+
+    kind: str  # "image", "file" or "encrypted"
+    tokens: int
+    label: str  # e.g. "image 1024x768 detail=high", "file report.pdf (pdf, 3 page(s))"
+    param: str | None  # the JSON path of the content part
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "param": self.param, "tokens": self.tokens,
+                "label": self.label}
+
+
 class PartCount(NamedTuple):
     """Tokens of one accountable part of the prompt (a block); an immutable value."""
 
@@ -20,6 +33,7 @@ class PartCount(NamedTuple):
     image_tokens: int
     file_tokens: int
     estimate_reasons: tuple[str, ...] = ()
+    media: tuple[MediaCount, ...] = ()
 
     @property
     def exact(self) -> bool:
@@ -80,6 +94,7 @@ class TokenCount:
                     "file_tokens": p.file_tokens,
                     "exact": p.exact,
                     "estimate_reasons": list(p.estimate_reasons),
+                    "media": [m.to_dict() for m in p.media],
                 }
                 for p in self.parts
             ],

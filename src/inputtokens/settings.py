@@ -7,14 +7,18 @@ counting core, the HTTP app and the CLI; nothing reads the environment behind th
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 
+from .fetch import FetchPolicy
+from .files import MAX_FILE_BYTES
+from .images import MAX_IMAGE_BYTES
 from .tokenizer import ENCODING_SPECS
 
 DEFAULT_MODEL = "gpt-5"
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # the spec's 10 Mi-character input, JSON-escaped
 DEFAULT_MAX_INPUT_ITEMS = 200_000  # well above real agent transcripts; bounds work per request
+DEFAULT_MAX_REMOTE_URLS = 64  # distinct image/file URLs fetched for one request
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,50 +33,111 @@ class Settings:
     port: int = 8000
     workers: int = 1
     warm_encodings: tuple[str, ...] = ("o200k_base", "cl100k_base")
+    # Media: inline payload caps, and the fetching of http(s) image and file URLs.
+    max_image_bytes: int = MAX_IMAGE_BYTES
+    max_file_bytes: int = MAX_FILE_BYTES
+    remote_fetch: bool = True
+    remote_allow_hosts: frozenset[str] = field(default_factory=frozenset)
+    remote_timeout_s: float = 10.0
+    remote_max_redirects: int = 3
+    max_remote_urls: int = DEFAULT_MAX_REMOTE_URLS
+
+    def fetch_policy(self) -> FetchPolicy:
+        """What the remote fetcher may do under these settings."""
+        return FetchPolicy(
+            allow_hosts=self.remote_allow_hosts,
+            timeout_s=self.remote_timeout_s,
+            max_redirects=self.remote_max_redirects,
+            max_image_bytes=self.max_image_bytes,
+            max_file_bytes=self.max_file_bytes,
+        )
 
     def to_env(self) -> dict[str, str]:
         """The settings as INPUTTOKENS_* variables (read back by ``from_env``)."""
-        return {
-            "INPUTTOKENS_DEFAULT_MODEL": self.default_model,
-            "INPUTTOKENS_API_KEYS": ",".join(sorted(self.api_keys)),
-            "INPUTTOKENS_MAX_BODY_BYTES": str(self.max_body_bytes),
-            "INPUTTOKENS_MAX_INPUT_ITEMS": str(self.max_input_items),
-            "INPUTTOKENS_HOST": self.host,
-            "INPUTTOKENS_PORT": str(self.port),
-            "INPUTTOKENS_WORKERS": str(self.workers),
-            "INPUTTOKENS_WARM_ENCODINGS": ",".join(self.warm_encodings),
-        }
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool):
+                text = "1" if value else "0"
+            elif isinstance(value, (frozenset, tuple)):
+                text = ",".join(sorted(value) if isinstance(value, frozenset) else value)
+            else:
+                text = str(value)
+            out[_ENV_NAMES[f.name]] = text
+        return out
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from `environ` (default: the process environment)."""
         env = os.environ if environ is None else environ
-
-        def get(name: str) -> str | None:
-            return env.get(f"INPUTTOKENS_{name}")
-
         kwargs: dict[str, object] = {}
-        if (value := get("DEFAULT_MODEL")) is not None:
-            kwargs["default_model"] = value
-        if (value := get("API_KEYS")) is not None:
-            kwargs["api_keys"] = frozenset(k.strip() for k in value.split(",") if k.strip())
-        for name, key in (("MAX_BODY_BYTES", "max_body_bytes"),
-                          ("MAX_INPUT_ITEMS", "max_input_items"), ("PORT", "port"),
-                          ("WORKERS", "workers")):
-            if (value := get(name)) is not None:
+        for name, (variable, parse) in _PARSERS.items():
+            value = env.get(variable)
+            if value is not None:
                 try:
-                    kwargs[key] = int(value)
-                except ValueError:
-                    raise ValueError(
-                        f"INPUTTOKENS_{name} must be an integer, got {value!r}"
-                    ) from None
-        if (value := get("HOST")) is not None:
-            kwargs["host"] = value
-        if (value := get("WARM_ENCODINGS")) is not None:
-            names = tuple(e.strip() for e in value.split(",") if e.strip())
-            unknown = [n for n in names if n not in ENCODING_SPECS]
-            if unknown:  # fail at configuration time, not inside a worker's start-up
-                known = ", ".join(sorted(ENCODING_SPECS))
-                raise ValueError(f"INPUTTOKENS_WARM_ENCODINGS: unknown {unknown}; known: {known}")
-            kwargs["warm_encodings"] = names
+                    kwargs[name] = parse(value)
+                except ValueError as exc:
+                    raise ValueError(f"{variable}: {exc}") from None
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"must be an integer, got {value!r}") from None
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"must be a number of seconds, got {value!r}") from None
+    if not 0 < seconds < 3600:
+        raise ValueError(f"must be between 0 and 3600 seconds, got {value!r}")
+    return seconds
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"must be on/off (1/0, true/false), got {value!r}")
+
+
+def _names(value: str) -> frozenset[str]:
+    return frozenset(k.strip() for k in value.split(",") if k.strip())
+
+
+def _hosts(value: str) -> frozenset[str]:
+    return frozenset(h.lower() for h in _names(value))
+
+
+def _encodings(value: str) -> tuple[str, ...]:
+    names = tuple(e.strip() for e in value.split(",") if e.strip())
+    unknown = [n for n in names if n not in ENCODING_SPECS]
+    if unknown:  # fail at configuration time, not inside a worker's start-up
+        raise ValueError(f"unknown {unknown}; known: {', '.join(sorted(ENCODING_SPECS))}")
+    return names
+
+
+_PARSERS: dict[str, tuple[str, Callable[[str], object]]] = {
+    "default_model": ("INPUTTOKENS_DEFAULT_MODEL", str),
+    "api_keys": ("INPUTTOKENS_API_KEYS", _names),
+    "max_body_bytes": ("INPUTTOKENS_MAX_BODY_BYTES", _int),
+    "max_input_items": ("INPUTTOKENS_MAX_INPUT_ITEMS", _int),
+    "host": ("INPUTTOKENS_HOST", str),
+    "port": ("INPUTTOKENS_PORT", _int),
+    "workers": ("INPUTTOKENS_WORKERS", _int),
+    "warm_encodings": ("INPUTTOKENS_WARM_ENCODINGS", _encodings),
+    "max_image_bytes": ("INPUTTOKENS_MAX_IMAGE_BYTES", _int),
+    "max_file_bytes": ("INPUTTOKENS_MAX_FILE_BYTES", _int),
+    "remote_fetch": ("INPUTTOKENS_REMOTE_FETCH", _bool),
+    "remote_allow_hosts": ("INPUTTOKENS_REMOTE_ALLOW_HOSTS", _hosts),
+    "remote_timeout_s": ("INPUTTOKENS_REMOTE_TIMEOUT", _seconds),
+    "remote_max_redirects": ("INPUTTOKENS_REMOTE_MAX_REDIRECTS", _int),
+    "max_remote_urls": ("INPUTTOKENS_MAX_REMOTE_URLS", _int),
+}
+_ENV_NAMES = {name: variable for name, (variable, _) in _PARSERS.items()}

@@ -13,6 +13,7 @@ golden tests. It is pure: no I/O, no global state.
 
 from __future__ import annotations
 
+from ..attachments import Attachments
 from ..models import ModelInfo
 from ..request import CountRequest
 from .framing import FRAMINGS
@@ -22,8 +23,9 @@ from .system import system_blocks
 
 __all__ = ["render", "Prompt", "Block"]
 
-def render(request: CountRequest, model: ModelInfo) -> Prompt:
-    """Render `request` for `model`.
+def render(request: CountRequest, model: ModelInfo,
+           attachments: Attachments | None = None) -> Prompt:
+    """Render `request` for `model`, with remote content from `attachments` (see there).
 
     >>> from inputtokens.models import lookup_model
     >>> from inputtokens.request import parse_request
@@ -34,7 +36,8 @@ def render(request: CountRequest, model: ModelInfo) -> Prompt:
     framing = FRAMINGS[model.family]
     prompt = Prompt(model=model.id, encoding=model.encoding)
     prompt.blocks.extend(system_blocks(request, model.family))
-    ctx = ItemContext(model, framing)
+    # Without attachments, remote URLs are counted with the documented assumption.
+    ctx = ItemContext(model, framing, attachments or Attachments(fetch_enabled=False))
     if request.input_is_text:  # errors and the breakdown name the field the client sent
         text = Text(request.input[0]["content"], "input")
         prompt.blocks.append(Block("input", framing.message("user", [text]), []))

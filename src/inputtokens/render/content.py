@@ -7,11 +7,18 @@ cost is not known exactly add their reason to the block they are rendered into.
 
 from __future__ import annotations
 
-import base64
-import binascii
-from typing import Any
+from typing import Any, Protocol
 
+from ..attachments import Attachments
 from ..errors import InvalidRequestError
+from ..files import (
+    SPREADSHEET_EXTENSIONS,
+    FileContent,
+    FileError,
+    decode_file_data,
+    file_data_media_type,
+    read_file,
+)
 from ..images import ImageError, decode_data_url, image_size
 from ..media import ASSUMED_SIZE, image_tokens
 from ..models import ModelInfo, TileRule
@@ -19,9 +26,17 @@ from ..tokenizer import encode_text, get_encoding
 from .prompt import Block, Media, Segment, Text
 
 _FALLBACK_IMAGE_RULE = TileRule(85, 170)
+_REMOTE = ("http://", "https://")
 
 
-def content_segments(content: Any, path: str, model: ModelInfo, block: Block) -> list[Segment]:
+class MediaContext(Protocol):
+    """What content rendering needs from its caller (items.ItemContext provides it)."""
+
+    model: ModelInfo
+    attachments: Attachments
+
+
+def content_segments(content: Any, path: str, ctx: MediaContext, block: Block) -> list[Segment]:
     """Segments for a message `content` (a string or a list of parts)."""
     if isinstance(content, str):
         return [Text(content, path)]
@@ -34,30 +49,53 @@ def content_segments(content: Any, path: str, model: ModelInfo, block: Block) ->
         elif kind == "refusal":
             segments.append(Text(part.get("refusal", ""), f"{part_path}.refusal"))
         elif kind == "input_image":
-            segments.append(image_segment(part, part_path, model, block))
+            segments.append(image_segment(part, part_path, ctx, block))
         elif kind == "input_file":
-            segments.append(file_segment(part, part_path, model, block))
+            segments.extend(file_segments(part, part_path, ctx, block))
         else:
             block.estimate_reasons.append(f"content part type '{kind}' has no counting rule yet")
             segments.append(Text(str(part.get("text", "")), part_path))
     return segments
 
 
-def _read_size(part: dict[str, Any], path: str) -> tuple[int, int] | None:
-    """The displayed size of a data-URL image, or None when it is not in the request."""
+def _stored_file_error(file_id: str, param: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"The file '{file_id}' is not stored in this service, so its content is unknown. "
+        "Send the content inline instead (a data URL or file_data), or as a URL.",
+        param=param, code="file_not_found")
+
+
+def _read_size(part: dict[str, Any], path: str, ctx: MediaContext, block: Block
+               ) -> tuple[int, int] | None:
+    """The displayed size of the image, or None when it cannot be known offline."""
     url = part.get("image_url")
-    if not isinstance(url, str) or not url.startswith("data:"):
-        return None
+    if not isinstance(url, str):
+        if isinstance(part.get("file_id"), str):
+            raise _stored_file_error(part["file_id"], f"{path}.file_id")
+        raise InvalidRequestError("An input_image needs an 'image_url' or a 'file_id'.",
+                                  param=f"{path}.image_url", code="missing_required_parameter")
+    if url.startswith(_REMOTE):
+        size = ctx.attachments.image(url, f"{path}.image_url")
+        if size is None:
+            block.estimate_reasons.append(
+                "remote image not fetched (remote fetching is off): counted as 1024x1024")
+            return None
+        return size.width, size.height
+    if not url.startswith("data:"):
+        raise InvalidRequestError(
+            "The image_url must be an http(s) URL or a base64 data URL.",
+            param=f"{path}.image_url", code="invalid_image_url")
     try:
-        size = image_size(decode_data_url(url))
+        size = image_size(decode_data_url(url, ctx.attachments.max_image_bytes))
     except ImageError as exc:
         raise InvalidRequestError(str(exc), param=f"{path}.image_url",
                                   code="invalid_image") from None
     return size.width, size.height
 
 
-def image_segment(part: dict[str, Any], path: str, model: ModelInfo, block: Block) -> Media:
+def image_segment(part: dict[str, Any], path: str, ctx: MediaContext, block: Block) -> Media:
     """An image part, costed by the model's rule at the size read from the image itself."""
+    model = ctx.model
     detail = part.get("detail") or "auto"
     rule = model.image_rule
     if rule is None:
@@ -66,13 +104,9 @@ def image_segment(part: dict[str, Any], path: str, model: ModelInfo, block: Bloc
         )
         rule = _FALLBACK_IMAGE_RULE
     size_matters = not (isinstance(rule, TileRule) and detail == "low")
-    size = _read_size(part, path) if size_matters else None
+    size = _read_size(part, path, ctx, block) if size_matters else None
     width, height = size or ASSUMED_SIZE
     tokens = image_tokens(width, height, detail, rule)
-    if size_matters and size is None:
-        block.estimate_reasons.append(
-            "image size unknown (remote URL or file id): counted as 1024x1024"
-        )
     if detail == "original":
         block.estimate_reasons.append("detail 'original' has no published token budget")
     if not rule.verified:
@@ -83,28 +117,73 @@ def image_segment(part: dict[str, Any], path: str, model: ModelInfo, block: Bloc
         label = f"image detail={detail} assumed {width}x{height}"
     else:
         label = f"image {width}x{height} detail={detail}"
-    return Media("image", tokens, label)
+    return Media("image", tokens, label, param=path)
 
 
-def file_segment(part: dict[str, Any], path: str, model: ModelInfo, block: Block) -> Media:
-    """A file part: text files count their text; other files are an estimate (see docs)."""
-    enc = get_encoding(model.encoding)
-    filename = part.get("filename") or part.get("file_id") or part.get("file_url") or "file"
-    text = ""
-    data = part.get("file_data")
-    if isinstance(data, str):
-        payload = data.split(",", 1)[1] if data.startswith("data:") else data
-        try:
-            text = base64.b64decode(payload, validate=False).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            text = ""
-    tokens = len(encode_text(enc, filename, f"{path}.filename"))
+def _file_content(part: dict[str, Any], path: str, ctx: MediaContext, block: Block
+                  ) -> FileContent | str:
+    """The file's content, or (when it cannot be had offline) the name it is known by."""
+    sources = [k for k in ("file_data", "file_id", "file_url") if isinstance(part.get(k), str)]
+    if not sources:
+        raise InvalidRequestError(
+            "An input_file needs one of 'file_data', 'file_id' or 'file_url'.",
+            param=f"{path}.file_data", code="missing_required_parameter")
+    if len(sources) > 1:
+        raise InvalidRequestError(
+            f"An input_file takes only one of 'file_data', 'file_id' and 'file_url'; got "
+            f"{' and '.join(repr(s) for s in sources)}.",
+            param=f"{path}.{sources[1]}", code="invalid_value")
+    source = sources[0]
+    filename = part.get("filename")
+    try:
+        if source == "file_id":
+            raise _stored_file_error(part["file_id"], f"{path}.file_id")
+        if source == "file_data":
+            if not isinstance(filename, str) or not filename:
+                raise InvalidRequestError(
+                    "An input_file with 'file_data' needs a 'filename'.",
+                    param=f"{path}.filename", code="missing_required_parameter")
+            data = decode_file_data(part["file_data"], ctx.attachments.max_file_bytes)
+            return read_file(data, filename, file_data_media_type(part["file_data"]))
+        url = part["file_url"]
+        if not url.startswith(_REMOTE):
+            raise InvalidRequestError("The file_url must be an http(s) URL.",
+                                      param=f"{path}.file_url", code="invalid_value")
+        fetched = ctx.attachments.file(url, f"{path}.file_url")
+        if fetched is None:
+            block.estimate_reasons.append(
+                "remote file not fetched (remote fetching is off): only its name is counted")
+            return filename or fetched_name(url)
+        return read_file(fetched.data, filename or fetched.filename, fetched.content_type)
+    except FileError as exc:
+        raise InvalidRequestError(str(exc), param=f"{path}.{source}", code=exc.code) from None
+
+
+def fetched_name(url: str) -> str:
+    """The last path segment of a URL: the name a file is known by before it is fetched."""
+    return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+def file_segments(part: dict[str, Any], path: str, ctx: MediaContext, block: Block
+                  ) -> list[Segment]:
+    """A file part: its name and its extracted text (docs/counting-rules.md, Files)."""
+    content = _file_content(part, path, ctx, block)
+    enc = get_encoding(ctx.model.encoding)
+    if isinstance(content, str):
+        name, text, label = content, "", f"file {content} (not fetched)"
+    else:
+        name, text = content.filename, content.text
+        label = f"file {name} ({content.kind}, {len(content.pages)} page(s))"
+        if content.kind == "pdf":
+            block.estimate_reasons.append(
+                "PDF: extracted text counted; page images counted as nothing, as recorded "
+                "Responses counts show (file framing unrecorded)")
+        elif name.lower().endswith(tuple(SPREADSHEET_EXTENSIONS)):
+            block.estimate_reasons.append(
+                "spreadsheet text: counted as sent; OpenAI parses it and adds a summary")
+        else:
+            block.estimate_reasons.append("text file: its text counted (file framing unrecorded)")
+    tokens = len(encode_text(enc, name, f"{path}.filename"))
     if text:
         tokens += len(encode_text(enc, text, f"{path}.file_data"))
-        block.estimate_reasons.append("file inputs: text counted, file framing not yet modelled")
-    else:
-        block.estimate_reasons.append(
-            "file content not extracted (PDF and binary files come with the files work): "
-            "only the file name is counted"
-        )
-    return Media("file", tokens, f"file {filename}", text)
+    return [Media("file", tokens, label, text, path)]

@@ -36,7 +36,7 @@ def _image(url: str | None, file_id: str | None, path: str, ctx: ItemContext,
         part["image_url"] = url
     if file_id:
         part["file_id"] = file_id
-    return content_segments([part], path, ctx.model, block)
+    return content_segments([part], path, ctx, block)
 
 
 def _call(ctx: ItemContext, block: Block, recipient: str, text: str, path: str,

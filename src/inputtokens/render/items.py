@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..attachments import Attachments
 from ..models import ModelInfo
 from .content import content_segments
 from .framing import Framing
@@ -31,11 +32,12 @@ class ItemContext:
 
     model: ModelInfo
     framing: Framing
+    attachments: Attachments
     call_names: dict[str, str] = field(default_factory=dict)  # call_id -> tool name
 
 
 def _message(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
-    body = content_segments(item["content"], f"{path}.content", ctx.model, block)
+    body = content_segments(item["content"], f"{path}.content", ctx, block)
     block.segments = ctx.framing.message(item["role"], body)
 
 
@@ -68,7 +70,7 @@ def _tool_output(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
             )
             author = "functions.unknown"
     output = item["output"]
-    body = content_segments(output, f"{path}.output", ctx.model, block)
+    body = content_segments(output, f"{path}.output", ctx, block)
     block.segments = ctx.framing.tool_result(author, body)
     if item["type"] == "custom_tool_call_output":
         block.estimate_reasons.append(CUSTOM_CALL_REASON)

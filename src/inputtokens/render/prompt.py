@@ -40,6 +40,7 @@ class Media(NamedTuple):
     tokens: int
     label: str  # shown in the rendered prompt, e.g. "image 1024x1024 detail=high"
     text: str = ""  # extracted text (files), already included in `tokens`
+    param: str | None = None  # the JSON path of the part, for the breakdown
 
 
 class Offset(NamedTuple):

@@ -1,0 +1,79 @@
+"""Remote attachments: what a count needs from the network, and what the edge fetched.
+
+Rendering stays pure: when it meets an http(s) ``image_url`` or a ``file_url`` it looks the URL
+up here. A URL that is not here is recorded in ``wanted`` and counted with the documented
+assumption. The counting facade then fetches every wanted URL at once (fetch.py), puts the
+results here and renders again, so a request with remote content costs one round of
+concurrent fetches, and a request without any costs nothing extra.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from typing import NamedTuple
+
+from .errors import InvalidRequestError
+from .fetch import FetchedFile, FetchError, SafeFetcher, fetch_all
+from .files import MAX_FILE_BYTES
+from .images import MAX_IMAGE_BYTES, ImageSize
+
+
+class RemoteRef(NamedTuple):
+    """One URL the prompt needs, with the field it came from (for errors)."""
+
+    kind: str  # "image" or "file"
+    url: str
+    param: str
+
+
+@dataclass(slots=True)
+class Attachments:
+    """Fetched remote content for one request, and the limits that apply to inline content."""
+
+    fetch_enabled: bool = True
+    max_image_bytes: int = MAX_IMAGE_BYTES
+    max_file_bytes: int = MAX_FILE_BYTES
+    images: dict[str, ImageSize] = field(default_factory=dict)
+    files: dict[str, FetchedFile] = field(default_factory=dict)
+    wanted: list[RemoteRef] = field(default_factory=list)
+
+    def image(self, url: str, param: str) -> ImageSize | None:
+        """The fetched size of `url`, or None (then the URL is wanted)."""
+        size = self.images.get(url)
+        if size is None:
+            self.wanted.append(RemoteRef("image", url, param))
+        return size
+
+    def file(self, url: str, param: str) -> FetchedFile | None:
+        """The fetched file at `url`, or None (then the URL is wanted)."""
+        fetched = self.files.get(url)
+        if fetched is None:
+            self.wanted.append(RemoteRef("file", url, param))
+        return fetched
+
+
+def fetch_wanted(attachments: Attachments, fetcher: SafeFetcher, max_urls: int) -> None:
+    """Fetch every wanted URL concurrently into `attachments`; the first failure is a 400.
+
+    This is the I/O edge of counting: called by the facade between two renders.
+    """
+    unique: dict[tuple[str, str], RemoteRef] = {}
+    for ref in attachments.wanted:
+        unique.setdefault((ref.kind, ref.url), ref)
+    attachments.wanted.clear()
+    if len(unique) > max_urls:
+        first_over = list(unique.values())[max_urls]
+        raise InvalidRequestError(
+            f"The request names {len(unique)} remote images and files; at most {max_urls} "
+            "are fetched for one request.", param=first_over.param, code="too_many_urls")
+    refs = list(unique.values())
+    jobs = [partial(fetcher.image_size if ref.kind == "image" else fetcher.file, ref.url)
+            for ref in refs]
+    for ref, result in zip(refs, fetch_all(jobs), strict=True):
+        if isinstance(result, FetchError):
+            raise InvalidRequestError(str(result), param=ref.param, code=result.code)
+        if isinstance(result, ImageSize):
+            attachments.images[ref.url] = result
+        elif isinstance(result, FetchedFile):
+            attachments.files[ref.url] = result
