@@ -64,3 +64,20 @@ def test_no_count_claims_exact_when_it_is_not(case: dict[str, Any]) -> None:
         assert not result.exact, f"claims exact but is off by " \
             f"{result.input_tokens - case['expected_input_tokens']:+d}"
         assert result.estimate_reasons
+
+
+def has_image(request: dict[str, Any]) -> bool:
+    return '"input_image"' in json.dumps(request)
+
+
+IMAGE_CASES = [c for c in CASES if has_image(c["request"])]
+
+
+def test_there_are_image_cases() -> None:
+    assert len(IMAGE_CASES) >= 20
+
+
+@pytest.mark.parametrize("case", IMAGE_CASES, ids=[c["id"] for c in IMAGE_CASES])
+def test_image_cases_match_the_recorded_count(case: dict[str, Any]) -> None:
+    # Sizes read from the embedded image and each model's rule (o1's fitted on these records).
+    assert count_input_tokens(case["request"]).input_tokens == case["expected_input_tokens"]

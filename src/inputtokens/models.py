@@ -58,8 +58,11 @@ class ModelInfo:
 
 _GPT4O_TILES = TileRule(85, 170)
 _O_SERIES_TILES = TileRule(75, 150)
-# o1's published 75/150 does not match the recorded 128x64 image counts (22 low, 44 high).
-_O1_TILES = TileRule(75, 150, verified=False)
+# o1's published 75/150 does not match the recorded 128x64 counts (22 low, 44 high in all,
+# 11 of them text): the image costs 11 at low detail and 33 for one tile, the same 1:2 shape
+# as every tile rule. Fitted on one image size only, so still flagged. o1-pro has no records.
+_O1_TILES = TileRule(11, 22, verified=False)
+_O1_PRO_TILES = TileRule(75, 150, verified=False)
 
 
 def _chat(
@@ -114,7 +117,7 @@ MODELS: dict[str, ModelInfo] = {
         _chat("gpt-4.5-preview", 128_000, 16_384, _GPT4O_TILES),
         # o-series reasoning models.
         _reasoning("o1", 200_000, 100_000, _O1_TILES),
-        _reasoning("o1-pro", 200_000, 100_000, _O1_TILES),
+        _reasoning("o1-pro", 200_000, 100_000, _O1_PRO_TILES),
         _reasoning("o1-mini", 128_000, 65_536),
         _reasoning("o1-preview", 128_000, 32_768),
         _reasoning("o3", 200_000, 100_000, _O_SERIES_TILES),
