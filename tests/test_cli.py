@@ -234,6 +234,25 @@ def test_env_default_model_applies_to_count(expected) -> None:
     assert int(result.stdout) == expected.chat([("user", "Hi")])
 
 
+@pytest.mark.parametrize(("args", "env"), [
+    (("--no-fetch",), None),
+    ((), {"INPUTTOKENS_REMOTE_FETCH": "off"}),
+])
+def test_fetching_can_be_turned_off(args: tuple[str, ...], env: dict[str, str] | None) -> None:
+    # An unroutable documentation address (TEST-NET-1): fetching it would be refused, so the
+    # count can only succeed if no fetch is attempted.
+    body = {"model": "gpt-4o", "input": [{"role": "user", "content": [
+        {"type": "input_image", "image_url": "http://192.0.2.1/a.png", "detail": "high"}]}]}
+    result = invoke(*args, "count", "--json", input=json.dumps(body), env=env)
+    assert result.exit_code == 0, result.stderr
+    rich = json.loads(result.stdout)
+    assert rich["input_tokens_details"]["image_tokens"] == 765
+    assert any("remote fetching is off" in r for r in rich["estimate_reasons"])
+    refused = invoke("count", input=json.dumps(body))
+    assert refused.exit_code == 1
+    assert "url_not_allowed" in refused.stderr
+
+
 def test_server_run_passes_settings_to_uvicorn_and_workers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

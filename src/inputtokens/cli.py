@@ -48,13 +48,17 @@ def _settings(ctx: click.Context) -> Settings:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="inputtokens")
+@click.option("--no-fetch", is_flag=True,
+              help="Never fetch http(s) images or files; count them by the documented "
+                   "assumption, flagged (same as INPUTTOKENS_REMOTE_FETCH=0).")
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(ctx: click.Context, no_fetch: bool) -> None:
     """Count OpenAI Responses API input tokens offline."""
     try:
-        ctx.obj = Settings.from_env()
+        settings = Settings.from_env()
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    ctx.obj = replace(settings, remote_fetch=False) if no_fetch else settings
 
 
 _source = click.argument("source", type=click.File("r"), default="-")
