@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import InvalidRequestError
-from .fetch import FetchedFile, FetchError, SafeFetcher, fetch_all
 from .files import MAX_FILE_BYTES
 from .images import MAX_IMAGE_BYTES, ImageSize
+
+if TYPE_CHECKING:  # fetch.py (sockets, TLS) is imported only when a request names a URL
+    from .fetch import FetchedFile, SafeFetcher
 
 
 class RemoteRef(NamedTuple):
@@ -58,6 +60,8 @@ def fetch_wanted(attachments: Attachments, fetcher: SafeFetcher, max_urls: int) 
 
     This is the I/O edge of counting: called by the facade between two renders.
     """
+    from .fetch import FetchedFile, FetchError, fetch_all
+
     unique: dict[tuple[str, str], RemoteRef] = {}
     for ref in attachments.wanted:
         unique.setdefault((ref.kind, ref.url), ref)

@@ -14,7 +14,6 @@ import tiktoken
 
 from .attachments import Attachments, fetch_wanted
 from .errors import InvalidRequestError
-from .fetch import fetcher_for
 from .models import ModelInfo, lookup_model
 from .render import render
 from .render.prompt import Block, Media, Offset, Prompt, Special, Text
@@ -93,6 +92,8 @@ def _render(
         prompt = render(request, model, attachments)
         if attachments.wanted and settings.remote_fetch:
             # Remote images and files: fetch them all at once, then render with what came.
+            from .fetch import fetcher_for  # sockets and TLS load on the first remote URL
+
             fetch_wanted(attachments, fetcher_for(settings.fetch_policy()),
                          settings.max_remote_urls)
             prompt = render(request, model, attachments)

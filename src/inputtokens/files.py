@@ -30,7 +30,6 @@ import binascii
 import codecs
 import functools
 import io
-import logging
 import re
 import warnings
 from dataclasses import dataclass
@@ -338,6 +337,8 @@ def _quieten_pypdf() -> None:
 
     Raised to ERROR once, and only when the application has not set a level of its own.
     """
+    import logging  # only with the first PDF: logging costs start-up time otherwise
+
     logger = logging.getLogger("pypdf")
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.ERROR)

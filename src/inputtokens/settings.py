@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
-from .fetch import FetchPolicy
 from .files import MAX_FILE_BYTES
 from .images import MAX_IMAGE_BYTES
 from .tokenizer import ENCODING_SPECS
+
+if TYPE_CHECKING:
+    from .fetch import FetchPolicy
 
 DEFAULT_MODEL = "gpt-5"
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # the spec's 10 Mi-character input, JSON-escaped
@@ -44,6 +47,8 @@ class Settings:
 
     def fetch_policy(self) -> FetchPolicy:
         """What the remote fetcher may do under these settings."""
+        from .fetch import FetchPolicy  # sockets and TLS load only when a URL is fetched
+
         return FetchPolicy(
             allow_hosts=self.remote_allow_hosts,
             timeout_s=self.remote_timeout_s,
