@@ -341,6 +341,9 @@ def test_http_remote_image_through_the_openai_client(origin: Origin, fetching_se
         timeout=10).json()
     assert rich["input_tokens"] == result.input_tokens
     assert rich["input_tokens_details"]["image_tokens"] == 765
+    [media] = [m for part in rich["breakdown"] for m in part["media"]]
+    assert media == {"kind": "image", "param": "input[0].content[0]", "tokens": 765,
+                     "label": "image 1024x1024 detail=high"}
 
 
 def test_http_redirect_to_metadata_is_a_400(origin: Origin, fetching_server: str) -> None:

@@ -274,7 +274,8 @@ class SafeFetcher:
                     raise FetchError(f"Error while downloading {url}: content encoding "
                                      f"'{encoding}' was not asked for.")
                 length = response.getheader("Content-Length")
-                if length and length.isdigit() and int(length) > cap and what == "file":
+                if length and length.isdigit() and int(length) > cap:
+                    # Refused as a data URL of that size would be, though only a header is read.
                     raise _too_large(url, what, cap)
                 return read(response, current, cap, deadline)
             finally:
