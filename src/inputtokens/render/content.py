@@ -65,15 +65,25 @@ def _stored_file_error(file_id: str, param: str) -> InvalidRequestError:
         param=param, code="file_not_found")
 
 
-def _read_size(part: dict[str, Any], path: str, ctx: MediaContext, block: Block
-               ) -> tuple[int, int] | None:
-    """The displayed size of the image, or None when it cannot be known offline."""
+def _image_url(part: dict[str, Any], path: str) -> str:
+    """The image's URL, checked for form: an http(s) or data URL (file ids need a store)."""
     url = part.get("image_url")
     if not isinstance(url, str):
         if isinstance(part.get("file_id"), str):
             raise _stored_file_error(part["file_id"], f"{path}.file_id")
         raise InvalidRequestError("An input_image needs an 'image_url' or a 'file_id'.",
                                   param=f"{path}.image_url", code="missing_required_parameter")
+    if not url.startswith(("data:", *_REMOTE)):
+        raise InvalidRequestError(
+            "The image_url must be an http(s) URL or a base64 data URL.",
+            param=f"{path}.image_url", code="invalid_image_url")
+    return url
+
+
+def _read_size(part: dict[str, Any], path: str, ctx: MediaContext, block: Block
+               ) -> tuple[int, int] | None:
+    """The displayed size of the image, or None when it cannot be known offline."""
+    url = _image_url(part, path)
     if url.startswith(_REMOTE):
         size = ctx.attachments.image(url, f"{path}.image_url")
         if size is None:
@@ -81,10 +91,6 @@ def _read_size(part: dict[str, Any], path: str, ctx: MediaContext, block: Block
                 "remote image not fetched (remote fetching is off): counted as 1024x1024")
             return None
         return size.width, size.height
-    if not url.startswith("data:"):
-        raise InvalidRequestError(
-            "The image_url must be an http(s) URL or a base64 data URL.",
-            param=f"{path}.image_url", code="invalid_image_url")
     try:
         size = image_size(decode_data_url(url, ctx.attachments.max_image_bytes))
     except ImageError as exc:
@@ -104,7 +110,11 @@ def image_segment(part: dict[str, Any], path: str, ctx: MediaContext, block: Blo
         )
         rule = _FALLBACK_IMAGE_RULE
     size_matters = not (isinstance(rule, TileRule) and detail == "low")
-    size = _read_size(part, path, ctx, block) if size_matters else None
+    if size_matters:
+        size = _read_size(part, path, ctx, block)
+    else:  # the size does not change the cost, but the part must still be well formed
+        _image_url(part, path)
+        size = None
     width, height = size or ASSUMED_SIZE
     tokens = image_tokens(width, height, detail, rule)
     if detail == "original":
