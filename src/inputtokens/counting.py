@@ -8,6 +8,7 @@ fetching them (fetch.py) between two pure renders.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import tiktoken
@@ -21,6 +22,7 @@ from .request import CountRequest, parse_request
 from .result import MediaCount, PartCount, TokenCount
 from .settings import Settings
 from .tokenizer import encode_cached, get_encoding, special_token_id
+from .truncation import context_length_error, items_to_drop
 
 _DEFAULT_SETTINGS = Settings()
 
@@ -81,7 +83,7 @@ def prepare(body: Mapping[str, Any] | CountRequest, settings: Settings) -> Count
 
 def _render(
     body: Mapping[str, Any] | CountRequest, settings: Settings
-) -> tuple[CountRequest, ModelInfo, Prompt]:
+) -> tuple[CountRequest, ModelInfo, Prompt, Attachments]:
     """Validate, resolve the model and render; the shared first half of every face."""
     try:
         request = prepare(body, settings)
@@ -97,7 +99,7 @@ def _render(
             fetch_wanted(attachments, fetcher_for(settings.fetch_policy()),
                          settings.max_remote_urls)
             prompt = render(request, model, attachments)
-        return request, model, prompt
+        return request, model, prompt, attachments
     except RecursionError:
         # Free-form JSON (schemas, arguments objects) nested deeper than Python recurses.
         raise InvalidRequestError(
@@ -119,10 +121,24 @@ def count_input_tokens(
     Raises ``InvalidRequestError`` (with ``param`` and ``code``) for a body OpenAI would reject
     and ``ModelNotFoundError`` for an unknown model.
     """
-    request, model, prompt = _render(body, settings or _DEFAULT_SETTINGS)
+    request, model, prompt, attachments = _render(body, settings or _DEFAULT_SETTINGS)
     enc = get_encoding(prompt.encoding)
     ids: list[int] | None = [] if return_tokens else None
     parts = tuple([_count_block(block, enc, ids) for block in prompt.blocks])
+    dropped = 0
+    while sum(p.tokens for p in parts) > model.input_limit:
+        # Over the window: refuse, or (truncation "auto") drop the oldest items and recount.
+        if request.truncation != "auto" or request.input_is_text:
+            raise context_length_error()
+        first_item = len(parts) - len(request.input) - 1  # system blocks, items, priming
+        item_tokens = [p.tokens for p in parts[first_item:first_item + len(request.input)]]
+        cut = items_to_drop(request.input, item_tokens,
+                            sum(p.tokens for p in parts) - model.input_limit)
+        dropped += cut
+        request = replace(request, input=request.input[cut:])
+        prompt = render(request, model, attachments, first_index=dropped)
+        ids = [] if return_tokens else None
+        parts = tuple([_count_block(block, enc, ids) for block in prompt.blocks])
     reasons: tuple[str, ...] = ()
     if any(p.estimate_reasons for p in parts):
         reasons = tuple(dict.fromkeys(r for p in parts for r in p.estimate_reasons))
@@ -149,6 +165,8 @@ def count_input_tokens(
         tokens=tuple(ids) if ids is not None else None,
         token_strings=strings,
         details=details,
+        input_limit=model.input_limit,
+        dropped_items=dropped,
     )
 
 

@@ -16,7 +16,7 @@ recorded counts; its counts are estimates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import ModelNotFoundError
 
@@ -54,6 +54,12 @@ class ModelInfo:
     max_output_tokens: int
     image_rule: ImageRule | None = None  # None: the model takes no image input
     framing_verified: bool = True
+    max_input_tokens: int | None = None  # None: the whole context window
+
+    @property
+    def input_limit(self) -> int:
+        """The most input tokens a request may have (context_length_exceeded above it)."""
+        return self.max_input_tokens or self.context_window
 
 
 _GPT4O_TILES = TileRule(85, 170)
@@ -84,7 +90,12 @@ def _reasoning(
 
 
 def _gpt5(id: str, image: ImageRule, window: int = 400_000, out: int = 128_000) -> ModelInfo:
-    return _reasoning(id, window, out, image)
+    model = _reasoning(id, window, out, image)
+    if (window, out) == (400_000, 128_000):
+        # OpenAI's gpt-5 launch notes: up to 272,000 input tokens and 128,000 reasoning and
+        # output tokens make the 400,000 window; the input alone may not use all of it.
+        model = replace(model, max_input_tokens=window - out)
+    return model
 
 
 # gpt-5 (base) image costs: OpenAI's table lists 70/140 tiles; not yet confirmed on our records.

@@ -62,6 +62,8 @@ class TokenCount:
     tokens: tuple[int, ...] | None = None
     token_strings: tuple[str, ...] | None = None
     details: dict[str, int] = field(default_factory=dict)
+    input_limit: int = 0  # the most input tokens the model takes (0: the context window)
+    dropped_items: int = 0  # leading input items dropped by truncation "auto"
 
     @property
     def exact(self) -> bool:
@@ -84,7 +86,12 @@ class TokenCount:
             "estimate_reasons": list(self.estimate_reasons),
             "context_window": self.context_window,
             "max_output_tokens": self.max_output_tokens,
+            "max_input_tokens": self.input_limit or self.context_window,
             "remaining_context": max(self.context_window - self.input_tokens, 0),
+            # What the reply may still use: the window's rest, capped by the output limit.
+            "room_for_output": max(min(self.context_window - self.input_tokens,
+                                       self.max_output_tokens), 0),
+            "truncation": {"dropped_items": self.dropped_items},
             "breakdown": [
                 {
                     "part": p.label,

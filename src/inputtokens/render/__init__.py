@@ -24,8 +24,11 @@ from .system import system_blocks
 __all__ = ["render", "Prompt", "Block"]
 
 def render(request: CountRequest, model: ModelInfo,
-           attachments: Attachments | None = None) -> Prompt:
+           attachments: Attachments | None = None, first_index: int = 0) -> Prompt:
     """Render `request` for `model`, with remote content from `attachments` (see there).
+
+    `first_index` is the position of ``request.input[0]`` in the body the client sent (not 0
+    when truncation dropped leading items), so labels and error paths name the sent field.
 
     >>> from inputtokens.models import lookup_model
     >>> from inputtokens.request import parse_request
@@ -43,8 +46,8 @@ def render(request: CountRequest, model: ModelInfo,
         prompt.blocks.append(Block("input", framing.message("user", [text]), []))
     else:
         dropped = dropped_reasoning(request.input, model.family)
-        for i, item in enumerate(request.input):
-            if i in dropped:  # reasoning of an ended turn: the model no longer sees it
+        for i, item in enumerate(request.input, first_index):
+            if i - first_index in dropped:  # reasoning of an ended turn: no longer seen
                 prompt.blocks.append(Block(f"input[{i}]", [], []))
                 continue
             prompt.blocks.append(render_item(item, f"input[{i}]", ctx))
