@@ -94,13 +94,22 @@ def test_remote_image_with_fetching_off_is_an_estimate_that_says_why() -> None:
     assert any("remote fetching is off" in r for r in result.estimate_reasons)
 
 
-def test_file_id_images_need_a_stored_file() -> None:
+@pytest.mark.parametrize("detail", ["high", "low"])  # low: the size is not needed, the id is
+def test_file_id_images_need_a_stored_file(detail: str) -> None:
     body = {"model": "gpt-4o", "input": [{"role": "user", "content": [
-        {"type": "input_image", "file_id": "file-abc", "detail": "high"}]}]}
+        {"type": "input_image", "file_id": "file-abc", "detail": detail}]}]}
     with pytest.raises(InvalidRequestError) as info:
         count_input_tokens(body)
     assert info.value.param == "input[0].content[0].file_id"
     assert info.value.code == "file_not_found"
+
+
+@pytest.mark.parametrize("detail", ["high", "low"])
+def test_image_urls_must_be_http_or_data(detail: str) -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        count_input_tokens(_body("ftp://example.com/cat.png", detail=detail))
+    assert (info.value.param, info.value.code) == (
+        "input[0].content[0].image_url", "invalid_image_url")
 
 
 @pytest.mark.parametrize(("url", "fragment"), [
