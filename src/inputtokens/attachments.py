@@ -33,7 +33,6 @@ class RemoteRef(NamedTuple):
 class Attachments:
     """Fetched remote content for one request, and the limits that apply to inline content."""
 
-    fetch_enabled: bool = True
     max_image_bytes: int = MAX_IMAGE_BYTES
     max_file_bytes: int = MAX_FILE_BYTES
     images: dict[str, ImageSize] = field(default_factory=dict)

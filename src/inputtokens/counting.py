@@ -88,8 +88,7 @@ def _render(
     try:
         request = prepare(body, settings)
         model = lookup_model(request.model)
-        attachments = Attachments(fetch_enabled=settings.remote_fetch,
-                                  max_image_bytes=settings.max_image_bytes,
+        attachments = Attachments(max_image_bytes=settings.max_image_bytes,
                                   max_file_bytes=settings.max_file_bytes)
         prompt = render(request, model, attachments)
         if attachments.wanted and settings.remote_fetch:

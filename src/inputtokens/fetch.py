@@ -38,10 +38,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeVar
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
-from .files import MAX_FILE_BYTES
+from .files import MAX_FILE_BYTES, media_type
 from .images import MAX_IMAGE_BYTES, ImageError, ImageSize, image_size
+from .urls import url_filename
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _T = TypeVar("_T")
@@ -203,17 +204,13 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
-def _media_type(header: str | None) -> str:
-    return (header or "").split(";", 1)[0].strip().lower()
-
-
 def _filename(response: http.client.HTTPResponse, url: str) -> str:
     disposition = response.getheader("Content-Disposition") or ""
     for piece in disposition.split(";"):
         key, _, value = piece.strip().partition("=")
         if key.lower() == "filename" and value:
             return value.strip().strip('"')
-    return unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    return url_filename(url)
 
 
 class SafeFetcher:
@@ -351,7 +348,7 @@ class SafeFetcher:
 
     def _read_image_size(self, response: http.client.HTTPResponse, url: str, cap: int,
                          deadline: _Deadline) -> ImageSize:
-        media = _media_type(response.getheader("Content-Type"))
+        media = media_type(response.getheader("Content-Type")) or ""
         if media not in _IMAGE_TYPES and media not in _UNLABELLED_TYPES:
             raise FetchError(f"The URL {url} did not return an image (content type "
                              f"'{media}').", "invalid_image_url")
@@ -379,7 +376,7 @@ class SafeFetcher:
             data += chunk
             if len(data) > cap:
                 raise _too_large(url, "file", cap)
-        return FetchedFile(bytes(data), _media_type(response.getheader("Content-Type")),
+        return FetchedFile(bytes(data), media_type(response.getheader("Content-Type")) or "",
                            _filename(response, url), url)
 
 

@@ -191,13 +191,13 @@ def read_file(data: bytes, filename: str | None, content_type: str | None = None
     """
     name = filename or ""
     extension = _extension(name)
-    media_type = _media_type(content_type)
+    mime = media_type(content_type)
     if _looks_like_pdf(data, extension):
         return FileContent("pdf", name, _read_pdf(data, max_pages))
-    if extension == ".pdf" or (not extension and media_type in _PDF_TYPES):
+    if extension == ".pdf" or (not extension and mime in _PDF_TYPES):
         raise FileError("The file is named or typed as a PDF but is not one: no PDF header "
                         "was found.")
-    _check_text_type(name, extension, media_type)
+    _check_text_type(name, extension, mime)
     return FileContent("text", name, (FilePage(_decode_text(data), None, None),))
 
 
@@ -232,7 +232,7 @@ def _extension(filename: str) -> str:
     return f".{suffix.lower()}" if dot and stem.strip(".") and suffix else ""
 
 
-def _media_type(content_type: str | None) -> str | None:
+def media_type(content_type: str | None) -> str | None:
     """``text/plain; charset=utf-8`` -> ``text/plain``; None when empty."""
     if not content_type:
         return None

@@ -40,7 +40,7 @@ def render(request: CountRequest, model: ModelInfo,
     prompt = Prompt(model=model.id, encoding=model.encoding)
     prompt.blocks.extend(system_blocks(request, model.family))
     # Without attachments, remote URLs are counted with the documented assumption.
-    ctx = ItemContext(model, framing, attachments or Attachments(fetch_enabled=False))
+    ctx = ItemContext(model, framing, attachments or Attachments())
     if request.input_is_text:  # errors and the breakdown name the field the client sent
         text = Text(request.input[0]["content"], "input")
         prompt.blocks.append(Block("input", framing.message("user", [text]), []))

@@ -23,6 +23,7 @@ from ..images import ImageError, decode_data_url, image_size
 from ..media import ASSUMED_SIZE, image_tokens
 from ..models import ModelInfo, TileRule
 from ..tokenizer import encode_text, get_encoding
+from ..urls import url_filename
 from .prompt import Block, Media, Segment, Text
 
 _FALLBACK_IMAGE_RULE = TileRule(85, 170)
@@ -163,15 +164,10 @@ def _file_content(part: dict[str, Any], path: str, ctx: MediaContext, block: Blo
         if fetched is None:
             block.estimate_reasons.append(
                 "remote file not fetched (remote fetching is off): only its name is counted")
-            return filename or fetched_name(url)
+            return filename or url_filename(url)
         return read_file(fetched.data, filename or fetched.filename, fetched.content_type)
     except FileError as exc:
         raise InvalidRequestError(str(exc), param=f"{path}.{source}", code=exc.code) from None
-
-
-def fetched_name(url: str) -> str:
-    """The last path segment of a URL: the name a file is known by before it is fetched."""
-    return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
 
 
 def file_segments(part: dict[str, Any], path: str, ctx: MediaContext, block: Block
