@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import httpx
+# Stores (uploaded files) go to a throwaway data directory, never the user's: set before the
+# package is imported, because the default settings read it then.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="inputtokens-test-data-")
+
+import httpx  # noqa: E402
 import pytest
 import uvicorn
 

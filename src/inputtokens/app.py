@@ -14,6 +14,7 @@ ever reaches a client.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import re
@@ -24,6 +25,7 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -40,6 +42,7 @@ from .errors import (
 from .models import MODELS, ModelInfo, lookup_model
 from .openapi import openapi_document
 from .settings import Settings
+from .store import Store, store_for
 from .tokenizer import get_encoding
 
 log = logging.getLogger("inputtokens")
@@ -61,6 +64,22 @@ def error_response(exc: InputTokensError) -> JSONResponse:
 def _names_remote_url(raw: bytes) -> bool:
     """Whether the body may name an http(s) image_url or file_url (a cheap over-estimate)."""
     return b'_url"' in raw and _REMOTE_URL.search(raw) is not None
+
+
+async def _read_upload(form: FormData, limit: int) -> tuple[str, str, bytes]:
+    """(filename, purpose, bytes) of a Files API upload, or an OpenAI-shaped error."""
+    upload, purpose = form.get("file"), form.get("purpose")
+    if not isinstance(purpose, str) or not purpose:
+        raise InvalidRequestError("Missing required parameter: 'purpose'.",
+                                  param="purpose", code="missing_required_parameter")
+    if upload is None or isinstance(upload, str):
+        raise InvalidRequestError("Missing required parameter: 'file'.",
+                                  param="file", code="missing_required_parameter")
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLargeError(f"The file is larger than the limit of {limit} bytes.",
+                                   param="file", code="file_too_large")
+    return upload.filename or "file", purpose, data
 
 
 def _flag(request: Request, query: str, header: str) -> bool:
@@ -106,9 +125,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     keys = tuple(k.encode() for k in settings.api_keys)
 
-    def authenticate(request: Request) -> None:
+    def authenticate(request: Request) -> str:
+        """Check the bearer key; returns the owner of what the caller stores ("" without keys)."""
         if not keys:
-            return
+            return ""
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
@@ -117,13 +137,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 code="missing_api_key",
             )
         given = token.strip().encode()
-        if not any(hmac.compare_digest(given, k) for k in keys):
-            raise AuthenticationError(
-                "Incorrect API key provided.", code="invalid_api_key"
-            )
+        for key in keys:
+            if hmac.compare_digest(given, key):
+                # Stored objects belong to the key; a digest, so the key is never stored.
+                return hashlib.sha256(key).hexdigest()[:32]
+        raise AuthenticationError("Incorrect API key provided.", code="invalid_api_key")
+
+    def store() -> Store:
+        return store_for(settings.store_url())
 
     async def count(request: Request) -> Response:
-        authenticate(request)
+        owner = authenticate(request)
         raw = await _read_body(request, settings.max_body_bytes)
         try:
             body = orjson.loads(raw)
@@ -135,10 +159,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ) from None
         want_tokens = _flag(request, "tokens", "inputtokens-tokens")
         verbose = want_tokens or _flag(request, "verbose", "inputtokens-verbose")
-        if settings.remote_fetch and _names_remote_url(raw):
-            # Fetching blocks; a worker thread keeps the event loop serving other requests.
+        if b'"file_id"' in raw or (settings.remote_fetch and _names_remote_url(raw)):
+            # Fetching and the store block; a worker thread keeps the event loop serving.
             result = await run_in_threadpool(
-                count_input_tokens, body, settings=settings, return_tokens=want_tokens)
+                count_input_tokens, body, settings=settings, return_tokens=want_tokens,
+                owner=owner)
         else:
             result = count_input_tokens(body, settings=settings, return_tokens=want_tokens)
         return JSONResponse(result.to_rich() if verbose else result.to_openai())
@@ -156,6 +181,54 @@ def create_app(settings: Settings | None = None) -> Starlette:
             raise NotFoundError(
                 f"The model '{name}' does not exist.", param="model", code="model_not_found"
             ) from None
+
+    # ---- files (OpenAI's Files API, stored per owner) --------------------------------------
+
+    async def upload_file(request: Request) -> Response:
+        owner = authenticate(request)
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_file_bytes + 64 * 1024:
+            raise PayloadTooLargeError(
+                f"The file is larger than the limit of {settings.max_file_bytes} bytes.",
+                param="file", code="file_too_large")
+        try:
+            # `async with` closes the spooled upload files whatever happens below.
+            async with request.form(max_files=1, max_fields=8) as form:
+                filename, purpose, data = await _read_upload(form, settings.max_file_bytes)
+        except HTTPException as exc:
+            raise InvalidRequestError(f"The upload is not valid multipart form data: "
+                                      f"{exc.detail}", param="file", code="invalid_value") from None
+        stored = await run_in_threadpool(store().put_file, owner, filename, purpose, data)
+        return JSONResponse(stored.to_openai())
+
+    async def list_files(request: Request) -> Response:
+        owner = authenticate(request)
+        stored = await run_in_threadpool(store().list_files, owner)
+        return JSONResponse({"object": "list", "data": [f.to_openai() for f in stored],
+                             "has_more": False})
+
+    async def _owned_file(request: Request) -> tuple[str, str]:
+        owner = authenticate(request)
+        file_id = request.path_params["file_id"]
+        if await run_in_threadpool(store().get_file, owner, file_id) is None:
+            raise NotFoundError(f"No such File object: {file_id}", param="id")
+        return owner, file_id
+
+    async def get_file(request: Request) -> Response:
+        owner, file_id = await _owned_file(request)
+        stored = await run_in_threadpool(store().get_file, owner, file_id)
+        assert stored is not None
+        return JSONResponse(stored.to_openai())
+
+    async def file_content(request: Request) -> Response:
+        owner, file_id = await _owned_file(request)
+        data = await run_in_threadpool(store().file_content, owner, file_id)
+        return Response(data or b"", media_type="application/octet-stream")
+
+    async def delete_file(request: Request) -> Response:
+        owner, file_id = await _owned_file(request)
+        await run_in_threadpool(store().delete_file, owner, file_id)
+        return JSONResponse({"id": file_id, "object": "file", "deleted": True})
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -191,6 +264,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes += [
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", get_model, methods=["GET"]),
+        Route("/v1/files", upload_file, methods=["POST"]),
+        Route("/v1/files", list_files, methods=["GET"]),
+        Route("/v1/files/{file_id}", get_file, methods=["GET"]),
+        Route("/v1/files/{file_id}", delete_file, methods=["DELETE"]),
+        Route("/v1/files/{file_id}/content", file_content, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]

@@ -19,6 +19,7 @@ from .images import MAX_IMAGE_BYTES, ImageSize
 
 if TYPE_CHECKING:  # fetch.py (sockets, TLS) is imported only when a request names a URL
     from .fetch import FetchedFile, SafeFetcher
+    from .store import Store
 
 
 class RemoteRef(NamedTuple):
@@ -38,6 +39,7 @@ class Attachments:
     images: dict[str, ImageSize] = field(default_factory=dict)
     files: dict[str, FetchedFile] = field(default_factory=dict)
     wanted: list[RemoteRef] = field(default_factory=list)
+    stored: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # id -> (name, bytes)
 
     def image(self, url: str, param: str) -> ImageSize | None:
         """The fetched size of `url`, or None (then the URL is wanted)."""
@@ -46,12 +48,34 @@ class Attachments:
             self.wanted.append(RemoteRef("image", url, param))
         return size
 
+    def stored_file(self, file_id: str, param: str) -> tuple[str, bytes] | None:
+        """The stored file `file_id` as (filename, bytes), or None (then the id is wanted)."""
+        found = self.stored.get(file_id)
+        if found is None:
+            self.wanted.append(RemoteRef("file_id", file_id, param))
+        return found
+
     def file(self, url: str, param: str) -> FetchedFile | None:
         """The fetched file at `url`, or None (then the URL is wanted)."""
         fetched = self.files.get(url)
         if fetched is None:
             self.wanted.append(RemoteRef("file", url, param))
         return fetched
+
+
+def load_stored(attachments: Attachments, store: Store, owner: str) -> None:
+    """Read every wanted stored file of `owner`; an unknown id is a 400 naming the field."""
+    refs = [ref for ref in attachments.wanted if ref.kind == "file_id"]
+    attachments.wanted[:] = [ref for ref in attachments.wanted if ref.kind != "file_id"]
+    for ref in refs:
+        if ref.url in attachments.stored:
+            continue
+        meta = store.get_file(owner, ref.url)
+        data = store.file_content(owner, ref.url) if meta else None
+        if meta is None or data is None:
+            raise InvalidRequestError(f"No file with id '{ref.url}' is stored here.",
+                                      param=ref.param, code="file_not_found")
+        attachments.stored[ref.url] = (meta.filename, data)
 
 
 def fetch_wanted(attachments: Attachments, fetcher: SafeFetcher, max_urls: int) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import tiktoken
 
-from .attachments import Attachments, fetch_wanted
+from .attachments import Attachments, fetch_wanted, load_stored
 from .errors import InvalidRequestError
 from .models import ModelInfo, lookup_model
 from .render import render
@@ -82,7 +82,7 @@ def prepare(body: Mapping[str, Any] | CountRequest, settings: Settings) -> Count
 
 
 def _render(
-    body: Mapping[str, Any] | CountRequest, settings: Settings
+    body: Mapping[str, Any] | CountRequest, settings: Settings, owner: str = ""
 ) -> tuple[CountRequest, ModelInfo, Prompt, Attachments]:
     """Validate, resolve the model and render; the shared first half of every face."""
     try:
@@ -91,12 +91,18 @@ def _render(
         attachments = Attachments(max_image_bytes=settings.max_image_bytes,
                                   max_file_bytes=settings.max_file_bytes)
         prompt = render(request, model, attachments)
-        if attachments.wanted and settings.remote_fetch:
-            # Remote images and files: fetch them all at once, then render with what came.
-            from .fetch import fetcher_for  # sockets and TLS load on the first remote URL
+        if attachments.wanted:
+            # Stored files and remote URLs: load them all at once, then render with them.
+            if any(ref.kind == "file_id" for ref in attachments.wanted):
+                from .store import store_for  # the database opens on the first file id
 
-            fetch_wanted(attachments, fetcher_for(settings.fetch_policy()),
-                         settings.max_remote_urls)
+                load_stored(attachments, store_for(settings.store_url()), owner)
+            if attachments.wanted and settings.remote_fetch:
+                from .fetch import fetcher_for  # sockets and TLS load on the first URL
+
+                fetch_wanted(attachments, fetcher_for(settings.fetch_policy()),
+                             settings.max_remote_urls)
+            attachments.wanted.clear()
             prompt = render(request, model, attachments)
         return request, model, prompt, attachments
     except RecursionError:
@@ -111,6 +117,7 @@ def count_input_tokens(
     *,
     settings: Settings | None = None,
     return_tokens: bool = False,
+    owner: str = "",
 ) -> TokenCount:
     """Count the input tokens of a Responses API request body, offline.
 
@@ -120,7 +127,7 @@ def count_input_tokens(
     Raises ``InvalidRequestError`` (with ``param`` and ``code``) for a body OpenAI would reject
     and ``ModelNotFoundError`` for an unknown model.
     """
-    request, model, prompt, attachments = _render(body, settings or _DEFAULT_SETTINGS)
+    request, model, prompt, attachments = _render(body, settings or _DEFAULT_SETTINGS, owner)
     enc = get_encoding(prompt.encoding)
     ids: list[int] | None = [] if return_tokens else None
     parts = tuple([_count_block(block, enc, ids) for block in prompt.blocks])

@@ -44,6 +44,13 @@ class Settings:
     remote_timeout_s: float = 10.0
     remote_max_redirects: int = 3
     max_remote_urls: int = DEFAULT_MAX_REMOTE_URLS
+    # State: where uploaded files live. Empty database_url: SQLite under data_dir.
+    data_dir: str = field(default_factory=lambda: default_data_dir())
+    database_url: str = ""
+
+    def store_url(self) -> str:
+        """The database URL of the store (SQLite in `data_dir` unless one is configured)."""
+        return self.database_url or f"sqlite:///{os.path.join(self.data_dir, 'inputtokens.db')}"
 
     def fetch_policy(self) -> FetchPolicy:
         """What the remote fetcher may do under these settings."""
@@ -84,6 +91,13 @@ class Settings:
                 except ValueError as exc:
                     raise ValueError(f"{variable}: {exc}") from None
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def default_data_dir() -> str:
+    """``$XDG_DATA_HOME/inputtokens``, else ``~/.local/share/inputtokens``."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
+                                                          "share")
+    return os.path.join(base, "inputtokens")
 
 
 def _int(value: str) -> int:
@@ -144,5 +158,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], object]]] = {
     "remote_timeout_s": ("INPUTTOKENS_REMOTE_TIMEOUT", _seconds),
     "remote_max_redirects": ("INPUTTOKENS_REMOTE_MAX_REDIRECTS", _int),
     "max_remote_urls": ("INPUTTOKENS_MAX_REMOTE_URLS", _int),
+    "data_dir": ("INPUTTOKENS_DATA_DIR", str),
+    "database_url": ("INPUTTOKENS_DATABASE_URL", str),
 }
 _ENV_NAMES = {name: variable for name, (variable, _) in _PARSERS.items()}

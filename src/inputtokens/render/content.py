@@ -59,44 +59,48 @@ def content_segments(content: Any, path: str, ctx: MediaContext, block: Block) -
     return segments
 
 
-def _stored_file_error(file_id: str, param: str) -> InvalidRequestError:
-    return InvalidRequestError(
-        f"The file '{file_id}' is not stored in this service, so its content is unknown. "
-        "Send the content inline instead (a data URL or file_data), or as a URL.",
-        param=param, code="file_not_found")
-
-
-def _image_url(part: dict[str, Any], path: str) -> str:
-    """The image's URL, checked for form: an http(s) or data URL (file ids need a store)."""
+def _image_source(part: dict[str, Any], path: str) -> tuple[str, str]:
+    """("url", an http(s) or data URL) or ("file_id", a stored file's id), checked for form."""
     url = part.get("image_url")
     if not isinstance(url, str):
         if isinstance(part.get("file_id"), str):
-            raise _stored_file_error(part["file_id"], f"{path}.file_id")
+            return "file_id", part["file_id"]
         raise InvalidRequestError("An input_image needs an 'image_url' or a 'file_id'.",
                                   param=f"{path}.image_url", code="missing_required_parameter")
     if not url.startswith(("data:", *_REMOTE)):
         raise InvalidRequestError(
             "The image_url must be an http(s) URL or a base64 data URL.",
             param=f"{path}.image_url", code="invalid_image_url")
-    return url
+    return "url", url
 
 
 def _read_size(part: dict[str, Any], path: str, ctx: MediaContext, block: Block
                ) -> tuple[int, int] | None:
-    """The displayed size of the image, or None when it cannot be known offline."""
-    url = _image_url(part, path)
-    if url.startswith(_REMOTE):
-        size = ctx.attachments.image(url, f"{path}.image_url")
+    """The displayed size of the image, or None when it is not (yet) known."""
+    kind, source = _image_source(part, path)
+    if kind == "file_id":
+        param = f"{path}.file_id"
+        stored = ctx.attachments.stored_file(source, param)
+        if stored is None:
+            return None  # the facade loads it from the store and renders again
+        data = stored[1]
+    elif source.startswith(_REMOTE):
+        size = ctx.attachments.image(source, f"{path}.image_url")
         if size is None:
             block.estimate_reasons.append(
                 "remote image not fetched (remote fetching is off): counted as 1024x1024")
             return None
         return size.width, size.height
+    else:
+        param = f"{path}.image_url"
+        try:
+            data = decode_data_url(source, ctx.attachments.max_image_bytes)
+        except ImageError as exc:
+            raise InvalidRequestError(str(exc), param=param, code="invalid_image") from None
     try:
-        size = image_size(decode_data_url(url, ctx.attachments.max_image_bytes))
+        size = image_size(data)
     except ImageError as exc:
-        raise InvalidRequestError(str(exc), param=f"{path}.image_url",
-                                  code="invalid_image") from None
+        raise InvalidRequestError(str(exc), param=param, code="invalid_image") from None
     return size.width, size.height
 
 
@@ -114,7 +118,9 @@ def image_segment(part: dict[str, Any], path: str, ctx: MediaContext, block: Blo
     if size_matters:
         size = _read_size(part, path, ctx, block)
     else:  # the size does not change the cost, but the part must still be well formed
-        _image_url(part, path)
+        kind, source = _image_source(part, path)
+        if kind == "file_id":  # and a stored image must exist
+            ctx.attachments.stored_file(source, f"{path}.file_id")
         size = None
     width, height = size or ASSUMED_SIZE
     tokens = image_tokens(width, height, detail, rule)
@@ -148,7 +154,10 @@ def _file_content(part: dict[str, Any], path: str, ctx: MediaContext, block: Blo
     filename = part.get("filename")
     try:
         if source == "file_id":
-            raise _stored_file_error(part["file_id"], f"{path}.file_id")
+            stored = ctx.attachments.stored_file(part["file_id"], f"{path}.file_id")
+            if stored is None:
+                return part["file_id"]  # the facade loads it from the store and renders again
+            return read_file(stored[1], filename or stored[0])
         if source == "file_data":
             if not isinstance(filename, str) or not filename:
                 raise InvalidRequestError(
