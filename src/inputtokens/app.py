@@ -42,7 +42,7 @@ from .errors import (
 from .models import MODELS, ModelInfo, lookup_model
 from .openapi import openapi_document
 from .settings import Settings
-from .store import Store, store_for
+from .store import Store, StoredFile, store_for
 from .tokenizer import get_encoding
 
 log = logging.getLogger("inputtokens")
@@ -207,28 +207,28 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"object": "list", "data": [f.to_openai() for f in stored],
                              "has_more": False})
 
-    async def _owned_file(request: Request) -> tuple[str, str]:
+    async def _owned_file(request: Request) -> tuple[str, StoredFile]:
+        """The caller's file named in the path; 404 when it is not theirs or not there."""
         owner = authenticate(request)
         file_id = request.path_params["file_id"]
-        if await run_in_threadpool(store().get_file, owner, file_id) is None:
+        stored = await run_in_threadpool(store().get_file, owner, file_id)
+        if stored is None:
             raise NotFoundError(f"No such File object: {file_id}", param="id")
-        return owner, file_id
+        return owner, stored
 
     async def get_file(request: Request) -> Response:
-        owner, file_id = await _owned_file(request)
-        stored = await run_in_threadpool(store().get_file, owner, file_id)
-        assert stored is not None
+        _, stored = await _owned_file(request)
         return JSONResponse(stored.to_openai())
 
     async def file_content(request: Request) -> Response:
-        owner, file_id = await _owned_file(request)
-        data = await run_in_threadpool(store().file_content, owner, file_id)
+        owner, stored = await _owned_file(request)
+        data = await run_in_threadpool(store().file_content, owner, stored.id)
         return Response(data or b"", media_type="application/octet-stream")
 
     async def delete_file(request: Request) -> Response:
-        owner, file_id = await _owned_file(request)
-        await run_in_threadpool(store().delete_file, owner, file_id)
-        return JSONResponse({"id": file_id, "object": "file", "deleted": True})
+        owner, stored = await _owned_file(request)
+        await run_in_threadpool(store().delete_file, owner, stored.id)
+        return JSONResponse({"id": stored.id, "object": "file", "deleted": True})
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})

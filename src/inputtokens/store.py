@@ -168,10 +168,10 @@ _open_lock = threading.Lock()
 
 @lru_cache(maxsize=8)
 def _open(url: str) -> Store:
-    with _open_lock:
-        return Store(url)
+    return Store(url)
 
 
 def store_for(url: str) -> Store:
     """The process's store for a database URL (opened, and migrated, on first use)."""
-    return _open(url)
+    with _open_lock:  # one opening (and one migration run) even when threads race to it
+        return _open(url)
