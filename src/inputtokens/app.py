@@ -221,9 +221,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse(stored.to_openai())
 
     async def file_content(request: Request) -> Response:
-        owner, stored = await _owned_file(request)
-        data = await run_in_threadpool(store().file_content, owner, stored.id)
-        return Response(data or b"", media_type="application/octet-stream")
+        owner = authenticate(request)
+        file_id = request.path_params["file_id"]
+        found = await run_in_threadpool(store().file_with_content, owner, file_id)
+        if found is None:
+            raise NotFoundError(f"No such File object: {file_id}", param="id")
+        return Response(found[1], media_type="application/octet-stream")
 
     async def delete_file(request: Request) -> Response:
         owner, stored = await _owned_file(request)

@@ -1,10 +1,11 @@
-"""Remote attachments: what a count needs from the network, and what the edge fetched.
+"""Attachments: the content a count needs from outside the request, once the edge has it.
 
-Rendering stays pure: when it meets an http(s) ``image_url`` or a ``file_url`` it looks the URL
-up here. A URL that is not here is recorded in ``wanted`` and counted with the documented
-assumption. The counting facade then fetches every wanted URL at once (fetch.py), puts the
-results here and renders again, so a request with remote content costs one round of
-concurrent fetches, and a request without any costs nothing extra.
+Rendering stays pure: when it meets an http(s) ``image_url``, a ``file_url`` or a ``file_id``
+it looks it up here. What is not here is recorded in ``wanted`` (and counted with the
+documented assumption meanwhile). The counting facade then loads every wanted stored file
+(store.py) and fetches every wanted URL at once (fetch.py), puts the results here and renders
+again, so a request with such content costs one round of loading, and a request without any
+costs nothing extra.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ if TYPE_CHECKING:  # fetch.py (sockets, TLS) is imported only when a request nam
 
 
 class RemoteRef(NamedTuple):
-    """One URL the prompt needs, with the field it came from (for errors)."""
+    """One URL or stored file id the prompt needs, with the field it came from (for errors)."""
 
-    kind: str  # "image" or "file"
-    url: str
+    kind: str  # "image" or "file" (a URL), or "file_id" (a stored file)
+    url: str  # the URL, or the file id
     param: str
 
 
@@ -70,12 +71,11 @@ def load_stored(attachments: Attachments, store: Store, owner: str) -> None:
     for ref in refs:
         if ref.url in attachments.stored:
             continue
-        meta = store.get_file(owner, ref.url)
-        data = store.file_content(owner, ref.url) if meta else None
-        if meta is None or data is None:
+        found = store.file_with_content(owner, ref.url)
+        if found is None:
             raise InvalidRequestError(f"No file with id '{ref.url}' is stored here.",
                                       param=ref.param, code="file_not_found")
-        attachments.stored[ref.url] = (meta.filename, data)
+        attachments.stored[ref.url] = (found[0].filename, found[1])
 
 
 def fetch_wanted(attachments: Attachments, fetcher: SafeFetcher, max_urls: int) -> None:

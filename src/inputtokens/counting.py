@@ -1,8 +1,8 @@
 """The orchestrator: body -> validated request -> rendered prompt -> TokenCount.
 
 This is the one code path behind the library, the CLI and the HTTP service. Its only I/O is
-loading a packaged vocabulary on first use and, when a request names http(s) images or files,
-fetching them (fetch.py) between two pure renders.
+loading a packaged vocabulary on first use and, when a request names http(s) images or files
+or stored file ids, loading them (fetch.py, store.py) between two pure renders.
 """
 
 from __future__ import annotations
@@ -132,14 +132,13 @@ def count_input_tokens(
     ids: list[int] | None = [] if return_tokens else None
     parts = tuple([_count_block(block, enc, ids) for block in prompt.blocks])
     dropped = 0
-    while sum(p.tokens for p in parts) > model.input_limit:
+    while (excess := sum(p.tokens for p in parts) - model.input_limit) > 0:
         # Over the window: refuse, or (truncation "auto") drop the oldest items and recount.
         if request.truncation != "auto" or request.input_is_text:
             raise context_length_error()
         first_item = len(parts) - len(request.input) - 1  # system blocks, items, priming
         item_tokens = [p.tokens for p in parts[first_item:first_item + len(request.input)]]
-        cut = items_to_drop(request.input, item_tokens,
-                            sum(p.tokens for p in parts) - model.input_limit)
+        cut = items_to_drop(request.input, item_tokens, excess)
         dropped += cut
         request = replace(request, input=request.input[cut:])
         prompt = render(request, model, attachments, first_index=dropped)

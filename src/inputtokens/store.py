@@ -40,6 +40,8 @@ files = sa.Table(
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("data", sa.LargeBinary, nullable=False),
 )
+# The columns of a StoredFile, in its field order.
+_FILE_META = (files.c.id, files.c.filename, files.c.purpose, files.c.bytes, files.c.created_at)
 
 
 def _create_files(conn: sa.Connection) -> None:
@@ -122,24 +124,21 @@ class Store:
         return stored
 
     def get_file(self, owner: str, file_id: str) -> StoredFile | None:
-        columns = (files.c.id, files.c.filename, files.c.purpose, files.c.bytes,
-                   files.c.created_at)
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(*columns).where(
+            row = conn.execute(sa.select(*_FILE_META).where(
                 files.c.id == file_id, files.c.owner == owner)).first()
         return StoredFile(*row) if row else None
 
-    def file_content(self, owner: str, file_id: str) -> bytes | None:
+    def file_with_content(self, owner: str, file_id: str) -> tuple[StoredFile, bytes] | None:
+        """A file's metadata and bytes in one query, or None when `owner` has no such file."""
         with self.engine.connect() as conn:
-            data = conn.execute(sa.select(files.c.data).where(
-                files.c.id == file_id, files.c.owner == owner)).scalar()
-        return bytes(data) if data is not None else None
+            row = conn.execute(sa.select(*_FILE_META, files.c.data).where(
+                files.c.id == file_id, files.c.owner == owner)).first()
+        return (StoredFile(*row[:-1]), bytes(row[-1])) if row else None
 
     def list_files(self, owner: str, limit: int = 100) -> list[StoredFile]:
-        columns = (files.c.id, files.c.filename, files.c.purpose, files.c.bytes,
-                   files.c.created_at)
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(*columns).where(files.c.owner == owner)
+            rows = conn.execute(sa.select(*_FILE_META).where(files.c.owner == owner)
                                 .order_by(files.c.created_at.desc(), files.c.id)
                                 .limit(limit)).all()
         return [StoredFile(*row) for row in rows]
