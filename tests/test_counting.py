@@ -70,7 +70,6 @@ def test_breakdown_adds_up_and_names_every_part() -> None:
 @pytest.mark.parametrize(
     ("item", "reason_fragment"),
     [
-        ({"type": "item_reference", "id": "msg_1"}, "item_reference"),
         ({"type": "web_search_call", "id": "ws_1", "status": "completed",
           "action": {"type": "search", "query": "q"}}, "web_search_call"),
         ({"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "x" * 64},
@@ -102,10 +101,29 @@ def test_low_detail_image_on_a_tile_model_is_exact() -> None:
     assert result.exact
 
 
-def test_stored_state_is_flagged_not_ignored() -> None:
-    result = count_input_tokens({"model": "gpt-5", "input": "Hi", "previous_response_id": "resp_1"})
-    assert not result.exact
-    assert any("previous_response_id" in r for r in result.estimate_reasons)
+@pytest.mark.parametrize(
+    ("extra", "param", "code"),
+    [
+        ({"previous_response_id": "resp_unknown"}, "previous_response_id",
+         "previous_response_not_found"),
+        ({"conversation": "conv_unknown"}, "conversation", "conversation_not_found"),
+        ({"conversation": {"id": "conv_unknown"}}, "conversation", "conversation_not_found"),
+    ],
+)
+def test_unknown_stored_state_is_an_error_not_ignored(
+    extra: dict[str, Any], param: str, code: str
+) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        count_input_tokens({"model": "gpt-5", "input": "Hi", **extra})
+    assert (caught.value.param, caught.value.code) == (param, code)
+
+
+def test_unknown_item_reference_names_its_path() -> None:
+    body = {"model": "gpt-5", "input": [{"role": "user", "content": "Hi"},
+                                        {"type": "item_reference", "id": "msg_nope"}]}
+    with pytest.raises(InvalidRequestError) as caught:
+        count_input_tokens(body)
+    assert (caught.value.param, caught.value.code) == ("input[1].id", "item_not_found")
 
 
 def test_token_ids_and_strings_on_request() -> None:

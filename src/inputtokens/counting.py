@@ -21,6 +21,7 @@ from .render.prompt import Block, Media, Offset, Prompt, Special, Text
 from .request import CountRequest, parse_request
 from .result import MediaCount, PartCount, TokenCount
 from .settings import Settings
+from .state import Fallback, needs_state, resolve_state
 from .tokenizer import encode_cached, get_encoding, special_token_id
 from .truncation import context_length_error, items_to_drop
 
@@ -82,12 +83,18 @@ def prepare(body: Mapping[str, Any] | CountRequest, settings: Settings) -> Count
 
 
 def _render(
-    body: Mapping[str, Any] | CountRequest, settings: Settings, owner: str = ""
+    body: Mapping[str, Any] | CountRequest, settings: Settings, owner: str = "",
+    fallback: Fallback | None = None,
 ) -> tuple[CountRequest, ModelInfo, Prompt, Attachments]:
     """Validate, resolve the model and render; the shared first half of every face."""
     try:
         request = prepare(body, settings)
         model = lookup_model(request.model)
+        if needs_state(request):
+            # Stored conversations, previous responses and referenced items come first.
+            from .store import store_for  # the database opens on the first stored id
+
+            request = resolve_state(request, store_for(settings.store_url()), owner, fallback)
         attachments = Attachments(max_image_bytes=settings.max_image_bytes,
                                   max_file_bytes=settings.max_file_bytes)
         prompt = render(request, model, attachments)
@@ -118,6 +125,7 @@ def count_input_tokens(
     settings: Settings | None = None,
     return_tokens: bool = False,
     owner: str = "",
+    fallback: Fallback | None = None,
 ) -> TokenCount:
     """Count the input tokens of a Responses API request body, offline.
 
@@ -127,14 +135,15 @@ def count_input_tokens(
     Raises ``InvalidRequestError`` (with ``param`` and ``code``) for a body OpenAI would reject
     and ``ModelNotFoundError`` for an unknown model.
     """
-    request, model, prompt, attachments = _render(body, settings or _DEFAULT_SETTINGS, owner)
+    request, model, prompt, attachments = _render(body, settings or _DEFAULT_SETTINGS, owner,
+                                                  fallback)
     enc = get_encoding(prompt.encoding)
     ids: list[int] | None = [] if return_tokens else None
     parts = tuple([_count_block(block, enc, ids) for block in prompt.blocks])
     dropped = 0
     while (excess := sum(p.tokens for p in parts) - model.input_limit) > 0:
         # Over the window: refuse, or (truncation "auto") drop the oldest items and recount.
-        if request.truncation != "auto" or request.input_is_text:
+        if request.truncation != "auto" or (request.input_is_text and not request.stored_items):
             raise context_length_error()
         first_item = len(parts) - len(request.input) - 1  # system blocks, items, priming
         item_tokens = [p.tokens for p in parts[first_item:first_item + len(request.input)]]

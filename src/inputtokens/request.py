@@ -40,6 +40,10 @@ class CountRequest:
     conversation: str | None = None
     previous_response_id: str | None = None
     parallel_tool_calls: bool | None = None
+    # Set by state.resolve_state: how many leading `input` items came from the store, and
+    # from where ("conversation" or "previous_response"); they are labelled by it.
+    stored_items: int = 0
+    stored_from: str = ""
 
 
 def parse_request(

@@ -1,4 +1,4 @@
-"""The store: uploaded files (and, as the state work grows, conversations and responses).
+"""The store: uploaded files, conversations with their items, and stored responses.
 
 One code path over SQLAlchemy Core serves both backends: SQLite, the embedded default (a file
 under the data directory, in WAL mode so several server workers can share it), and
@@ -12,6 +12,7 @@ Schema changes are append-only migrations, applied in order at open and recorded
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
@@ -44,13 +45,57 @@ files = sa.Table(
 _FILE_META = (files.c.id, files.c.filename, files.c.purpose, files.c.bytes, files.c.created_at)
 
 
+conversations = sa.Table(
+    "conversations", _metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(128), nullable=False, index=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("metadata", sa.Text, nullable=False),  # a JSON object
+    # When the items were copied from the upstream (null: made here); the copy is refreshed
+    # when it grows old, since an upstream conversation can gain items.
+    sa.Column("upstream_fetched_at", sa.BigInteger, nullable=True),
+)
+# Every stored item: a conversation's, a response's (its input or its output), or both when a
+# response was made in a conversation. `seq` orders them; items are JSON text kept as sent, so
+# a stored item renders exactly as it would inline.
+items = sa.Table(
+    "items", _metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("id", sa.String(128), nullable=False),
+    sa.Column("owner", sa.String(128), nullable=False),
+    sa.Column("conversation_id", sa.String(64), nullable=True),
+    sa.Column("response_id", sa.String(64), nullable=True),
+    sa.Column("role", sa.String(8), nullable=True),  # "input" or "output" of its response
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Index("items_by_owner_id", "owner", "id"),
+    sa.Index("items_by_conversation", "conversation_id", "seq"),
+    sa.Index("items_by_response", "response_id", "seq"),
+)
+responses = sa.Table(
+    "responses", _metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(128), nullable=False, index=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("previous_response_id", sa.String(64), nullable=True),
+    sa.Column("data", sa.Text, nullable=False),  # the response object, output included
+)
+
+
 def _create_files(conn: sa.Connection) -> None:
     files.create(conn)
+
+
+def _create_state(conn: sa.Connection) -> None:
+    for table in (conversations, items, responses):
+        table.create(conn)
 
 
 # Append only: (version, step). Each step runs in the transaction that records it.
 MIGRATIONS: tuple[tuple[int, Callable[[sa.Connection], None]], ...] = (
     (1, _create_files),
+    (2, _create_state),
 )
 
 
@@ -71,6 +116,62 @@ class StoredFile:
                 "status_details": None}
 
 
+@dataclass(frozen=True, slots=True)
+class StoredConversation:
+    """A conversation's own fields (its items are read separately)."""
+
+    id: str
+    created_at: int
+    metadata: dict[str, str]
+
+    def to_openai(self) -> dict[str, Any]:
+        return {"id": self.id, "object": "conversation", "created_at": self.created_at,
+                "metadata": self.metadata}
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPage:
+    """One page of a listing, and whether more follow it."""
+
+    data: list[dict[str, Any]]
+    has_more: bool
+
+    def to_openai(self) -> dict[str, Any]:
+        return {"object": "list", "data": self.data,
+                "first_id": self.data[0]["id"] if self.data else None,
+                "last_id": self.data[-1]["id"] if self.data else None,
+                "has_more": self.has_more}
+
+
+# OpenAI's id prefixes per item type; other types get "item_".
+_ITEM_PREFIXES = {
+    "message": "msg_", "function_call": "fc_", "function_call_output": "fco_",
+    "reasoning": "rs_", "custom_tool_call": "ctc_", "custom_tool_call_output": "ctco_",
+    "web_search_call": "ws_", "file_search_call": "fs_", "computer_call": "cu_",
+    "computer_call_output": "cuo_", "image_generation_call": "ig_",
+    "code_interpreter_call": "ci_", "mcp_call": "mcp_", "compaction": "cmp_",
+}
+
+
+def item_with_id(item: dict[str, Any]) -> dict[str, Any]:
+    """`item` as stored: with an id (its own, or a new one in OpenAI's style), and an explicit
+    type (a message may omit it on the wire)."""
+    kind = item.get("type") or ("message" if "role" in item else "item_reference")
+    if kind == "message" and isinstance(item.get("content"), str):
+        # OpenAI stores text content as one part; it counts the same either way.
+        part = "output_text" if item.get("role") == "assistant" else "input_text"
+        text_part: dict[str, Any] = {"type": part, "text": item["content"]}
+        if part == "output_text":
+            text_part["annotations"] = []
+        item = {**item, "content": [text_part]}
+        item.setdefault("status", "completed")
+    if item.get("id") and item.get("type"):
+        return item
+    stored = {"type": kind, "id": item.get("id") or new_id(_ITEM_PREFIXES.get(kind, "item_"))}
+    stored.update((k, v) for k, v in item.items() if k not in ("type", "id"))
+    return stored
+
+
 def new_id(prefix: str) -> str:
     """An id in OpenAI's style: a prefix and 24 random hex digits (``file-…``)."""
     return prefix + secrets.token_hex(12)
@@ -81,7 +182,7 @@ def sqlite_url(data_dir: Path) -> str:
 
 
 class Store:
-    """Files (for now) in a SQL database; safe to share between threads."""
+    """Files, conversations and responses in a SQL database; safe to share between threads."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -148,6 +249,219 @@ class Store:
             result = conn.execute(files.delete().where(
                 files.c.id == file_id, files.c.owner == owner))
         return bool(result.rowcount)
+
+    # -- conversations ----------------------------------------------------------------------
+
+    def create_conversation(self, owner: str, metadata: dict[str, str],
+                            initial: list[dict[str, Any]]) -> StoredConversation:
+        """A new conversation holding `initial` items (given ids); one transaction."""
+        conv = StoredConversation(new_id("conv_"), int(time.time()), dict(metadata))
+        with self.engine.begin() as conn:
+            conn.execute(conversations.insert().values(
+                id=conv.id, owner=owner, created_at=conv.created_at,
+                metadata=json.dumps(conv.metadata)))
+            self._insert_items(conn, owner, initial, conversation_id=conv.id)
+        return conv
+
+    def cache_conversation(self, owner: str, conv: StoredConversation,
+                           all_items: list[dict[str, Any]]) -> None:
+        """Keep (or refresh) a copy of an upstream conversation and all its items."""
+        with self.engine.begin() as conn:
+            conn.execute(items.delete().where(items.c.conversation_id == conv.id,
+                                              items.c.owner == owner))
+            conn.execute(conversations.delete().where(conversations.c.id == conv.id,
+                                                      conversations.c.owner == owner))
+            conn.execute(conversations.insert().values(
+                id=conv.id, owner=owner, created_at=conv.created_at,
+                metadata=json.dumps(conv.metadata), upstream_fetched_at=int(time.time())))
+            self._insert_items(conn, owner, all_items, conversation_id=conv.id)
+
+    def upstream_fetched_at(self, owner: str, conv_id: str) -> int | None:
+        """When a cached upstream conversation was copied (None: made here, or not stored)."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(conversations.c.upstream_fetched_at).where(
+                conversations.c.id == conv_id, conversations.c.owner == owner)).scalar()
+
+    def get_conversation(self, owner: str, conv_id: str) -> StoredConversation | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(
+                conversations.c.id, conversations.c.created_at, conversations.c.metadata
+            ).where(conversations.c.id == conv_id, conversations.c.owner == owner)).first()
+        return StoredConversation(row[0], row[1], json.loads(row[2])) if row else None
+
+    def update_conversation(self, owner: str, conv_id: str,
+                            metadata: dict[str, str]) -> StoredConversation | None:
+        with self.engine.begin() as conn:
+            result = conn.execute(conversations.update().where(
+                conversations.c.id == conv_id, conversations.c.owner == owner
+            ).values(metadata=json.dumps(metadata)))
+        return self.get_conversation(owner, conv_id) if result.rowcount else None
+
+    def delete_conversation(self, owner: str, conv_id: str) -> bool:
+        """Delete a conversation and the items only it held (a response's items stay)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(conversations.delete().where(
+                conversations.c.id == conv_id, conversations.c.owner == owner))
+            if not result.rowcount:
+                return False
+            conn.execute(items.delete().where(
+                items.c.conversation_id == conv_id, items.c.owner == owner,
+                items.c.response_id.is_(None)))
+            conn.execute(items.update().where(
+                items.c.conversation_id == conv_id, items.c.owner == owner
+            ).values(conversation_id=None))
+        return True
+
+    def add_items(self, owner: str, conv_id: str,
+                  new: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """Append `new` items (given ids) to a conversation; None when it is not `owner`'s."""
+        with self.engine.begin() as conn:
+            if not self._owns_conversation(conn, owner, conv_id):
+                return None
+            return self._insert_items(conn, owner, new, conversation_id=conv_id)
+
+    def list_items(self, owner: str, conv_id: str, *, limit: int = 20, order: str = "desc",
+                   after: str | None = None) -> ItemPage | None:
+        """A page of a conversation's items; None when the conversation is not `owner`'s."""
+        with self.engine.connect() as conn:
+            if not self._owns_conversation(conn, owner, conv_id):
+                return None
+            where = (items.c.conversation_id == conv_id, items.c.owner == owner)
+            return self._page(conn, where, limit, order, after)
+
+    def conversation_items(self, owner: str, conv_id: str) -> list[dict[str, Any]] | None:
+        """All of a conversation's items, oldest first (what a count prepends)."""
+        with self.engine.connect() as conn:
+            if not self._owns_conversation(conn, owner, conv_id):
+                return None
+            rows = conn.execute(sa.select(items.c.data).where(
+                items.c.conversation_id == conv_id, items.c.owner == owner
+            ).order_by(items.c.seq)).scalars().all()
+        return [json.loads(row) for row in rows]
+
+    def get_item(self, owner: str, item_id: str,
+                 conv_id: str | None = None) -> dict[str, Any] | None:
+        """A stored item by id (within one conversation, when `conv_id` is given)."""
+        where = [items.c.owner == owner, items.c.id == item_id]
+        if conv_id is not None:
+            where.append(items.c.conversation_id == conv_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(items.c.data).where(*where)
+                               .order_by(items.c.seq.desc()).limit(1)).scalar()
+        return json.loads(row) if row is not None else None
+
+    def delete_item(self, owner: str, conv_id: str, item_id: str) -> bool:
+        with self.engine.begin() as conn:
+            where = (items.c.conversation_id == conv_id, items.c.owner == owner,
+                     items.c.id == item_id)
+            found = conn.execute(sa.select(items.c.seq).where(*where)).first()
+            if found is None:
+                return False
+            conn.execute(items.delete().where(*where, items.c.response_id.is_(None)))
+            conn.execute(items.update().where(*where).values(conversation_id=None))
+        return True
+
+    # -- responses --------------------------------------------------------------------------
+
+    def put_response(self, owner: str, response: dict[str, Any],
+                     input_items: list[dict[str, Any]]) -> None:
+        """Record a finished response with the items it was given (`input_items`, given ids)
+        and its output; both join its conversation, when it names one. Replaces an earlier
+        copy of the same response (an import run twice stays one response)."""
+        resp_id = str(response["id"])
+        conv = response.get("conversation")
+        conv_id = conv.get("id") if isinstance(conv, dict) else conv
+        created = int(response.get("created_at") or time.time())
+        with self.engine.begin() as conn:
+            conn.execute(items.delete().where(items.c.response_id == resp_id,
+                                              items.c.owner == owner))
+            conn.execute(responses.delete().where(responses.c.id == resp_id,
+                                                  responses.c.owner == owner))
+            conn.execute(responses.insert().values(
+                id=resp_id, owner=owner, created_at=created,
+                previous_response_id=response.get("previous_response_id"),
+                data=json.dumps(response)))
+            if conv_id and not self._owns_conversation(conn, owner, conv_id):
+                conv_id = None
+            self._insert_items(conn, owner, input_items, conversation_id=conv_id,
+                               response_id=resp_id, role="input")
+            self._insert_items(conn, owner, list(response.get("output") or ()),
+                               conversation_id=conv_id, response_id=resp_id, role="output")
+
+    def get_response(self, owner: str, resp_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(responses.c.data).where(
+                responses.c.id == resp_id, responses.c.owner == owner)).scalar()
+        return json.loads(row) if row is not None else None
+
+    def response_items(self, owner: str, resp_id: str
+                       ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """A response and its items in order (its input, then its output)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(responses.c.data).where(
+                responses.c.id == resp_id, responses.c.owner == owner)).scalar()
+            if row is None:
+                return None
+            rows = conn.execute(sa.select(items.c.data).where(
+                items.c.response_id == resp_id, items.c.owner == owner
+            ).order_by(sa.case((items.c.role == "input", 0), else_=1), items.c.seq)
+            ).scalars().all()
+        return json.loads(row), [json.loads(r) for r in rows]
+
+    def list_input_items(self, owner: str, resp_id: str, *, limit: int = 20,
+                         order: str = "desc", after: str | None = None) -> ItemPage | None:
+        with self.engine.connect() as conn:
+            if conn.execute(sa.select(responses.c.id).where(
+                    responses.c.id == resp_id, responses.c.owner == owner)).first() is None:
+                return None
+            where = (items.c.response_id == resp_id, items.c.owner == owner,
+                     items.c.role == "input")
+            return self._page(conn, where, limit, order, after)
+
+    def delete_response(self, owner: str, resp_id: str) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(responses.delete().where(
+                responses.c.id == resp_id, responses.c.owner == owner))
+            conn.execute(items.delete().where(items.c.response_id == resp_id,
+                                              items.c.owner == owner,
+                                              items.c.conversation_id.is_(None)))
+        return bool(result.rowcount)
+
+    # -- shared -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _owns_conversation(conn: sa.Connection, owner: str, conv_id: str) -> bool:
+        return conn.execute(sa.select(conversations.c.id).where(
+            conversations.c.id == conv_id, conversations.c.owner == owner)).first() is not None
+
+    @staticmethod
+    def _insert_items(conn: sa.Connection, owner: str, new: list[dict[str, Any]], *,
+                      conversation_id: str | None = None, response_id: str | None = None,
+                      role: str | None = None) -> list[dict[str, Any]]:
+        stored = [item_with_id(item) for item in new]
+        if stored:
+            now = int(time.time())
+            conn.execute(items.insert(), [
+                {"id": item["id"], "owner": owner, "conversation_id": conversation_id,
+                 "response_id": response_id, "role": role, "created_at": now,
+                 "data": json.dumps(item)} for item in stored])
+        return stored
+
+    @staticmethod
+    def _page(conn: sa.Connection, where: tuple[Any, ...], limit: int, order: str,
+              after: str | None) -> ItemPage:
+        """Items matching `where` in `order` of insertion, starting past the item `after`."""
+        conditions = list(where)
+        if after is not None:
+            cursor = conn.execute(sa.select(items.c.seq).where(
+                *where, items.c.id == after)).scalar()
+            if cursor is None:  # an unknown cursor ends the listing rather than restart it
+                return ItemPage([], False)
+            conditions.append(items.c.seq < cursor if order == "desc" else items.c.seq > cursor)
+        by = items.c.seq.desc() if order == "desc" else items.c.seq
+        rows = conn.execute(sa.select(items.c.data).where(*conditions).order_by(by)
+                            .limit(limit + 1)).scalars().all()
+        return ItemPage([json.loads(r) for r in rows[:limit]], len(rows) > limit)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -41,16 +41,18 @@ def render(request: CountRequest, model: ModelInfo,
     prompt.blocks.extend(system_blocks(request, model.family))
     # Without attachments, remote URLs are counted with the documented assumption.
     ctx = ItemContext(model, framing, attachments or Attachments())
-    if request.input_is_text:  # errors and the breakdown name the field the client sent
+    if request.input_is_text and not request.stored_items:
+        # Errors and the breakdown name the field the client sent.
         text = Text(request.input[0]["content"], "input")
         prompt.blocks.append(Block("input", framing.message("user", [text]), []))
     else:
         dropped = dropped_reasoning(request.input, model.family)
         for i, item in enumerate(request.input, first_index):
+            label = _item_label(request, i)
             if i - first_index in dropped:  # reasoning of an ended turn: no longer seen
-                prompt.blocks.append(Block(f"input[{i}]", [], []))
+                prompt.blocks.append(Block(label, [], []))
                 continue
-            prompt.blocks.append(render_item(item, f"input[{i}]", ctx))
+            prompt.blocks.append(render_item(item, label, ctx))
     priming = Block("priming", framing.priming(), [])
     if not model.framing_verified:
         priming.estimate_reasons.append(f"prompt framing of '{model.id}' is not yet verified")
@@ -59,14 +61,15 @@ def render(request: CountRequest, model: ModelInfo,
     if (request.text or {}).get("verbosity") is not None:
         priming.estimate_reasons.append(
             "text.verbosity: its effect on the prompt is not recorded (counted as nothing)")
-    if request.previous_response_id is not None:
-        priming.estimate_reasons.append(
-            "previous_response_id: stored items are not included (no store configured)"
-        )
-    if request.conversation is not None:
-        priming.estimate_reasons.append(
-            "conversation: stored items are not included (no store configured)"
-        )
     prompt.blocks.append(priming)
     return prompt
 
+
+def _item_label(request: CountRequest, index: int) -> str:
+    """The label of item `index` of the full input: where a stored item came from, or the
+    JSON path of a sent one (stored items come first)."""
+    if index < request.stored_items:
+        return f"{request.stored_from}[{index}]"
+    if request.input_is_text:
+        return "input"
+    return f"input[{index - request.stored_items}]"

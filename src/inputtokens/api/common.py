@@ -1,0 +1,111 @@
+"""What every route module shares: the JSON response, body reading, the caller's identity and
+the store, bundled as an ``ApiContext`` that app.py builds once per app."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..errors import AuthenticationError, InvalidRequestError, PayloadTooLargeError
+from ..settings import Settings
+from ..store import Store, store_for
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def flag(request: Request, query: str, header: str) -> bool:
+    value = request.query_params.get(query) or request.headers.get(header) or ""
+    return value.lower() in _TRUE
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refused (413) past `limit` bytes, declared or streamed."""
+    declared = request.headers.get("content-length")
+    too_large = PayloadTooLargeError(
+        f"Request body too large: the limit is {limit} bytes.", code="request_too_large"
+    )
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequestError(
+            f"The request body is not valid JSON ({exc}). Send a JSON object with "
+            "'Content-Type: application/json'.",
+            code="invalid_json",
+        ) from None
+
+
+async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
+    """The body as a JSON object (an empty body is an empty object)."""
+    raw = await read_body(request, limit)
+    body = parse_json(raw) if raw.strip() else {}
+    if not isinstance(body, dict):
+        raise InvalidRequestError("The request body must be a JSON object.", param=None,
+                                  code="invalid_type")
+    return body
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    """Settings, the accepted keys and the store, for the routes of one app."""
+
+    settings: Settings
+    keys: tuple[bytes, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", tuple(k.encode() for k in self.settings.api_keys))
+
+    def authenticate(self, request: Request) -> str:
+        """Check the bearer key; returns the owner of what the caller stores ("" without
+        keys)."""
+        if not self.keys:
+            return ""
+        token = bearer_token(request)
+        if not token:
+            raise AuthenticationError(
+                "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.",
+                code="missing_api_key",
+            )
+        given = token.encode()
+        for key in self.keys:
+            if hmac.compare_digest(given, key):
+                # Stored objects belong to the key; a digest, so the key is never stored.
+                return hashlib.sha256(key).hexdigest()[:32]
+        raise AuthenticationError("Incorrect API key provided.", code="invalid_api_key")
+
+    def store(self) -> Store:
+        return store_for(self.settings.store_url())
+
+
+RouteHandler = Callable[[Request], Any]
