@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import types
 from pathlib import Path
 from typing import Any
 
@@ -375,38 +374,7 @@ def test_stored_responses(env: dict[str, str | None], run: Any) -> None:
     error(run("responses", "get", resp_id, "--api-key", "sk-alice"), 1)
 
 
-def test_import_calls_the_importer_as_the_owner(run: Any, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """The command hands the file's text, the store and the owner to import_responses and
-    prints the ids; a ValueError is bad input (exit 2, its message in the envelope)."""
-    calls: list[tuple[Any, str, str]] = []
-
-    def import_responses(store: Any, owner: str, text: str) -> list[str]:
-        calls.append((store, owner, text))
-        if text.startswith("bad"):
-            raise ValueError("line 1: not a response object")
-        return ["resp_a", "resp_b"]
-
-    fake = types.ModuleType("inputtokens.responses_import")
-    fake.import_responses = import_responses  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "inputtokens.responses_import", fake)
-    path = tmp_path / "responses.jsonl"
-    path.write_text('{"id": "resp_a"}\n{"id": "resp_b"}\n', encoding="utf-8")
-    result = run("responses", "import", str(path), "--api-key", "sk-alice")
-    assert result.exit_code == 0, result.stderr
-    assert result.stdout.split() == ["resp_a", "resp_b"]
-    store, owner, text = calls[-1]
-    assert owner == owner_of("sk-alice")
-    assert text == path.read_text(encoding="utf-8")
-    assert hasattr(store, "put_response")
-
-    err = error(run("responses", "import", "-", input="bad input"), 2)
-    assert err["message"] == "line 1: not a response object"
-    assert calls[-1][1] == ""
-
-
 def test_import_for_real(run: Any, tmp_path: Path) -> None:
-    pytest.importorskip("inputtokens.responses_import")
     path = tmp_path / "response.json"
     path.write_text(json.dumps(RESPONSE), encoding="utf-8")
     result = run("responses", "import", str(path))
@@ -415,3 +383,6 @@ def test_import_for_real(run: Any, tmp_path: Path) -> None:
     assert ok(run("responses", "get", RESPONSE["id"]))["id"] == RESPONSE["id"]
     err = error(run("responses", "import", "-", input="{not json"), 2)
     assert err["message"]
+    # Imported as a key's owner, the response is that key's alone.
+    assert run("responses", "import", str(path), "--api-key", "sk-alice").exit_code == 0
+    assert ok(run("responses", "get", RESPONSE["id"], "--api-key", "sk-alice"))["id"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +24,30 @@ NOTES = "Meeting notes\n- ship the counter\n- measure twice\n" * 10
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory,
-           start_server: Callable[[Settings], Any]) -> Any:
-    data_dir = tmp_path_factory.mktemp("store")
-    return start_server(Settings(api_keys=frozenset({KEY_A, KEY_B}), data_dir=str(data_dir),
+def server(database_url: str, start_server: Callable[[Settings], Any]) -> Any:
+    # Both backends: `database_url` is a fresh SQLite file, then a fresh PostgreSQL database.
+    return start_server(Settings(api_keys=frozenset({KEY_A, KEY_B}), database_url=database_url,
                                  max_file_bytes=100_000))
 
 
+_clients: dict[tuple[str, str], OpenAI] = {}
+
+
 def _client(server: Any, key: str) -> OpenAI:
-    return OpenAI(base_url=f"{server.base_url}/v1", api_key=key, max_retries=0)
+    """One client per server and key, closed with the module (no sockets left to the GC)."""
+    client = _clients.get((server.base_url, key))
+    if client is None:
+        client = _clients[server.base_url, key] = OpenAI(
+            base_url=f"{server.base_url}/v1", api_key=key, max_retries=0)
+    return client
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    for client in _clients.values():
+        client.close()
+    _clients.clear()
 
 
 def _file_body(part: dict[str, Any]) -> dict[str, Any]:

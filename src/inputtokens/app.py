@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from .api import conversations as conversations_api
 from .api import files as files_api
+from .api import responses as responses_api
 from .api.common import ApiContext, JSONResponse, flag, parse_json, read_body
 from .counting import count_input_tokens, prepare
 from .errors import InputTokensError, NotFoundError
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/openapi.json", openapi, methods=["GET"]),
         *files_api.routes(ctx),
         *conversations_api.routes(ctx),
+        *responses_api.routes(ctx),
     ]
     return Starlette(
         routes=routes,

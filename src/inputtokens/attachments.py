@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
-from .errors import InvalidRequestError
+from .errors import InputTokensError, InvalidRequestError
 from .files import MAX_FILE_BYTES
 from .images import MAX_IMAGE_BYTES, ImageSize
+from .state import keep, lookup_owners
 
 if TYPE_CHECKING:  # fetch.py (sockets, TLS) is imported only when a request names a URL
     from .fetch import FetchedFile, SafeFetcher
+    from .state import Fallback
     from .store import Store
 
 
@@ -64,18 +66,47 @@ class Attachments:
         return fetched
 
 
-def load_stored(attachments: Attachments, store: Store, owner: str) -> None:
-    """Read every wanted stored file of `owner`; an unknown id is a 400 naming the field."""
+def load_stored(attachments: Attachments, store: Store, owner: str,
+                fallback: Fallback | None = None) -> None:
+    """Read every wanted stored file of `owner` (or, failing that, of the fallback's owner,
+    then from the fallback, kept in the store); an unknown id is a 400 naming the field."""
     refs = [ref for ref in attachments.wanted if ref.kind == "file_id"]
     attachments.wanted[:] = [ref for ref in attachments.wanted if ref.kind != "file_id"]
+    owners = lookup_owners(owner, fallback)
     for ref in refs:
         if ref.url in attachments.stored:
             continue
-        found = store.file_with_content(owner, ref.url)
+        found = None
+        for where in owners:
+            stored = store.file_with_content(where, ref.url)
+            if stored is not None:
+                found = (stored[0].filename, stored[1])
+                break
+        if found is None and fallback is not None:
+            found = _fetch_file(ref, store, fallback)
         if found is None:
             raise InvalidRequestError(f"No file with id '{ref.url}' is stored here.",
                                       param=ref.param, code="file_not_found")
-        attachments.stored[ref.url] = (found[0].filename, found[1])
+        attachments.stored[ref.url] = found
+
+
+def _fetch_file(ref: RemoteRef, store: Store, fallback: Fallback) -> tuple[str, bytes] | None:
+    """A file from the fallback as (filename, bytes), kept in the store under its id."""
+    try:
+        fetched = fallback.file(ref.url)
+    except InputTokensError as exc:
+        if exc.param is None:  # the fallback knows the id, not the field that named it
+            exc.param = ref.param
+        raise
+    if fetched is None:
+        return None
+    meta, data = fetched
+    filename = str(meta.get("filename") or ref.url)
+    created = meta.get("created_at")
+    keep(lambda: store.cache_file(fallback.owner, ref.url, filename,
+                                  str(meta.get("purpose") or "user_data"), data,
+                                  created if isinstance(created, int) else None))
+    return filename, data
 
 
 def fetch_wanted(attachments: Attachments, fetcher: SafeFetcher, max_urls: int) -> None:

@@ -103,7 +103,7 @@ def _render(
             if any(ref.kind == "file_id" for ref in attachments.wanted):
                 from .store import store_for  # the database opens on the first file id
 
-                load_stored(attachments, store_for(settings.store_url()), owner)
+                load_stored(attachments, store_for(settings.store_url()), owner, fallback)
             if attachments.wanted and settings.remote_fetch:
                 from .fetch import fetcher_for  # sockets and TLS load on the first URL
 

@@ -47,6 +47,12 @@ class Settings:
     # State: where uploaded files live. Empty database_url: SQLite under data_dir.
     data_dir: str = field(default_factory=lambda: default_data_dir())
     database_url: str = ""
+    # The upstream (OpenAI's API, or one like it): POST /v1/responses is passed through to it,
+    # and ids the store lacks are looked up there with the caller's key. Empty: no upstream.
+    upstream_base_url: str = ""
+    upstream_timeout_s: float = 60.0
+    # Age after which a cached upstream conversation is fetched again (it can gain items).
+    upstream_conversation_ttl_s: float = 60.0
 
     def store_url(self) -> str:
         """The database URL of the store (SQLite in `data_dir` unless one is configured)."""
@@ -126,6 +132,24 @@ def _bool(value: str) -> bool:
     raise ValueError(f"must be on/off (1/0, true/false), got {value!r}")
 
 
+def _ttl(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"must be a number of seconds, got {value!r}") from None
+    if not 0 <= seconds <= 86_400:
+        raise ValueError(f"must be between 0 and 86400 seconds, got {value!r}")
+    return seconds
+
+
+def _base_url(value: str) -> str:
+    url = value.strip().rstrip("/")
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise ValueError(f"must be an http(s) URL such as https://api.openai.com/v1, "
+                         f"got {value!r}")
+    return url
+
+
 def _names(value: str) -> frozenset[str]:
     return frozenset(k.strip() for k in value.split(",") if k.strip())
 
@@ -160,5 +184,8 @@ _PARSERS: dict[str, tuple[str, Callable[[str], object]]] = {
     "max_remote_urls": ("INPUTTOKENS_MAX_REMOTE_URLS", _int),
     "data_dir": ("INPUTTOKENS_DATA_DIR", str),
     "database_url": ("INPUTTOKENS_DATABASE_URL", str),
+    "upstream_base_url": ("INPUTTOKENS_UPSTREAM_URL", _base_url),
+    "upstream_timeout_s": ("INPUTTOKENS_UPSTREAM_TIMEOUT", _seconds),
+    "upstream_conversation_ttl_s": ("INPUTTOKENS_UPSTREAM_CONVERSATION_TTL", _ttl),
 }
 _ENV_NAMES = {name: variable for name, (variable, _) in _PARSERS.items()}

@@ -9,10 +9,17 @@ items are.
 
 This is the store's edge of counting: it reads the store (and, on a miss, an optional
 ``Fallback`` such as the upstream) and returns a new ``CountRequest``; rendering stays pure.
+
+What a fallback finds is kept under the fallback's own ``owner`` (upstream.py: a digest of the
+caller's upstream key), which lookups search after the caller's owner. A copy of an upstream
+conversation older than the fallback's ``conversation_ttl_s`` is fetched again, since an
+upstream conversation can gain items; responses and files never change, so their copies stay.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -32,14 +39,44 @@ class Fallback(Protocol):
     """Where ids the store lacks are looked up (the upstream, with the caller's key).
 
     Each method returns None when the id is unknown there too; a result is then kept in the
-    store, so the next count finds it locally.
+    store under ``owner``, so the next count finds it locally.
     """
+
+    @property
+    def owner(self) -> str:
+        """The store owner its results are kept under, and looked up as after the caller's."""
+
+    @property
+    def conversation_ttl_s(self) -> float:
+        """Seconds after which a kept copy of a conversation is fetched again."""
 
     def response(self, resp_id: str) -> tuple[JSON, list[JSON]] | None:
         """A response object and its input items, oldest first."""
 
     def conversation(self, conv_id: str) -> tuple[JSON, list[JSON]] | None:
         """A conversation object and all its items, oldest first."""
+
+    def file(self, file_id: str) -> tuple[JSON, bytes] | None:
+        """A file object (``filename``, ``purpose``, ``created_at``) and its content."""
+
+
+def lookup_owners(owner: str, fallback: Fallback | None) -> tuple[str, ...]:
+    """The owners whose stored objects a caller reaches: its own, then its fallback's."""
+    if fallback is None or fallback.owner == owner:
+        return (owner,)
+    return (owner, fallback.owner)
+
+
+def keep(write: Callable[[], object]) -> bool:
+    """Run a store write that keeps a fallback's result; False when the id is another
+    owner's already (a file id is unique in the store), and the result is then used unkept."""
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        write()
+    except IntegrityError:
+        return False
+    return True
 
 
 def needs_state(request: CountRequest) -> bool:
@@ -57,7 +94,7 @@ def _is_reference(item: JSON) -> bool:
 def resolve_state(request: CountRequest, store: Store, owner: str,
                   fallback: Fallback | None = None) -> CountRequest:
     """`request` with its stored items in place: prepended, and references replaced."""
-    given = tuple(_dereference(request.input, store, owner))
+    given = tuple(_dereference(request.input, store, lookup_owners(owner, fallback)))
     if request.conversation is not None:
         stored, source = _conversation_items(request.conversation, store, owner, fallback), \
             "conversation"
@@ -70,13 +107,13 @@ def resolve_state(request: CountRequest, store: Store, owner: str,
                    stored_from=source)
 
 
-def _dereference(given: tuple[JSON, ...], store: Store, owner: str) -> list[JSON]:
+def _dereference(given: tuple[JSON, ...], store: Store, owners: tuple[str, ...]) -> list[JSON]:
     out = []
     for i, item in enumerate(given):
         if not _is_reference(item):
             out.append(item)
             continue
-        found = store.get_item(owner, str(item["id"]))
+        found = _first(store.get_item(o, str(item["id"])) for o in owners)
         if found is None:
             raise InvalidRequestError(f"Item with id '{item['id']}' not found.",
                                       param=f"input[{i}].id", code="item_not_found")
@@ -84,28 +121,71 @@ def _dereference(given: tuple[JSON, ...], store: Store, owner: str) -> list[JSON
     return out
 
 
+def _first(candidates: Any) -> Any:
+    """The first of `candidates` (a lazy iterable) that is not None."""
+    return next((c for c in candidates if c is not None), None)
+
+
 def _conversation_items(conv_id: str, store: Store, owner: str,
                         fallback: Fallback | None) -> list[JSON]:
-    found = store.conversation_items(owner, conv_id)
-    if found is None and fallback is not None:
-        fetched = fallback.conversation(conv_id)
-        if fetched is not None:
-            from .store import StoredConversation
-
-            conv, all_items = fetched
-            store.cache_conversation(owner, StoredConversation(
-                conv_id, int(conv.get("created_at") or 0), dict(conv.get("metadata") or {})),
-                all_items)
-            found = store.conversation_items(owner, conv_id)
+    found = None
+    for where in lookup_owners(owner, fallback):
+        found = store.conversation_items(where, conv_id)
+        if found is not None:
+            if fallback is not None and where == fallback.owner:
+                fetched_at = store.upstream_fetched_at(where, conv_id)
+                if fetched_at is not None and \
+                        time.time() - fetched_at >= fallback.conversation_ttl_s:
+                    found = _fetch_conversation(conv_id, store, fallback)  # a stale copy
+            break
+    else:
+        if fallback is not None:
+            found = _fetch_conversation(conv_id, store, fallback)
     if found is None:
         raise InvalidRequestError(f"Conversation with id '{conv_id}' not found.",
                                   param="conversation", code="conversation_not_found")
     return found
 
 
+def _fetch_conversation(conv_id: str, store: Store, fallback: Fallback) -> list[JSON] | None:
+    """A conversation's items from the fallback, kept (a copy gone upstream is dropped)."""
+    from .store import StoredConversation, item_with_id
+
+    fetched = fallback.conversation(conv_id)
+    if fetched is None:
+        store.delete_conversation(fallback.owner, conv_id)
+        return None
+    conv, all_items = fetched
+    metadata = conv.get("metadata")
+    copy = StoredConversation(conv_id, int(conv.get("created_at") or 0),
+                              dict(metadata) if isinstance(metadata, dict) else {})
+    if keep(lambda: store.cache_upstream_conversation(fallback.owner, copy, all_items)):
+        found = store.conversation_items(fallback.owner, conv_id)
+        if found is not None:
+            return found
+    return [item_with_id(item) for item in all_items]
+
+
+def _fetch_response(resp_id: str, store: Store,
+                    fallback: Fallback) -> tuple[JSON, list[JSON]] | None:
+    """A response and its items (input, then output) from the fallback, kept."""
+    from .store import item_with_id
+
+    fetched = fallback.response(resp_id)
+    if fetched is None:
+        return None
+    response, input_items = fetched
+    if keep(lambda: store.cache_response(fallback.owner, response, input_items)):
+        found = store.response_items(fallback.owner, resp_id)
+        if found is not None:
+            return found
+    return response, [item_with_id(i) for i in (*input_items, *(response.get("output") or ()))]
+
+
 def _chain_items(resp_id: str, store: Store, owner: str,
                  fallback: Fallback | None) -> list[JSON]:
     """The items of every response from the oldest of the chain to `resp_id`."""
+    owners = lookup_owners(owner, fallback)
     turns: list[list[JSON]] = []
     seen: set[str] = set()
     current: str | None = resp_id
@@ -116,12 +196,9 @@ def _chain_items(resp_id: str, store: Store, owner: str,
                 f"{MAX_CHAIN} responses.", param="previous_response_id",
                 code="invalid_value")
         seen.add(current)
-        found = store.response_items(owner, current)
+        found = _first(store.response_items(o, current) for o in owners)
         if found is None and fallback is not None:
-            fetched = fallback.response(current)
-            if fetched is not None:
-                store.put_response(owner, fetched[0], fetched[1])
-                found = store.response_items(owner, current)
+            found = _fetch_response(current, store, fallback)
         if found is None:
             # The first id is the caller's; a missing ancestor is named too, so it is clear
             # which link of the chain is not stored.

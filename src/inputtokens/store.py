@@ -47,8 +47,9 @@ _FILE_META = (files.c.id, files.c.filename, files.c.purpose, files.c.bytes, file
 
 conversations = sa.Table(
     "conversations", _metadata,
+    # Keyed by owner too: two keys may hold copies of the same upstream conversation.
+    sa.Column("owner", sa.String(128), primary_key=True),
     sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("owner", sa.String(128), nullable=False, index=True),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("metadata", sa.Text, nullable=False),  # a JSON object
     # When the items were copied from the upstream (null: made here); the copy is refreshed
@@ -75,8 +76,9 @@ items = sa.Table(
 )
 responses = sa.Table(
     "responses", _metadata,
+    # Keyed by owner too: an imported or upstream response may be held by several keys.
+    sa.Column("owner", sa.String(128), primary_key=True),
     sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("owner", sa.String(128), nullable=False, index=True),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("previous_response_id", sa.String(64), nullable=True),
     sa.Column("data", sa.Text, nullable=False),  # the response object, output included
@@ -194,14 +196,20 @@ class Store:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
             self.engine = sa.create_engine(url, pool_pre_ping=True)
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            self.engine.dispose()  # a store that failed to open holds no connections
+            raise
 
     def _migrate(self) -> None:
         """Apply the migrations this database has not seen, each in its own transaction."""
         with self.engine.begin() as conn:
+            _lock_for_migration(conn)
             schema_migrations.create(conn, checkfirst=True)
         for version, step in MIGRATIONS:
             with self.engine.begin() as conn:
+                _lock_for_migration(conn)
                 if conn.execute(sa.select(schema_migrations.c.version).where(
                         schema_migrations.c.version == version)).first():
                     continue
@@ -262,19 +270,6 @@ class Store:
                 metadata=json.dumps(conv.metadata)))
             self._insert_items(conn, owner, initial, conversation_id=conv.id)
         return conv
-
-    def cache_conversation(self, owner: str, conv: StoredConversation,
-                           all_items: list[dict[str, Any]]) -> None:
-        """Keep (or refresh) a copy of an upstream conversation and all its items."""
-        with self.engine.begin() as conn:
-            conn.execute(items.delete().where(items.c.conversation_id == conv.id,
-                                              items.c.owner == owner))
-            conn.execute(conversations.delete().where(conversations.c.id == conv.id,
-                                                      conversations.c.owner == owner))
-            conn.execute(conversations.insert().values(
-                id=conv.id, owner=owner, created_at=conv.created_at,
-                metadata=json.dumps(conv.metadata), upstream_fetched_at=int(time.time())))
-            self._insert_items(conn, owner, all_items, conversation_id=conv.id)
 
     def upstream_fetched_at(self, owner: str, conv_id: str) -> int | None:
         """When a cached upstream conversation was copied (None: made here, or not stored)."""
@@ -465,6 +460,70 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    # -- copies of upstream objects (upstream.py, state.py) ---------------------------------
+    # Each replaces an earlier copy under the same owner. Conversations and responses are keyed
+    # by (owner, id); a file id is unique across owners, so keeping a file id another owner
+    # already holds raises sqlalchemy's IntegrityError, and the caller then counts with what
+    # it fetched without keeping it.
+
+    def cache_file(self, owner: str, file_id: str, filename: str, purpose: str, data: bytes,
+                   created_at: int | None = None) -> StoredFile:
+        """Keep a copy of an upstream file under its upstream id."""
+        stored = StoredFile(file_id, filename, purpose, len(data),
+                            int(created_at or time.time()))
+        with self.engine.begin() as conn:
+            conn.execute(files.delete().where(files.c.id == file_id, files.c.owner == owner))
+            conn.execute(files.insert().values(
+                id=file_id, owner=owner, filename=filename, purpose=purpose,
+                bytes=stored.bytes, created_at=stored.created_at, data=data))
+        return stored
+
+    def cache_response(self, owner: str, response: dict[str, Any],
+                       input_items: list[dict[str, Any]]) -> None:
+        """Keep a copy of an upstream response with its input items and output. Unlike
+        ``put_response``, its items never join a stored conversation: a copy of an upstream
+        conversation holds them already (or will, when it is fetched)."""
+        resp_id = str(response["id"])
+        created = int(response.get("created_at") or time.time())
+        with self.engine.begin() as conn:
+            conn.execute(items.delete().where(items.c.response_id == resp_id,
+                                              items.c.owner == owner))
+            conn.execute(responses.delete().where(responses.c.id == resp_id,
+                                                  responses.c.owner == owner))
+            conn.execute(responses.insert().values(
+                id=resp_id, owner=owner, created_at=created,
+                previous_response_id=response.get("previous_response_id"),
+                data=json.dumps(response)))
+            self._insert_items(conn, owner, input_items, response_id=resp_id, role="input")
+            self._insert_items(conn, owner, list(response.get("output") or ()),
+                               response_id=resp_id, role="output")
+
+    def cache_upstream_conversation(self, owner: str, conv: StoredConversation,
+                                    all_items: list[dict[str, Any]]) -> None:
+        """Keep (or refresh) a copy of an upstream conversation and all its items. Items that
+        recorded responses hold stay theirs, leaving the conversation (whose fresh copy has
+        them) rather than being deleted, as ``delete_conversation`` does."""
+        with self.engine.begin() as conn:
+            mine = (items.c.conversation_id == conv.id, items.c.owner == owner)
+            conn.execute(items.delete().where(*mine, items.c.response_id.is_(None)))
+            conn.execute(items.update().where(*mine).values(conversation_id=None))
+            conn.execute(conversations.delete().where(conversations.c.id == conv.id,
+                                                      conversations.c.owner == owner))
+            conn.execute(conversations.insert().values(
+                id=conv.id, owner=owner, created_at=conv.created_at,
+                metadata=json.dumps(conv.metadata), upstream_fetched_at=int(time.time())))
+            self._insert_items(conn, owner, all_items, conversation_id=conv.id)
+
+
+def _lock_for_migration(conn: sa.Connection) -> None:
+    """Make a migration transaction exclusive, so that processes opening a database together
+    (server workers) apply each migration once: SQLite takes the write lock up front (which
+    also makes the step's DDL transactional), PostgreSQL an advisory lock until commit."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7597126598838463339)"))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
