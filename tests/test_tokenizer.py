@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from inputtokens import TokenizationError
+from inputtokens import TokenizationError, splitting, tokenizer
 from inputtokens.tokenizer import ENCODING_SPECS, encode_text, get_encoding, special_token_id
 
 
@@ -54,9 +54,31 @@ def test_pinned_hashes_match_the_packaged_files() -> None:
         assert len(spec.sha256) == 64
 
 
-def test_tokenizer_panic_becomes_a_400_naming_the_field() -> None:
+def test_whitespace_run_tiktoken_panics_on_is_counted_exactly() -> None:
+    enc = get_encoding("o200k_base")
+    n = 1_000_000
+    # The pieces: n-1 spaces (\s+(?!\S) leaves the last one to the word), then " x".
+    expected = enc._core_bpe.encode_single_piece(b" " * (n - 1)) + enc.encode_ordinary(" x")
+    assert encode_text(enc, " " * n + "x", "input[0].content") == expected
+
+
+def test_long_texts_equal_tiktoken() -> None:
+    enc = get_encoding("cl100k_base")
+    text = "Tell me a joke about a cat. " * 5000 + "a" * 70_000 + "\n\n" + "ok " * 30_000
+    assert len(text) > tokenizer._DIRECT_MAX
+    assert encode_text(enc, text) == enc.encode_ordinary(text)
+
+
+def test_text_only_tiktoken_can_take_and_cannot_process_is_a_400_naming_the_field(
+    monkeypatch,
+) -> None:
+    def unprocessable(enc, text):
+        raise splitting.UnprocessableText("test")
+
+    monkeypatch.setattr(splitting, "encode_long", unprocessable)
     enc = get_encoding("o200k_base")
     with pytest.raises(TokenizationError) as info:
-        encode_text(enc, " " * 1_000_000 + "x", "input[0].content")
+        encode_text(enc, "x" * (tokenizer._DIRECT_MAX + 1), "input[0].content")
     assert info.value.param == "input[0].content"
     assert info.value.status == 400
+    assert "input[0].content" in str(info.value)

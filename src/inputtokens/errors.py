@@ -57,7 +57,7 @@ class ModelNotFoundError(InvalidRequestError):
 
 
 class TokenizationError(InvalidRequestError):
-    """Raised when the tokenizer fails on a piece of text (e.g. tiktoken's panic on huge runs)."""
+    """Raised when the tokenizer fails on a piece of text that splitting.py could not avoid."""
 
 
 class AuthenticationError(InputTokensError):

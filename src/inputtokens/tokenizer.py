@@ -103,6 +103,9 @@ ENCODING_SPECS: dict[str, EncodingSpec] = {
 }
 
 _VOCAB_DIR = Path(__file__).resolve().parent / "vocab"
+# Texts up to this many characters are encoded by tiktoken in one call (the splitter's chunk size):
+# below it tiktoken neither panics (that takes ~1,000,000 whitespace characters) nor gets slow.
+_DIRECT_MAX = 65536
 _lock = threading.RLock()
 _encodings: dict[str, tiktoken.Encoding] = {}
 _ranks_by_file: dict[str, dict[bytes, int]] = {}
@@ -158,17 +161,27 @@ def get_encoding(name: str) -> tiktoken.Encoding:
 def encode_text(enc: tiktoken.Encoding, text: str, param: str | None = None) -> list[int]:
     """Token ids of user text, with special-token syntax treated as plain text.
 
-    tiktoken panics (``PanicException``, a BaseException) on some pathological inputs such as
-    whitespace runs of about a million characters; that becomes a 400 naming the field.
+    Exactly ``enc.encode_ordinary(text)``. Texts up to ``_DIRECT_MAX`` characters go to tiktoken
+    directly (the hot path); longer ones, and any text tiktoken panics on, go through
+    ``splitting.encode_long``, which cuts them where the result provably does not change and
+    encodes huge pre-token pieces by verified windows, in linear time. A 400 naming the field
+    remains only for text tiktoken alone can take and cannot process (see ``splitting``).
     """
+    if len(text) <= _DIRECT_MAX:
+        try:
+            return enc.encode_ordinary(text)
+        except (KeyboardInterrupt, SystemExit, MemoryError):
+            raise
+        except BaseException:  # noqa: BLE001 - pyo3's PanicException derives from BaseException
+            pass  # not expected at this size; the splitter is exact as well
+    from .splitting import UnprocessableText, encode_long
+
     try:
-        return enc.encode_ordinary(text)
-    except (KeyboardInterrupt, SystemExit, MemoryError):
-        raise
-    except BaseException as exc:  # noqa: BLE001 - pyo3's PanicException derives from BaseException
+        return encode_long(enc, text)
+    except UnprocessableText:
         raise TokenizationError(
             f"The tokenizer could not process the text of '{param or 'input'}' "
-            f"({len(text)} characters): {type(exc).__name__}.",
+            f"({len(text)} characters).",
             param=param,
             code="invalid_value",
         ) from None
