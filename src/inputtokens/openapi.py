@@ -6,6 +6,7 @@ validator's (``wire_schema``), and its errors say exactly what is wrong and wher
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -97,6 +98,52 @@ def _count_operation(alias: bool) -> dict[str, Any]:
     }
 
 
+# The store's routes (OpenAI's Files, Conversations and Responses APIs): path, method,
+# operation id, summary and error statuses. Their shapes are OpenAI's (docs/http.md).
+_STATE_ROUTES: tuple[tuple[str, str, str, str, tuple[int, ...]], ...] = (
+    ("/v1/files", "post", "createFile", "Upload a file (multipart)", (400, 401, 413)),
+    ("/v1/files", "get", "listFiles", "List files", (401,)),
+    ("/v1/files/{file_id}", "get", "retrieveFile", "Retrieve a file", (401, 404)),
+    ("/v1/files/{file_id}", "delete", "deleteFile", "Delete a file", (401, 404)),
+    ("/v1/files/{file_id}/content", "get", "fileContent", "A file's bytes", (401, 404)),
+    ("/v1/conversations", "post", "createConversation", "Create a conversation",
+     (400, 401, 413)),
+    ("/v1/conversations/{conversation_id}", "get", "retrieveConversation",
+     "Retrieve a conversation", (401, 404)),
+    ("/v1/conversations/{conversation_id}", "post", "updateConversation",
+     "Replace a conversation's metadata", (400, 401, 404)),
+    ("/v1/conversations/{conversation_id}", "delete", "deleteConversation",
+     "Delete a conversation", (401, 404)),
+    ("/v1/conversations/{conversation_id}/items", "get", "listConversationItems",
+     "List a conversation's items (limit, order, after)", (400, 401, 404)),
+    ("/v1/conversations/{conversation_id}/items", "post", "createConversationItems",
+     "Add items to a conversation", (400, 401, 404)),
+    ("/v1/conversations/{conversation_id}/items/{item_id}", "get", "retrieveConversationItem",
+     "Retrieve an item", (401, 404)),
+    ("/v1/conversations/{conversation_id}/items/{item_id}", "delete", "deleteConversationItem",
+     "Delete an item", (401, 404)),
+    ("/v1/responses", "post", "createResponse",
+     "Pass a request through to the upstream and record the response", (400, 401, 502, 504)),
+    ("/v1/responses/{response_id}", "get", "retrieveResponse", "Retrieve a stored response",
+     (401, 404)),
+    ("/v1/responses/{response_id}", "delete", "deleteResponse", "Delete a stored response",
+     (401, 404)),
+    ("/v1/responses/{response_id}/input_items", "get", "listInputItems",
+     "List a stored response's input items (limit, order, after)", (400, 401, 404)),
+)
+
+
+def _state_paths() -> dict[str, dict[str, Any]]:
+    paths: dict[str, dict[str, Any]] = {}
+    for path, method, op_id, summary, errors in _STATE_ROUTES:
+        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in re.findall(r"{(\w+)}", path)]
+        paths.setdefault(path, {})[method] = {
+            "summary": summary, "operationId": op_id, "parameters": params,
+            "responses": {"200": {"description": "OpenAI's object"}, **_errors(*errors)}}
+    return paths
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     """The service's OpenAPI 3.1 document."""
@@ -116,6 +163,7 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": {"description": "Model"}, **_errors(401, 404)}}},
             "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz",
                                  "responses": {"200": {"description": "ok"}}}},
+            **_state_paths(),
         },
         "components": {"schemas": {"Error": _ERROR, "InputTokens": _COUNT}},
     }
