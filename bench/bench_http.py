@@ -1,0 +1,546 @@
+#!/usr/bin/env python
+"""Benchmark: the inputtokens HTTP server against a bare uvicorn app, under the same load.
+
+Run from the repository root with the project's interpreter::
+
+    python bench/bench_http.py                 # full run (about 1-2 minutes)
+    python bench/bench_http.py --quick         # short run (about 20-30 s)
+    python bench/bench_http.py --workers 2 --connections 64 --duration 10
+
+In one run the script starts two servers as subprocesses on free loopback ports, with the same
+number of uvicorn workers and the same uvicorn defaults as ``inputtokens serve`` (server.py:
+``uvicorn.run`` with loop/http "auto", i.e. uvloop and httptools when installed, access log
+off):
+
+- **bare**: a raw ASGI app (no framework) whose one endpoint reads the whole body and answers a
+  small JSON object. It is the floor: what uvicorn alone costs per request on this machine.
+- **inputtokens**: ``python -m inputtokens serve`` (POST /v1/responses/input_tokens).
+
+Both are driven by the same load generator: ``wrk`` if it is on PATH (a Lua script sends the
+POST body), otherwise the client bundled below (asyncio protocols, keep-alive connections, a
+fixed duration, the same code for both servers so that the ratios are fair). Then:
+
+- throughput and latency for three bodies (tiny, small, ~1 MiB); the 1 MiB body uses one
+  connection, so its p50 is the end-to-end time of one request;
+- a paced run (Python client, open loop: requests are due on a fixed schedule, latency counts
+  from when each was due) at 80% of the inputtokens peak for tiny and small;
+- in process, ``count_input_tokens(body)`` against raw tiktoken ``encode_ordinary`` on the same
+  strings (timed with bench_count.py's helpers).
+
+The load generator shares the machine with the server: on 2 cores, one client process and one
+worker use both. The Python client costs CPU per request too, so on the tiny body it may be the
+bottleneck for the bare server, which makes the ratio look *better* than it is; wrk is lighter.
+The script reports targets; it never gates: the exit code is 0 unless the script itself fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Reuse the request bodies, machine info and timing helpers of the in-process benchmark.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_count  # noqa: E402
+
+from inputtokens import count_input_tokens  # noqa: E402
+from inputtokens.tokenizer import get_encoding  # noqa: E402
+
+COUNT_PATH = "/v1/responses/input_tokens"
+
+# Targets (reported, not enforced).
+TARGET_TINY_RPS_RATIO = 0.70  # inputtokens req/s >= 70% of bare on the tiny body
+TARGET_SMALL_RPS_RATIO = 0.25  # ... >= 25% on the small body
+TARGET_LARGE_E2E_RATIO = 1.10  # 1 MiB end-to-end p50 <= 1.10x raw encode_ordinary of the text
+TARGET_P99_MS = 5.0  # p99 at 80% of peak load, tiny and small
+
+# --------------------------------------------------------------------------------------------
+# Request bodies
+# --------------------------------------------------------------------------------------------
+
+
+def bodies() -> dict[str, tuple[dict[str, Any], list[str]]]:
+    """case -> (request body, the strings a raw tokenizer would encode)."""
+    tiny = bench_count.tiny_request("gpt-5")
+    # bench_count's small request, with its instructions as a system message instead, so the
+    # items are system/user/assistant messages, a function_call + output, and one function tool.
+    small, small_texts = bench_count.small_request("gpt-5")
+    small = dict(small)
+    system = {"type": "message", "role": "system", "content": small.pop("instructions")}
+    small["input"] = [system, *small["input"]]
+    # ~1 MiB of mixed text (prose, code, JSON, tables) as the plain string `input`.
+    text = bench_count.mixed_text(bench_count.LARGE_BYTES)
+    large = ({"model": "gpt-5", "input": text}, [text])
+    return {"tiny": tiny, "small": (small, small_texts), "large": large}
+
+
+def http_request(port: int, path: str, payload: bytes) -> bytes:
+    """The raw HTTP/1.1 keep-alive POST the Python client sends."""
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n")
+    return head.encode() + payload
+
+
+# --------------------------------------------------------------------------------------------
+# Servers
+# --------------------------------------------------------------------------------------------
+
+# The bare app: raw ASGI, reads the body, answers a JSON object about as big as the real one.
+BARE_APP = r'''
+import json
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    size, more = 0, True
+    while more:
+        message = await receive()
+        size += len(message.get("body", b""))
+        more = message.get("more_body", False)
+    body = json.dumps({"object": "response.input_tokens", "input_tokens": size}).encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+'''
+
+# Started like server.py starts the real one (same uvicorn.run arguments but the app).
+BARE_RUN = ("import sys, uvicorn; uvicorn.run('bench_http_bare:app', host='127.0.0.1', "
+            "port=int(sys.argv[1]), workers=int(sys.argv[2]), log_level='info', "
+            "access_log=False)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    path: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+
+def start_servers(workers: int, tmp: Path) -> dict[str, Server]:
+    (tmp / "bench_http_bare.py").write_text(BARE_APP)
+    # A clean environment: no INPUTTOKENS_* from the caller (API keys would make us 401), the
+    # store in a temp dir, and only the encoding gpt-5 uses warmed (the default also warms
+    # cl100k, which only slows start-up; warming happens before the port accepts requests).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
+    env.update(INPUTTOKENS_DATA_DIR=str(tmp / "data"), INPUTTOKENS_WARM_ENCODINGS="o200k_base",
+               INPUTTOKENS_REMOTE_FETCH="0")
+    bare_env = dict(env, PYTHONPATH=str(tmp))  # worker processes import the bare module too
+    specs = {
+        "bare": ([sys.executable, "-c", BARE_RUN], bare_env, "/"),
+        "inputtokens": ([sys.executable, "-m", "inputtokens", "serve", "--host", "127.0.0.1"],
+                        env, COUNT_PATH),
+    }
+    servers: dict[str, Server] = {}
+    for name, (cmd, cmd_env, path) in specs.items():
+        port = free_port()
+        if name == "bare":
+            args = [str(port), str(workers)]
+        else:
+            args = ["--port", str(port), "--workers", str(workers)]
+        log = tmp / f"{name}.log"
+        # Own session: stop() signals this process group only (uvicorn's workers included).
+        proc = subprocess.Popen(cmd + args, env=cmd_env, stdout=log.open("wb"),
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        servers[name] = Server(name, port, path, proc, log)
+    for s in servers.values():
+        wait_ready(s)
+    return servers
+
+
+def wait_ready(server: Server, timeout: float = 60.0) -> None:
+    """Poll with a tiny POST until the server answers 200 (after its lifespan start-up)."""
+    deadline = time.monotonic() + timeout
+    payload = json.dumps({"model": "gpt-5", "input": "hi"}).encode()
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"{server.name} exited:\n{server.log.read_text()[-2000:]}")
+        try:
+            req = urllib.request.Request(f"http://127.0.0.1:{server.port}{server.path}",
+                                         data=payload,
+                                         headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{server.name} not ready after {timeout} s:\n{server.log.read_text()}")
+
+
+def stop_servers(servers: dict[str, Server]) -> None:
+    for s in servers.values():
+        if s.proc.poll() is None:
+            os.killpg(s.proc.pid, signal.SIGTERM)
+    for s in servers.values():
+        try:
+            s.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(s.proc.pid, signal.SIGKILL)
+            s.proc.wait()
+
+
+# --------------------------------------------------------------------------------------------
+# Load generator 1: the bundled Python client (asyncio protocols, keep-alive)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    requests: int  # responses received inside the measurement window
+    seconds: float  # length of that window
+    latencies_ms: list[float] = field(default_factory=list)  # sorted
+    errors: int = 0  # non-200 answers or lost connections
+    p50_ms: float | None = None  # set directly by wrk (no latency list)
+    p99_ms: float | None = None
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def pct(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        return self.latencies_ms[min(len(self.latencies_ms) - 1, int(q * len(self.latencies_ms)))]
+
+    @property
+    def p50(self) -> float:
+        return self.p50_ms if self.p50_ms is not None else self.pct(0.50)
+
+    @property
+    def p99(self) -> float:
+        return self.p99_ms if self.p99_ms is not None else self.pct(0.99)
+
+
+class _Run:
+    """Shared state of one load run: its clock window and what was measured."""
+
+    def __init__(self, warmup: float, duration: float, n_conns: int) -> None:
+        now = time.perf_counter()
+        self.start = now + warmup  # measurement window: [start, end)
+        self.end = self.start + duration
+        self.latencies: list[float] = []
+        self.count = 0
+        self.errors = 0
+        self.open = n_conns
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def finished_one(self) -> None:
+        self.open -= 1
+        if self.open == 0 and not self.done.done():
+            self.done.set_result(None)
+
+
+class _Conn(asyncio.Protocol):
+    """One keep-alive connection sending `request` again as soon as (or, when paced, as soon
+    after its due time as) the previous answer is complete."""
+
+    def __init__(self, run: _Run, request: bytes, interval: float | None, offset: float) -> None:
+        self.run, self.request, self.interval = run, request, interval
+        self.buf = bytearray()
+        self.need = -1  # total bytes of the response being read, once its head is in
+        self.due = 0.0  # when the request in flight was due (paced) or sent (closed loop)
+        self.next_due = time.perf_counter() + offset
+        self.loop = asyncio.get_running_loop()
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.schedule()
+
+    def schedule(self) -> None:
+        now = time.perf_counter()
+        if now >= self.run.end:
+            self.finish()
+        elif self.interval is None:  # closed loop: next request at once
+            self.send(now)
+        else:  # paced: due at fixed intervals; if late, send now but count from the due time
+            due, self.next_due = self.next_due, self.next_due + self.interval
+            if due > now:
+                self.loop.call_later(due - now, self.send, due)
+            else:
+                self.send(due)
+
+    def send(self, due: float) -> None:
+        if self.closed:
+            return
+        self.due = due
+        self.transport.write(self.request)  # type: ignore[attr-defined]
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buf
+        buf += data
+        if self.need < 0:
+            head_end = buf.find(b"\r\n\r\n")
+            if head_end < 0:
+                return
+            head = bytes(buf[:head_end]).lower()
+            i = head.find(b"content-length:")
+            length = int(head[i + 15:head.find(b"\r\n", i) if b"\r\n" in head[i:] else None])
+            self.need = head_end + 4 + length
+            self.ok = head[9:12] == b"200"
+        if len(buf) < self.need:
+            return
+        del buf[:self.need]
+        self.need = -1
+        now = time.perf_counter()
+        run = self.run
+        if not self.ok:
+            run.errors += 1
+        elif run.start <= now < run.end:
+            run.count += 1
+            if self.due >= run.start:
+                run.latencies.append((now - self.due) * 1e3)
+        self.schedule()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed:
+            self.run.errors += 1
+            self.finish()
+
+    def finish(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.transport.close()  # type: ignore[attr-defined]
+            self.run.finished_one()
+
+
+async def _python_load(port: int, request: bytes, conns: int, warmup: float, duration: float,
+                       rate: float | None) -> LoadResult:
+    run = _Run(warmup, duration, conns)
+    loop = asyncio.get_running_loop()
+    interval = conns / rate if rate else None  # each connection carries rate/conns req/s
+    for k in range(conns):
+        offset = interval * k / conns if interval else 0.0  # spread the paced connections
+        await loop.create_connection(lambda o=offset: _Conn(run, request, interval, o),
+                                     "127.0.0.1", port)
+    await asyncio.wait_for(run.done, timeout=warmup + duration + 120)
+    return LoadResult(run.count, duration, sorted(run.latencies), run.errors)
+
+
+def python_load(port: int, request: bytes, conns: int, warmup: float, duration: float,
+                rate: float | None = None) -> LoadResult:
+    coro = _python_load(port, request, conns, warmup, duration, rate)
+    try:
+        import uvloop  # same event loop as the servers: a lighter client
+
+        return uvloop.run(coro)
+    except ImportError:
+        return asyncio.run(coro)
+
+
+# --------------------------------------------------------------------------------------------
+# Load generator 2: wrk, when installed
+# --------------------------------------------------------------------------------------------
+
+WRK_LUA = r"""
+local f = assert(io.open("%(body)s", "rb"))
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("BENCH %%d %%d %%d %%d %%d\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+def wrk_load(wrk: str, port: int, path: str, payload: bytes, conns: int, duration: float,
+             tmp: Path) -> LoadResult:
+    body_file, lua = tmp / "wrk_body.json", tmp / "wrk_post.lua"
+    body_file.write_bytes(payload)
+    lua.write_text(WRK_LUA % {"body": body_file})
+    out = subprocess.run(
+        [wrk, "-t1", f"-c{conns}", f"-d{max(1, round(duration))}s", "--timeout", "30s",
+         "-s", str(lua), f"http://127.0.0.1:{port}{path}"],
+        capture_output=True, text=True, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("BENCH "))
+    n, dur_us, p50_us, p99_us, errors = (int(v) for v in line.split()[1:])
+    return LoadResult(n, dur_us / 1e6, errors=errors, p50_ms=p50_us / 1e3, p99_ms=p99_us / 1e3)
+
+
+# --------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    t_start = time.perf_counter()
+    quick = args.quick
+    duration = args.duration or (1.5 if quick else 5.0)  # measured seconds per load run
+    warmup = 0.3 if quick else 1.0  # unmeasured seconds before each window
+    wrk = shutil.which("wrk")
+    cases = bodies()
+    payloads = {name: json.dumps(body).encode() for name, (body, _) in cases.items()}
+    load_before = os.getloadavg()
+
+    results: dict[str, Any] = {"throughput": {}, "paced": {}, "in_process": {}}
+    with tempfile.TemporaryDirectory(prefix="bench_http_") as tmp_name:
+        tmp = Path(tmp_name)
+        servers = start_servers(args.workers, tmp)
+        try:
+            # Sanity: both answer 200 to every body (and inputtokens counts it).
+            for name, payload in payloads.items():
+                for s in servers.values():
+                    req = urllib.request.Request(f"http://127.0.0.1:{s.port}{s.path}",
+                                                 data=payload,
+                                                 headers={"Content-Type": "application/json"})
+                    with urllib.request.urlopen(req, timeout=60) as r:
+                        answer = json.loads(r.read())
+                    if s.name == "inputtokens":
+                        results.setdefault("tokens", {})[name] = answer["input_tokens"]
+
+            # Throughput: bare and inputtokens back to back, case by case (same conditions).
+            for name, payload in payloads.items():
+                large = name == "large"
+                conns = 1 if large else args.connections  # large: one request at a time
+                row = results["throughput"][name] = {"bytes": len(payload), "connections": conns}
+                for s in servers.values():
+                    request = http_request(s.port, s.path, payload)
+                    if wrk:
+                        python_load(s.port, request, conns, warmup, 0.0)  # warm-up only
+                        res = wrk_load(wrk, s.port, s.path, payload, conns, duration, tmp)
+                    else:
+                        res = python_load(s.port, request, conns, warmup, duration)
+                    row[s.name] = {"rps": res.rps, "p50_ms": res.p50, "p99_ms": res.p99,
+                                   "requests": res.requests, "errors": res.errors}
+                row["ratio"] = row["inputtokens"]["rps"] / row["bare"]["rps"]
+
+            # Paced: 80% of the inputtokens peak just measured (Python client, open loop).
+            it = servers["inputtokens"]
+            for name in ("tiny", "small"):
+                rate = 0.8 * results["throughput"][name]["inputtokens"]["rps"]
+                res = python_load(it.port, http_request(it.port, it.path, payloads[name]),
+                                  args.connections, warmup, duration, rate=rate)
+                results["paced"][name] = {"target_rps": rate, "achieved_rps": res.rps,
+                                          "p50_ms": res.p50, "p99_ms": res.p99,
+                                          "p999_ms": res.pct(0.999), "errors": res.errors}
+        finally:
+            stop_servers(servers)
+
+    # In process, servers stopped: count_input_tokens(body) vs raw encode_ordinary.
+    encode = get_encoding(bench_count.ENCODING).encode_ordinary
+    for name, (body, texts) in cases.items():
+        big = name == "large"
+        pair = bench_count.measure_pair(
+            lambda texts=texts: sum(len(encode(t)) for t in texts),
+            lambda body=body: count_input_tokens(body).input_tokens,
+            seconds=(0.5 if big else 0.2) if quick else (2.0 if big else 0.8),
+            repeats=3 if big else 5, warmup=0 if big else 20)
+        st = pair.stats()
+        results["in_process"][name] = {"raw_encode_us": st["baseline_us"],
+                                       "count_us": st["inputtokens_us"], "ratio": st["ratio"]}
+
+    tp, paced, inproc = results["throughput"], results["paced"], results["in_process"]
+    large_e2e = tp["large"]["inputtokens"]["p50_ms"] * 1e3 / inproc["large"]["raw_encode_us"]
+    results["targets"] = [
+        ("tiny req/s inputtokens/bare", tp["tiny"]["ratio"], ">=", TARGET_TINY_RPS_RATIO),
+        ("small req/s inputtokens/bare", tp["small"]["ratio"], ">=", TARGET_SMALL_RPS_RATIO),
+        ("1 MiB end-to-end p50 / raw encode", large_e2e, "<=", TARGET_LARGE_E2E_RATIO),
+        ("tiny p99 at 80% load (ms)", paced["tiny"]["p99_ms"], "<=", TARGET_P99_MS),
+        ("small p99 at 80% load (ms)", paced["small"]["p99_ms"], "<=", TARGET_P99_MS),
+    ]
+    results.update(
+        machine=bench_count.machine_info(), generator=wrk or "python (asyncio, bundled)",
+        workers=args.workers, duration_s=duration, warmup_s=warmup,
+        load_average={"before": load_before, "after": os.getloadavg()},
+        wall_s=time.perf_counter() - t_start)
+    return results
+
+
+def print_report(res: dict[str, Any]) -> None:
+    m = res["machine"]
+    print(f"inputtokens {m['inputtokens']} HTTP vs bare uvicorn ASGI app "
+          f"(workers {res['workers']}, load generator: {res['generator']}, "
+          f"{res['duration_s']:g} s per run after {res['warmup_s']:g} s warm-up)")
+    print(f"machine: {m['platform']}; {m['cpu']}; {m['cpu_count']} CPUs ({m['affinity']} usable);"
+          f" {m['implementation']} {m['python']}")
+    before, after = res["load_average"]["before"], res["load_average"]["after"]
+    busy = max(before[0], after[0]) > 0.5 * (m["affinity"] or m["cpu_count"] or 1)
+    print(f"load average (1/5/15 min) before: {before[0]:.2f}/{before[1]:.2f}/{before[2]:.2f}, "
+          f"after: {after[0]:.2f}/{after[1]:.2f}/{after[2]:.2f}"
+          + ("  <- machine busy: expect noise" if busy else ""))
+
+    print(f"\n{'case':<6} {'JSON':>9} {'conns':>5} {'bare req/s':>11} {'it req/s':>10} "
+          f"{'ratio':>6}  {'bare p50/p99 ms':>16} {'it p50/p99 ms':>16} {'errors':>6}")
+    print("-" * 92)
+    for name, r in res["throughput"].items():
+        b, i = r["bare"], r["inputtokens"]
+        size = r["bytes"]
+        size_s = f"{size / (1 << 20):.2f} MiB" if size >= 1 << 20 else f"{size:,} B"
+        print(f"{name:<6} {size_s:>9} {r['connections']:>5} {b['rps']:>11,.0f} {i['rps']:>10,.1f} "
+              f"{r['ratio']:>5.2f}x  {b['p50_ms']:>7.2f}/{b['p99_ms']:<8.2f} "
+              f"{i['p50_ms']:>7.2f}/{i['p99_ms']:<8.2f} {b['errors'] + i['errors']:>6}")
+    print("it = inputtokens; ratio = inputtokens req/s / bare req/s; tokens counted: "
+          + ", ".join(f"{k} {v:,}" for k, v in res.get("tokens", {}).items()))
+
+    print("\npaced at 80% of the inputtokens peak (Python client, open loop; latency from the "
+          "due time):")
+    print(f"  {'case':<6} {'target req/s':>12} {'achieved':>9} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'p99.9 ms':>8}")
+    for name, p in res["paced"].items():
+        print(f"  {name:<6} {p['target_rps']:>12,.0f} {p['achieved_rps']:>9,.0f} "
+              f"{p['p50_ms']:>7.2f} {p['p99_ms']:>7.2f} {p['p999_ms']:>8.2f}")
+
+    print("\nin process: count_input_tokens(body) vs raw encode_ordinary of the same strings:")
+    print(f"  {'case':<6} {'raw encode':>12} {'count':>12} {'ratio':>6}")
+    for name, p in res["in_process"].items():
+        print(f"  {name:<6} {bench_count._fmt_us(p['raw_encode_us']):>12} "
+              f"{bench_count._fmt_us(p['count_us']):>12} {p['ratio']:>5.2f}x")
+
+    print("\ntargets (reported, not enforced):")
+    for label, value, op, target in res["targets"]:
+        ok = value >= target if op == ">=" else value <= target
+        print(f"  {label:<36} {value:>7.2f}  target {op} {target:<5} {'PASS' if ok else 'FAIL'}")
+    print(f"\n(wall time {res['wall_s']:.1f} s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short runs (about 20-30 s total)")
+    parser.add_argument("--duration", type=float, default=None,
+                        help="measured seconds per load run (default 5, --quick 1.5)")
+    parser.add_argument("--connections", type=int, default=32,
+                        help="concurrent keep-alive connections (default 32; large uses 1)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="uvicorn workers of each server (default 1)")
+    parser.add_argument("--json", action="store_true", help="print results as JSON")
+    args = parser.parse_args(argv)
+    res = run(args)
+    if args.json:
+        print(json.dumps(res, indent=2, ensure_ascii=False))
+    else:
+        print_report(res)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
