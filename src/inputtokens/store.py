@@ -359,12 +359,14 @@ class Store:
     # -- responses --------------------------------------------------------------------------
 
     def put_response(self, owner: str, response: dict[str, Any],
-                     input_items: list[dict[str, Any]]) -> None:
+                     input_items: list[dict[str, Any]], *,
+                     join_conversation: bool = True) -> None:
         """Record a finished response with the items it was given (`input_items`, given ids)
-        and its output; both join its conversation, when it names one. Replaces an earlier
-        copy of the same response (an import run twice stays one response)."""
+        and its output; both join its conversation, when it names one (and
+        `join_conversation`). Replaces an earlier copy of the same response (an import run
+        twice stays one response)."""
         resp_id = str(response["id"])
-        conv = response.get("conversation")
+        conv = response.get("conversation") if join_conversation else None
         conv_id = conv.get("id") if isinstance(conv, dict) else conv
         created = int(response.get("created_at") or time.time())
         with self.engine.begin() as conn:
@@ -484,20 +486,7 @@ class Store:
         """Keep a copy of an upstream response with its input items and output. Unlike
         ``put_response``, its items never join a stored conversation: a copy of an upstream
         conversation holds them already (or will, when it is fetched)."""
-        resp_id = str(response["id"])
-        created = int(response.get("created_at") or time.time())
-        with self.engine.begin() as conn:
-            conn.execute(items.delete().where(items.c.response_id == resp_id,
-                                              items.c.owner == owner))
-            conn.execute(responses.delete().where(responses.c.id == resp_id,
-                                                  responses.c.owner == owner))
-            conn.execute(responses.insert().values(
-                id=resp_id, owner=owner, created_at=created,
-                previous_response_id=response.get("previous_response_id"),
-                data=json.dumps(response)))
-            self._insert_items(conn, owner, input_items, response_id=resp_id, role="input")
-            self._insert_items(conn, owner, list(response.get("output") or ()),
-                               response_id=resp_id, role="output")
+        self.put_response(owner, response, input_items, join_conversation=False)
 
     def cache_upstream_conversation(self, owner: str, conv: StoredConversation,
                                     all_items: list[dict[str, Any]]) -> None:
