@@ -162,6 +162,15 @@ def openai_client(base_url: str):  # type: ignore[no-untyped-def]
     client.close()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _close_openai_clients() -> Iterator[None]:
+    """Close the clients a module made with tests/clients.py when it ends."""
+    yield
+    from tests.clients import close_all
+
+    close_all()
+
+
 @pytest.fixture(autouse=True)
 def clean_environ() -> Iterator[None]:
     """Run every test without INPUTTOKENS_* (or OPENAI_*) variables; restore the environment

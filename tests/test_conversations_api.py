@@ -7,12 +7,13 @@ gets 404s, and a count naming another key's conversation is a 400, never a count
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from openai import BadRequestError, NotFoundError, OpenAI
+from tests.clients import openai_for
 
 from inputtokens import Settings, count_input_tokens
 
@@ -39,24 +40,8 @@ def server(database_url: str, start_server: Callable[[Settings], Any]) -> Any:
                                  database_url=database_url))
 
 
-_clients: dict[tuple[str, str], OpenAI] = {}
-
-
 def _client(server: Any, key: str = KEY_A) -> OpenAI:
-    """One client per server and key, closed with the module (no sockets left to the GC)."""
-    client = _clients.get((server.base_url, key))
-    if client is None:
-        client = _clients[server.base_url, key] = OpenAI(
-            base_url=f"{server.base_url}/v1", api_key=key, max_retries=0)
-    return client
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _close_clients() -> Iterator[None]:
-    yield
-    for client in _clients.values():
-        client.close()
-    _clients.clear()
+    return openai_for(server, key)
 
 
 @pytest.mark.parametrize("model", ["gpt-5", "gpt-4o", "gpt-4.1-mini", "o3"])

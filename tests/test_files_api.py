@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import base64
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from openai import NotFoundError, OpenAI
+from tests.clients import openai_for
 
 from inputtokens import InvalidRequestError, Settings, count_input_tokens
 from inputtokens.store import MIGRATIONS, Store
@@ -30,24 +31,8 @@ def server(database_url: str, start_server: Callable[[Settings], Any]) -> Any:
                                  max_file_bytes=100_000))
 
 
-_clients: dict[tuple[str, str], OpenAI] = {}
-
-
 def _client(server: Any, key: str) -> OpenAI:
-    """One client per server and key, closed with the module (no sockets left to the GC)."""
-    client = _clients.get((server.base_url, key))
-    if client is None:
-        client = _clients[server.base_url, key] = OpenAI(
-            base_url=f"{server.base_url}/v1", api_key=key, max_retries=0)
-    return client
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _close_clients() -> Iterator[None]:
-    yield
-    for client in _clients.values():
-        client.close()
-    _clients.clear()
+    return openai_for(server, key)
 
 
 def _file_body(part: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from openai import BadRequestError, NotFoundError, OpenAI
+from tests.clients import openai_for
 from tests.fake_upstream import SLOW_S, FakeOpenAI, message, response_object
 
 from inputtokens import Settings, count_input_tokens
@@ -42,24 +43,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, upstream: FakeOpenAI,
                                  upstream_base_url=upstream.base_url))
 
 
-_CLIENTS: dict[tuple[str, str], OpenAI] = {}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _close_clients() -> Iterator[None]:
-    yield
-    for client in _CLIENTS.values():
-        client.close()
-    _CLIENTS.clear()
-
-
 def _client(server: Any, key: str = KEY_A) -> OpenAI:
-    """One client per server and key, closed with the module (no socket left to the GC)."""
-    found = _CLIENTS.get((server.base_url, key))
-    if found is None:
-        found = _CLIENTS[server.base_url, key] = OpenAI(
-            base_url=f"{server.base_url}/v1", api_key=key, max_retries=0)
-    return found
+    return openai_for(server, key)
 
 
 def _post(server: Any, body: Any, key: str = KEY_A, **kwargs: Any) -> httpx.Response:

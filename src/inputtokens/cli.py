@@ -17,7 +17,6 @@ commands print the JSON objects the HTTP API answers with, and act as the owner 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import sys
 from collections.abc import Callable
@@ -91,7 +90,11 @@ def _store_options(f: F) -> F:
 def owner_of(api_key: str | None) -> str:
     """The owner of what a caller with `api_key` stores; the server derives it the same way
     (api/common.py, ``ApiContext.authenticate``), and "" is the owner of a keyless server."""
-    return hashlib.sha256(api_key.encode()).hexdigest()[:32] if api_key else ""
+    if not api_key:
+        return ""
+    from .store import key_owner  # SQLAlchemy loads only for commands that use the store
+
+    return key_owner(api_key)
 
 
 def _owner(ctx: click.Context) -> str:
@@ -160,11 +163,6 @@ def _metadata(pairs: tuple[str, ...]) -> dict[str, str]:
                                      param_hint="'--metadata'")
         out[key] = value
     return out
-
-
-def _list_page(data: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"object": "list", "data": data, "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None, "has_more": False}
 
 
 def _conversation_missing(conv_id: str) -> NotFoundError:
@@ -417,7 +415,9 @@ def items_add(ctx: click.Context, conversation_id: str, source: TextIO | None,
                             stored_input.dereference(store, owner, new, "items"))
     if added is None:
         raise _conversation_missing(conversation_id)
-    _print(_list_page(added))
+    from .store import ItemPage  # the store module is loaded already (by _store)
+
+    _print(ItemPage(added, has_more=False).to_openai())
 
 
 @conversation_items.command("get")

@@ -12,6 +12,7 @@ Schema changes are append-only migrations, applied in order at open and recorded
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import threading
@@ -172,6 +173,12 @@ def item_with_id(item: dict[str, Any]) -> dict[str, Any]:
     stored = {"type": kind, "id": item.get("id") or new_id(_ITEM_PREFIXES.get(kind, "item_"))}
     stored.update((k, v) for k, v in item.items() if k not in ("type", "id"))
     return stored
+
+
+def key_owner(key: str) -> str:
+    """The owner of what a caller with API key `key` stores: a digest, so the key itself is
+    never stored (the server, the upstream copies and the CLI's --api-key all use it)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def new_id(prefix: str) -> str:

@@ -17,7 +17,6 @@ other 4xx keeps its status, type and code, the message saying which lookup faile
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .errors import InputTokensError, InvalidRequestError
+from .store import key_owner
 
 if TYPE_CHECKING:
     import ssl
@@ -49,12 +49,6 @@ class UpstreamError(InputTokensError):
         super().__init__(message, param=param, code=code)
         self.status = status
         self.type = type
-
-
-def key_owner(token: str) -> str:
-    """The store owner of what the upstream gave a caller with bearer key `token`: the digest
-    ``ApiContext.authenticate`` uses, so a configured key finds it as its own."""
-    return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
 def forwarded_headers(request: Request) -> dict[str, str]:

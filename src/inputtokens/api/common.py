@@ -3,7 +3,6 @@ the store, bundled as an ``ApiContext`` that app.py builds once per app."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from starlette.responses import Response
 
 from ..errors import AuthenticationError, InvalidRequestError, PayloadTooLargeError
 from ..settings import Settings
-from ..store import Store, store_for
+from ..store import Store, key_owner, store_for
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
@@ -100,8 +99,7 @@ class ApiContext:
         given = token.encode()
         for key in self.keys:
             if hmac.compare_digest(given, key):
-                # Stored objects belong to the key; a digest, so the key is never stored.
-                return hashlib.sha256(key).hexdigest()[:32]
+                return key_owner(token)  # stored objects belong to the key
         raise AuthenticationError("Incorrect API key provided.", code="invalid_api_key")
 
     def store(self) -> Store:

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import InvalidRequestError, NotFoundError
+from ..store import ItemPage
 from ..stored_input import check_items, check_metadata, dereference
 from .common import ApiContext, JSONResponse, read_json_object
 
@@ -111,10 +112,7 @@ def routes(ctx: ApiContext) -> list[Route]:
         added = await run_in_threadpool(work)
         if added is None:
             raise _conversation_missing(conv_id)
-        return JSONResponse({"object": "list", "data": added,
-                             "first_id": added[0]["id"] if added else None,
-                             "last_id": added[-1]["id"] if added else None,
-                             "has_more": False})
+        return JSONResponse(ItemPage(added, has_more=False).to_openai())
 
     async def get_item(request: Request) -> Response:
         owner = ctx.authenticate(request)

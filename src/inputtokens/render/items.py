@@ -101,8 +101,10 @@ def _compaction(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
 
 
 def _item_reference(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
+    # Counting replaces references with the stored items (state.py) before rendering; only a
+    # direct call of render() with an unresolved reference gets here.
     block.estimate_reasons.append(
-        f"item_reference '{item['id']}' is not resolved: referenced items need a store"
+        f"item_reference '{item['id']}' is not resolved: render() was given it unresolved"
     )
 
 
