@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -522,13 +523,36 @@ def _lock_for_migration(conn: sa.Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(7597126598838463339)"))
 
 
+# How long a connection keeps trying to switch a new database file to WAL (the connect
+# timeout that SQLite's busy handler uses for everything else).
+_SQLITE_BUSY_S = 30.0
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL: readers never block the writer, and several processes can share the file.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Put the database file in WAL mode (kept in the file).
+
+    Switching needs the file to itself, and SQLite answers "database is locked" at once,
+    without its busy wait, while another connection holds a lock: as when several workers
+    open a new database together and one is already migrating it. So wait here instead.
+    """
+    deadline = time.monotonic() + _SQLITE_BUSY_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")  # a no-op in WAL (and in memory)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 _open_lock = threading.Lock()
