@@ -16,42 +16,52 @@ ever reaches a client.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from .api import conversations as conversations_api
 from .api import files as files_api
 from .api import responses as responses_api
-from .api.common import ApiContext, JSONResponse, flag, parse_json, read_body
-from .counting import count_input_tokens, prepare
+from .api.common import ApiContext, JSONResponse
+from .api.count import COUNT_PATHS, CountEndpoint, Receive, Scope, Send
 from .errors import InputTokensError, NotFoundError
+from .metrics import metrics_text
 from .models import MODELS, ModelInfo, lookup_model
 from .openapi import openapi_document
 from .settings import Settings
-from .state import needs_state
 from .tokenizer import get_encoding
-from .upstream import upstream_fallback
 
 log = logging.getLogger("inputtokens")
-_REMOTE_URL = re.compile(rb'_url"\s*:\s*"https?:', re.IGNORECASE)
+
+
+class InputTokensApp(Starlette):
+    """Starlette, with POSTs to the count paths sent straight to the count endpoint.
+
+    Routing through the framework costs more than counting a short request; every other
+    request, and other methods on the count paths (405), go through Starlette as usual.
+    """
+
+    def __init__(self, count: CountEndpoint, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.count = count
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope["method"] == "POST"
+                and scope["path"] in COUNT_PATHS):
+            await self.count(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 def error_response(exc: InputTokensError) -> JSONResponse:
     return JSONResponse(exc.to_envelope(), status_code=exc.status)
-
-
-def _names_remote_url(raw: bytes) -> bool:
-    """Whether the body may name an http(s) image_url or file_url (a cheap over-estimate)."""
-    return b'_url"' in raw and _REMOTE_URL.search(raw) is not None
 
 
 def _model_card(model: ModelInfo, name: str | None = None) -> dict[str, Any]:
@@ -76,22 +86,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ctx = ApiContext(settings)
     authenticate = ctx.authenticate
 
-    async def count(request: Request) -> Response:
-        owner = authenticate(request)
-        raw = await read_body(request, settings.max_body_bytes)
-        body = prepare(parse_json(raw), settings)
-        want_tokens = flag(request, "tokens", "inputtokens-tokens")
-        verbose = want_tokens or flag(request, "verbose", "inputtokens-verbose")
-        if (needs_state(body) or b'"file_id"' in raw
-                or (settings.remote_fetch and _names_remote_url(raw))):
-            # The store and fetching block; a worker thread keeps the event loop serving.
-            result = await run_in_threadpool(
-                count_input_tokens, body, settings=settings, return_tokens=want_tokens,
-                owner=owner, fallback=upstream_fallback(settings, request))
-        else:
-            result = count_input_tokens(body, settings=settings, return_tokens=want_tokens)
-        return JSONResponse(result.to_rich() if verbose else result.to_openai())
-
     async def list_models(request: Request) -> Response:
         authenticate(request)
         return JSONResponse({"object": "list", "data": [_model_card(m) for m in MODELS.values()]})
@@ -108,6 +102,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
+
+    async def metrics(request: Request) -> Response:
+        return PlainTextResponse(metrics_text(settings),
+                                 media_type="text/plain; version=0.0.4; charset=utf-8")
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document())
@@ -135,18 +133,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
             get_encoding(name)
         yield
 
-    count_paths = ("/v1/responses/input_tokens", "/openai/v1/responses/input_tokens")
-    routes = [Route(path, count, methods=["POST"]) for path in count_paths]
+    count = CountEndpoint(ctx)
+    routes = [Route(path, count, methods=["POST"]) for path in COUNT_PATHS]
     routes += [
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", get_model, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         *files_api.routes(ctx),
         *conversations_api.routes(ctx),
         *responses_api.routes(ctx),
     ]
-    return Starlette(
+    return InputTokensApp(
+        count,
         routes=routes,
         lifespan=lifespan,
         exception_handlers={

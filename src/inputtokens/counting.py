@@ -22,14 +22,19 @@ from .request import CountRequest, parse_request
 from .result import MediaCount, PartCount, TokenCount
 from .settings import Settings
 from .state import Fallback, needs_state, resolve_state
-from .tokenizer import encode_cached, get_encoding, special_token_id
+from .token_cache import MIN_CHARS, CacheUse, TokenCountCache, cache_for
+from .tokenizer import encode_cached, encode_text, get_encoding, special_token_id
 from .truncation import context_length_error, items_to_drop
 
 _DEFAULT_SETTINGS = Settings()
 
 
-def _count_block(block: Block, enc: tiktoken.Encoding, ids: list[int] | None) -> PartCount:
-    """Tokens of one block; adjacent text segments are encoded as one string."""
+def _count_block(block: Block, enc: tiktoken.Encoding, ids: list[int] | None,
+                 cache: TokenCountCache | None, use: CacheUse) -> PartCount:
+    """Tokens of one block; adjacent text segments are encoded as one string.
+
+    Without token ids wanted, long texts are counted through the content cache.
+    """
     text_tokens = image_tokens = file_tokens = 0
     media_counts: list[MediaCount] = []
     run: list[Text] = []  # adjacent text segments not yet encoded
@@ -40,10 +45,18 @@ def _count_block(block: Block, enc: tiktoken.Encoding, ids: list[int] | None) ->
             continue
         if run:
             text = run[0].text if len(run) == 1 else "".join(t.text for t in run)
-            encoded = encode_cached(enc, text, run[0].param)
-            text_tokens += len(encoded)
-            if ids is not None:
-                ids.extend(encoded)
+            if cache is not None and ids is None and len(text) > MIN_CHARS:
+                key = cache.key(enc.name, text)
+                found = cache.get(key, use)
+                if found is None:
+                    found = len(encode_text(enc, text, run[0].param))
+                    cache.put(key, found)
+                text_tokens += found
+            else:
+                encoded = encode_cached(enc, text, run[0].param)
+                text_tokens += len(encoded)
+                if ids is not None:
+                    ids.extend(encoded)
             run = []
         if kind is Special:
             text_tokens += 1
@@ -135,11 +148,13 @@ def count_input_tokens(
     Raises ``InvalidRequestError`` (with ``param`` and ``code``) for a body OpenAI would reject
     and ``ModelNotFoundError`` for an unknown model.
     """
-    request, model, prompt, attachments = _render(body, settings or _DEFAULT_SETTINGS, owner,
-                                                  fallback)
+    settings = settings or _DEFAULT_SETTINGS
+    request, model, prompt, attachments = _render(body, settings, owner, fallback)
     enc = get_encoding(prompt.encoding)
     ids: list[int] | None = [] if return_tokens else None
-    parts = tuple([_count_block(block, enc, ids) for block in prompt.blocks])
+    cache = cache_for(settings.cache_entries)
+    use = CacheUse()
+    parts = tuple([_count_block(block, enc, ids, cache, use) for block in prompt.blocks])
     dropped = 0
     while (excess := sum(p.tokens for p in parts) - model.input_limit) > 0:
         # Over the window: refuse, or (truncation "auto") drop the oldest items and recount.
@@ -152,7 +167,7 @@ def count_input_tokens(
         request = replace(request, input=request.input[cut:])
         prompt = render(request, model, attachments, first_index=dropped)
         ids = [] if return_tokens else None
-        parts = tuple([_count_block(block, enc, ids) for block in prompt.blocks])
+        parts = tuple([_count_block(block, enc, ids, cache, use) for block in prompt.blocks])
     reasons: tuple[str, ...] = ()
     if any(p.estimate_reasons for p in parts):
         reasons = tuple(dict.fromkeys(r for p in parts for r in p.estimate_reasons))
@@ -181,6 +196,7 @@ def count_input_tokens(
         details=details,
         input_limit=model.input_limit,
         dropped_items=dropped,
+        cache_use=use,
     )
 
 

@@ -163,6 +163,11 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": {"description": "Model"}, **_errors(401, 404)}}},
             "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz",
                                  "responses": {"200": {"description": "ok"}}}},
+            "/metrics": {"get": {
+                "summary": "This worker's counters (Prometheus text format)",
+                "operationId": "metrics",
+                "responses": {"200": {"description": "Counters",
+                                      "content": {"text/plain": {}}}}}},
             **_state_paths(),
         },
         "components": {"schemas": {"Error": _ERROR, "InputTokens": _COUNT}},

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from .token_cache import CacheUse
+
 
 class MediaCount(NamedTuple):
     """Tokens of one image or file of a part, as the rich view lists them."""
@@ -64,6 +66,7 @@ class TokenCount:
     details: dict[str, int] = field(default_factory=dict)
     input_limit: int = 0  # the most input tokens the model takes (0: the context window)
     dropped_items: int = 0  # leading input items dropped by truncation "auto"
+    cache_use: CacheUse | None = None  # what the content cache supplied (token_cache.py)
 
     @property
     def exact(self) -> bool:
@@ -92,6 +95,7 @@ class TokenCount:
             "room_for_output": max(min(self.context_window - self.input_tokens,
                                        self.max_output_tokens), 0),
             "truncation": {"dropped_items": self.dropped_items},
+            "count_cache": (self.cache_use or CacheUse()).to_dict(),
             "breakdown": [
                 {
                     "part": p.label,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .files import MAX_FILE_BYTES
 from .images import MAX_IMAGE_BYTES
+from .token_cache import DEFAULT_MAX_ENTRIES
 from .tokenizer import ENCODING_SPECS
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ class Settings:
     port: int = 8000
     workers: int = 1
     warm_encodings: tuple[str, ...] = ("o200k_base", "cl100k_base")
+    # Token counts of repeated texts, per process (token_cache.py); 0 turns the cache off.
+    cache_entries: int = DEFAULT_MAX_ENTRIES
     # Media: inline payload caps, and the fetching of http(s) image and file URLs.
     max_image_bytes: int = MAX_IMAGE_BYTES
     max_file_bytes: int = MAX_FILE_BYTES
@@ -175,6 +178,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], object]]] = {
     "port": ("INPUTTOKENS_PORT", _int),
     "workers": ("INPUTTOKENS_WORKERS", _int),
     "warm_encodings": ("INPUTTOKENS_WARM_ENCODINGS", _encodings),
+    "cache_entries": ("INPUTTOKENS_CACHE_ENTRIES", _int),
     "max_image_bytes": ("INPUTTOKENS_MAX_IMAGE_BYTES", _int),
     "max_file_bytes": ("INPUTTOKENS_MAX_FILE_BYTES", _int),
     "remote_fetch": ("INPUTTOKENS_REMOTE_FETCH", _bool),

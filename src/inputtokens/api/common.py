@@ -71,7 +71,12 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
 
 
 def bearer_token(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token_from_authorization(request.headers.get("authorization", ""))
+
+
+def token_from_authorization(value: str) -> str | None:
+    """The key of an ``Authorization: Bearer KEY`` header value."""
+    scheme, _, token = value.partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
@@ -88,9 +93,12 @@ class ApiContext:
     def authenticate(self, request: Request) -> str:
         """Check the bearer key; returns the owner of what the caller stores ("" without
         keys)."""
+        return self.owner_of(bearer_token(request) if self.keys else None)
+
+    def owner_of(self, token: str | None) -> str:
+        """The owner for a bearer token, after checking it against the accepted keys."""
         if not self.keys:
             return ""
-        token = bearer_token(request)
         if not token:
             raise AuthenticationError(
                 "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.",

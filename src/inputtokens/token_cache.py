@@ -1,0 +1,102 @@
+"""A bounded cache of token counts, keyed by a hash of the text and the encoding.
+
+Agents re-send the same system prompt, tool list and conversation prefix before every model
+call; each turn adds a little at the end. Tokenizing is the dominant cost of a count, so each
+text run (one message, the tools section, ...) is counted once and later found by its content.
+
+- The key is a 128-bit BLAKE2b digest of the UTF-8 text, personalised with the encoding name:
+  the text itself is not kept (a cached 1 MiB message costs ~200 bytes, not a megabyte) and an
+  accidental collision is out of reach (2^-64 at a billion entries).
+- Least recently used entries are dropped past ``max_entries``; 0 turns the cache off.
+- Only counts are kept: a request that asks for token ids is tokenized in full.
+- Texts of at most ``MIN_CHARS`` characters are not hashed: tokenizer.encode_cached keeps their
+  ids already, and hashing would cost about as much as encoding them.
+
+One cache per process (and so per server worker) for each size, shared by every request and
+thread: the server and the library both go through ``cache_for``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from hashlib import blake2b
+
+MIN_CHARS = 48
+DEFAULT_MAX_ENTRIES = 65_536  # ~15 MB at most; a long agent session is a few thousand texts
+
+
+class CacheUse:
+    """What one count took from the cache (shown in the rich view)."""
+
+    __slots__ = ("hits", "misses", "tokens_from_cache")
+
+    def __init__(self) -> None:
+        self.hits = self.misses = self.tokens_from_cache = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {"hits": self.hits, "misses": self.misses,
+                "tokens_from_cache": self.tokens_from_cache}
+
+
+class TokenCountCache:
+    """Text -> token count for one process; thread-safe, bounded, least recently used out."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._counts: OrderedDict[bytes, int] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = self.evictions = 0
+
+    @staticmethod
+    def key(encoding: str, text: str) -> bytes:
+        """The content key of `text` under `encoding`."""
+        return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16,
+                       person=encoding.encode()[:16]).digest()
+
+    def get(self, key: bytes, use: CacheUse) -> int | None:
+        """The kept count for `key`, or None (a miss, to be followed by ``put``)."""
+        with self._lock:
+            tokens = self._counts.get(key)
+            if tokens is None:
+                self.misses += 1
+                use.misses += 1
+                return None
+            self._counts.move_to_end(key)
+            self.hits += 1
+        use.hits += 1
+        use.tokens_from_cache += tokens
+        return tokens
+
+    def put(self, key: bytes, tokens: int) -> None:
+        """Keep a count (the text is encoded outside the lock, so others' hits never wait)."""
+        with self._lock:
+            counts = self._counts
+            counts[key] = tokens
+            if len(counts) > self.max_entries:
+                counts.popitem(last=False)
+                self.evictions += 1
+
+    def stats(self) -> dict[str, int]:
+        return {"entries": len(self._counts), "max_entries": self.max_entries,
+                "hits": self.hits, "misses": self.misses, "evictions": self.evictions}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._counts.clear()
+            self.hits = self.misses = self.evictions = 0
+
+
+_caches: dict[int, TokenCountCache] = {}
+_caches_lock = threading.Lock()
+
+
+def cache_for(max_entries: int) -> TokenCountCache | None:
+    """The process's cache of that size; None when caching is off (0)."""
+    if max_entries <= 0:
+        return None
+    cache = _caches.get(max_entries)
+    if cache is None:
+        with _caches_lock:
+            cache = _caches.setdefault(max_entries, TokenCountCache(max_entries))
+    return cache
