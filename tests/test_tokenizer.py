@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 
 import pytest
@@ -52,6 +53,15 @@ def test_special_token_syntax_in_text_is_ordinary_text() -> None:
 def test_pinned_hashes_match_the_packaged_files() -> None:
     for spec in ENCODING_SPECS.values():
         assert len(spec.sha256) == 64
+
+
+@pytest.mark.parametrize("spec", ENCODING_SPECS.values(), ids=lambda spec: spec.name)
+def test_rank_files_list_ranks_in_line_order(spec: tokenizer.EncodingSpec) -> None:
+    """_read_ranks does not parse the rank column: it relies on ranks being 0, 1, 2, ..."""
+    lines = (tokenizer._VOCAB_DIR / spec.rank_file).read_bytes().splitlines()
+    assert [int(line.split()[1]) for line in lines] == list(range(len(lines)))
+    last = base64.b64decode(lines[-1].split()[0])
+    assert get_encoding(spec.name).encode_single_token(last) == len(lines) - 1
 
 
 def test_whitespace_run_tiktoken_panics_on_is_counted_exactly() -> None:

@@ -124,9 +124,11 @@ def _read_ranks(rank_file: str, sha256: str) -> dict[bytes, int]:
             f"vocabulary file {rank_file} is corrupt: sha256 {digest}, expected {sha256}"
         )
     # Lines are "<base64 token> <rank>"; splitting the whole file once is twice as fast as a
-    # per-line loop, which matters for worker start-up time.
+    # per-line loop, which matters for worker start-up time. In both pinned files the ranks are
+    # 0, 1, 2, ... in line order (the hash above proves the file is that file, and
+    # test_tokenizer checks the order), so the rank column is not parsed: a third less time.
     fields = data.split()
-    ranks = dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2]), strict=True))
+    ranks = dict(zip(map(binascii.a2b_base64, fields[0::2]), range(len(fields) // 2)))
     _ranks_by_file[rank_file] = ranks
     return ranks
 
