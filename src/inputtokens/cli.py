@@ -270,7 +270,7 @@ def models(as_json: bool) -> None:
 @click.option("--host", envvar="INPUTTOKENS_HOST", default=None, help="Bind address.")
 @click.option("--port", envvar="INPUTTOKENS_PORT", type=int, default=None, help="Port.")
 @click.option("--workers", envvar="INPUTTOKENS_WORKERS", type=int, default=None,
-              help="Worker processes (default 1).")
+              help="Worker processes (default: one per usable core).")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Run the OpenAI-compatible HTTP service."""

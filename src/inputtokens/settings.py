@@ -35,7 +35,7 @@ class Settings:
     max_input_items: int = DEFAULT_MAX_INPUT_ITEMS
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = 1
+    workers: int = field(default_factory=lambda: default_workers())
     warm_encodings: tuple[str, ...] = ("o200k_base", "cl100k_base")
     # Token counts of repeated texts, per process (token_cache.py); 0 turns the cache off.
     cache_entries: int = DEFAULT_MAX_ENTRIES
@@ -100,6 +100,15 @@ class Settings:
                 except ValueError as exc:
                     raise ValueError(f"{variable}: {exc}") from None
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def default_workers() -> int:
+    """One server worker per core this process may run on: counting is CPU-bound, so more
+    workers than cores only add memory and context switches (docs/performance.md)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def default_data_dir() -> str:
