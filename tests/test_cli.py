@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -253,23 +254,40 @@ def test_fetching_can_be_turned_off(args: tuple[str, ...], env: dict[str, str] |
     assert "url_not_allowed" in refused.stderr
 
 
-def test_server_run_passes_settings_to_uvicorn_and_workers(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_server_run_one_worker_serves_the_app_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     monkeypatch.setattr(inputtokens.server.uvicorn, "run",
                         lambda *a, **kw: calls.append((a, kw)))
-    settings = Settings(host="0.0.0.0", port=9321, workers=2,
-                        api_keys=frozenset({"sk-x", "sk-y"}), max_body_bytes=777,
+    settings = Settings(host="0.0.0.0", port=9321, workers=1, max_body_bytes=777,
                         default_model="o3", warm_encodings=("cl100k_base",))
-    inputtokens.server.run(settings)
+    try:
+        inputtokens.server.run(settings)
+    finally:
+        gc.unfreeze()
     ((args, kwargs),) = calls
-    assert args == ("inputtokens.server:app_from_env",)
-    assert kwargs["factory"] is True
-    assert (kwargs["host"], kwargs["port"], kwargs["workers"]) == ("0.0.0.0", 9321, 2)
-    # Worker processes rebuild the settings from the exported environment.
-    assert os.environ["INPUTTOKENS_PORT"] == "9321"
-    assert Settings.from_env() == settings
+    (app,) = args
+    assert app.count.settings == settings  # the app was built from exactly these settings
+    assert (kwargs["host"], kwargs["port"]) == ("0.0.0.0", 9321)
+    assert "cl100k_base" in inputtokens.tokenizer._encodings
+
+
+def test_server_run_builds_the_app_once_then_forks(monkeypatch: pytest.MonkeyPatch) -> None:
+    forks: list[inputtokens.server.Prefork] = []
+    monkeypatch.setattr(inputtokens.server.Prefork, "run", lambda self: forks.append(self))
+    settings = Settings(host="127.0.0.1", port=0, workers=3, api_keys=frozenset({"sk-x"}),
+                        warm_encodings=("o200k_base",))
+    try:
+        inputtokens.server.run(settings)
+    finally:
+        gc.unfreeze()
+    (prefork,) = forks
+    try:
+        assert prefork.count == 3
+        assert prefork.app.count.settings == settings
+        assert prefork.sock.getsockname()[0] == "127.0.0.1"  # bound and listening already
+        assert prefork.sock.getsockname()[1] > 0
+    finally:
+        prefork.sock.close()
 
 
 # ---- a real process --------------------------------------------------------------------------
@@ -327,3 +345,66 @@ def test_serve_with_two_workers_for_real(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=15)  # reaps the process and closes its stderr pipe
+
+
+def _children(pid: int) -> set[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return {int(p) for p in path.read_text().split()} if path.exists() else set()
+
+
+def test_forked_workers_are_replaced_when_they_die_and_stop_with_the_parent() -> None:
+    """`serve --workers 2`: two forked workers; one killed is replaced and counts go on; on
+    SIGTERM the parent stops both and exits 0, leaving no process behind."""
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
+    env["INPUTTOKENS_WARM_ENCODINGS"] = "o200k_base"
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "inputtokens", "serve", "--port", str(port), "--workers", "2"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}/v1/responses/input_tokens"
+
+    def wait_until(check: Any, what: str, seconds: float = 30) -> Any:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                value = check()
+                if value:
+                    return value
+            except (httpx.TransportError, OSError):
+                pass
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            assert time.monotonic() < deadline, what
+            time.sleep(0.05)
+
+    try:
+        wait_until(lambda: len(_children(proc.pid)) == 2 and httpx.post(
+            url, json={"model": "gpt-5", "input": "Tell me a joke."}, timeout=2).status_code == 200,
+            "two workers did not start")
+        assert time.monotonic() - started < 30
+        first = _children(proc.pid)
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        replaced = wait_until(lambda: (k := _children(proc.pid)) and len(k) == 2
+                              and victim not in k and k, "the dead worker was not replaced")
+        assert len(replaced & first) == 1
+        answers = {httpx.post(url, json={"model": "gpt-5", "input": "Tell me a joke."},
+                              timeout=5).json()["input_tokens"] for _ in range(6)}
+        assert answers == {11}
+    finally:
+        workers = _children(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=40)
+    assert proc.returncode == 0, err.decode()
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(
+            f"/proc/{pid}/status").read_text().lower(), f"worker {pid} outlived the parent"
