@@ -25,7 +25,8 @@ class CountRequest:
     user message).
 
     A value: nothing changes it after parsing (not a frozen dataclass only because frozen
-    construction costs three times as much on the per-request path).
+    construction costs three times as much on the per-request path). ``parse_request`` builds
+    it positionally: keep its arguments in step with the order of the fields.
     """
 
     model: str
@@ -59,19 +60,24 @@ def parse_request(
             "The request body must be a JSON object.", param=None, code="invalid_type"
         )
     wire_schema.BODY.validate(body, "")
+    # From here on the body is a validated dict: each field is read once, and exact type
+    # checks stand in for isinstance (`conversation` is a string, an object or null; `input` a
+    # string, an array or null), which matters on the per-request path.
     get = body.get
-    if get("conversation") is not None and get("previous_response_id") is not None:
+    conversation = get("conversation")
+    previous_response_id = get("previous_response_id")
+    if conversation is not None and previous_response_id is not None:
         raise InvalidRequestError(
             "Mutually exclusive parameters: Ensure you are only providing one of: "
             "'previous_response_id' or 'conversation'.",
             param=None,
             code="mutually_exclusive_parameters",
         )
-    conversation = get("conversation")
-    if isinstance(conversation, Mapping):
+    if type(conversation) is dict:
         conversation = conversation["id"]
     raw_input = get("input")
-    if isinstance(raw_input, str):
+    input_is_text = type(raw_input) is str
+    if input_is_text:
         if not raw_input:
             raise InvalidRequestError(
                 "Invalid 'input': empty string. Expected a string with minimum length 1, "
@@ -80,7 +86,7 @@ def parse_request(
                 code="empty_string",
             )
         items: tuple[JSON, ...] = ({"role": "user", "content": raw_input},)
-    elif isinstance(raw_input, list):
+    elif type(raw_input) is list:
         if not raw_input:
             raise InvalidRequestError(
                 "Invalid 'input': empty array. Expected an array with minimum length 1, "
@@ -97,24 +103,27 @@ def parse_request(
             )
         items = tuple(raw_input)
     else:
-        if conversation is None and get("previous_response_id") is None:
+        if conversation is None and previous_response_id is None:
             raise InvalidRequestError(
                 "Missing required parameter: 'input'.",
                 param="input",
                 code="missing_required_parameter",
             )
         items = ()
+    model = get("model")
+    tools = get("tools")
+    # Positional, in field order: a third of the cost of keywords on this per-request path.
     return CountRequest(
-        model=default_model if get("model") is None else body["model"],
-        input=items,
-        input_is_text=isinstance(raw_input, str),
-        instructions=get("instructions"),
-        tools=tuple(get("tools") or ()),
-        tool_choice=get("tool_choice"),
-        text=get("text"),
-        reasoning=get("reasoning"),
-        truncation=get("truncation"),
-        conversation=conversation,
-        previous_response_id=get("previous_response_id"),
-        parallel_tool_calls=get("parallel_tool_calls"),
+        default_model if model is None else model,  # model
+        items,  # input
+        input_is_text,  # input_is_text
+        get("instructions"),  # instructions
+        tuple(tools) if tools else (),  # tools
+        get("tool_choice"),  # tool_choice
+        get("text"),  # text
+        get("reasoning"),  # reasoning
+        get("truncation"),  # truncation
+        conversation,  # conversation
+        previous_response_id,  # previous_response_id
+        get("parallel_tool_calls"),  # parallel_tool_calls
     )

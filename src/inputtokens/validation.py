@@ -3,7 +3,8 @@
 The request schema is data (see ``wire_schema``): a tree of ``Spec`` objects. ``Spec.validate``
 walks a decoded JSON value and raises ``InvalidRequestError`` at the first problem, with
 ``param`` set to the JSON path of the offending value (``input[2].content[0].type``) and
-``code`` set to OpenAI's code for that kind of problem.
+``code`` set to OpenAI's code for that kind of problem. Internally each spec's ``_check`` works
+without paths; the path of the one failing value is assembled only once it fails (``_Invalid``).
 
 Invariants:
 - Validation never mutates or copies the value; a body that passes is used as it is.
@@ -69,14 +70,67 @@ def value_error(path: str, value: Any, supported: list[str]) -> InvalidRequestEr
     )
 
 
+def _unknown_parameter(path: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"Unknown parameter: '{path}'.", param=path, code="unknown_parameter"
+    )
+
+
+def _missing_parameter(path: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"Missing required parameter: '{path}'.", param=path, code="missing_required_parameter"
+    )
+
+
+class _Invalid(Exception):
+    """Internal: the first problem found by ``Spec._check``, raised without its JSON path.
+
+    Why: formatting the path of every node visited (``input[2].content[0].text``) cost more than
+    the checks themselves, yet only the one node that fails needs it. So a check raises this
+    with a function that builds the public error from a path; each container on the way out
+    records its key or index (a ``try`` block costs nothing until something is raised), and
+    ``Spec.validate`` assembles the path and raises the ``InvalidRequestError``.
+    """
+
+    def __init__(self, build: Callable[[str], InvalidRequestError], step: Any = None) -> None:
+        super().__init__()
+        self.build = build
+        # (is an array index, the key or index), innermost first: appended while unwinding.
+        self.steps: list[tuple[bool, Any]] = [] if step is None else [(False, step)]
+
+    def error(self, path: str) -> InvalidRequestError:
+        """The public error, for a value found at `path`."""
+        for is_index, step in reversed(self.steps):
+            path = f"{path}[{step}]" if is_index else join(path, step)
+        return self.build(path)
+
+
 class Spec:
     """One node of the schema: knows what it expects and how to check a value against it."""
 
     kinds: frozenset[str] = frozenset()
     expected: str = "a value"
+    # The exact Python type a value must have when that is all the spec checks (a plain string,
+    # a boolean, a free object), else None. Why: containers compare it inline and skip the call
+    # of ``_check`` for these, the most common leaves (``type(v) is None`` is never true).
+    exact: type | None = None
 
     def validate(self, value: Any, path: str) -> None:
+        """Raise ``InvalidRequestError`` at the first problem of `value`, found at `path`."""
+        try:
+            self._check(value)
+        except _Invalid as exc:
+            error = exc.error(path)
+        else:
+            return
+        raise error  # outside the handler: the internal exception is not its context
+
+    def _check(self, value: Any) -> None:
+        """Raise ``_Invalid`` (its path relative to `value`) at the first problem."""
         raise NotImplementedError
+
+    def _type_error(self, value: Any) -> _Invalid:
+        return _Invalid(lambda path: type_error(path, self.expected, value))
 
 
 class Str(Spec):
@@ -85,17 +139,19 @@ class Str(Spec):
 
     def __init__(self, *, max_length: int | None = None) -> None:
         self.max_length = max_length
+        self.exact = str if max_length is None else None
 
-    def validate(self, value: Any, path: str) -> None:
+    def _check(self, value: Any) -> None:
         if type(value) is not str:
-            raise type_error(path, self.expected, value)
-        if self.max_length is not None and len(value) > self.max_length:
-            raise InvalidRequestError(
+            raise self._type_error(value)
+        max_length = self.max_length
+        if max_length is not None and len(value) > max_length:
+            raise _Invalid(lambda path: InvalidRequestError(
                 f"Invalid '{path}': string too long. Expected a string with maximum length "
-                f"{self.max_length}, but got a string with length {len(value)} instead.",
+                f"{max_length}, but got a string with length {len(value)} instead.",
                 param=path,
                 code="string_above_max_length",
-            )
+            ))
 
 
 class Int(Spec):
@@ -104,44 +160,48 @@ class Int(Spec):
 
     def __init__(self, *, minimum: int | None = None) -> None:
         self.minimum = minimum
+        self.exact = int if minimum is None else None
 
-    def validate(self, value: Any, path: str) -> None:
+    def _check(self, value: Any) -> None:
         if type(value) is not int:
-            raise type_error(path, self.expected, value)
-        if self.minimum is not None and value < self.minimum:
-            raise InvalidRequestError(
+            raise self._type_error(value)
+        minimum = self.minimum
+        if minimum is not None and value < minimum:
+            raise _Invalid(lambda path: InvalidRequestError(
                 f"Invalid '{path}': integer below minimum value. Expected a value >= "
-                f"{self.minimum}, but got {value} instead.",
+                f"{minimum}, but got {value} instead.",
                 param=path,
                 code="integer_below_min_value",
-            )
+            ))
 
 
 class Num(Spec):
     kinds = frozenset({"integer", "number"})
     expected = "a number"
 
-    def validate(self, value: Any, path: str) -> None:
+    def _check(self, value: Any) -> None:
         if type(value) not in (int, float):
-            raise type_error(path, self.expected, value)
+            raise self._type_error(value)
 
 
 class Bool(Spec):
     kinds = frozenset({"boolean"})
     expected = "a boolean"
+    exact = bool
 
-    def validate(self, value: Any, path: str) -> None:
+    def _check(self, value: Any) -> None:
         if type(value) is not bool:
-            raise type_error(path, self.expected, value)
+            raise self._type_error(value)
 
 
 class Null(Spec):
     kinds = frozenset({"null"})
     expected = "null"
+    exact = type(None)
 
-    def validate(self, value: Any, path: str) -> None:
+    def _check(self, value: Any) -> None:
         if value is not None:
-            raise type_error(path, self.expected, value)
+            raise self._type_error(value)
 
 
 class AnyValue(Spec):
@@ -150,7 +210,7 @@ class AnyValue(Spec):
     kinds = frozenset(_KIND_BY_TYPE.values())
     expected = "any JSON value"
 
-    def validate(self, value: Any, path: str) -> None:
+    def _check(self, value: Any) -> None:
         return None
 
 
@@ -159,10 +219,11 @@ class FreeObject(Spec):
 
     kinds = frozenset({"object"})
     expected = "an object"
+    exact = dict
 
-    def validate(self, value: Any, path: str) -> None:
+    def _check(self, value: Any) -> None:
         if type(value) is not dict:
-            raise type_error(path, self.expected, value)
+            raise self._type_error(value)
 
 
 class Enum(Spec):
@@ -175,11 +236,11 @@ class Enum(Spec):
         self.values = values
         self._set = frozenset(values)
 
-    def validate(self, value: Any, path: str) -> None:
+    def _check(self, value: Any) -> None:
         if type(value) is not str:
-            raise type_error(path, self.expected, value)
+            raise self._type_error(value)
         if value not in self._set:
-            raise value_error(path, value, list(self.values))
+            raise _Invalid(lambda path: value_error(path, value, list(self.values)))
 
 
 class Array(Spec):
@@ -193,28 +254,38 @@ class Array(Spec):
         self.min_items = min_items
         self.max_items = max_items
 
-    def validate(self, value: Any, path: str) -> None:
+    def _check(self, value: Any) -> None:
         if type(value) is not list:
-            raise type_error(path, self.expected, value)
-        n = len(value)
-        if self.min_items and n < self.min_items:
+            raise self._type_error(value)
+        if self.min_items is not None or self.max_items is not None:
+            self._check_length(len(value))
+        items = self.items
+        check, exact = items._check, items.exact
+        try:
+            for i, item in enumerate(value):  # noqa: B007 - `i` names the failing item below
+                if type(item) is not exact:
+                    check(item)
+        except _Invalid as exc:
+            exc.steps.append((True, i))
+            raise
+
+    def _check_length(self, n: int) -> None:
+        min_items, max_items = self.min_items, self.max_items
+        if min_items and n < min_items:
             detail = "empty array" if n == 0 else "array too short"
-            raise InvalidRequestError(
+            raise _Invalid(lambda path: InvalidRequestError(
                 f"Invalid '{path}': {detail}. Expected an array with minimum length "
-                f"{self.min_items}, but got an array with length {n} instead.",
+                f"{min_items}, but got an array with length {n} instead.",
                 param=path,
                 code="empty_array" if n == 0 else "array_below_min_length",
-            )
-        if self.max_items is not None and n > self.max_items:
-            raise InvalidRequestError(
+            ))
+        if max_items is not None and n > max_items:
+            raise _Invalid(lambda path: InvalidRequestError(
                 f"Invalid '{path}': array too long. Expected an array with maximum length "
-                f"{self.max_items}, but got an array with length {n} instead.",
+                f"{max_items}, but got an array with length {n} instead.",
                 param=path,
                 code="array_above_max_length",
-            )
-        check = self.items.validate
-        for i, item in enumerate(value):
-            check(item, f"{path}[{i}]")
+            ))
 
 
 class Obj(Spec):
@@ -231,29 +302,39 @@ class Obj(Spec):
         self.required = dict(required or {})
         self.optional = dict(optional or {})
         self._all = {**self.optional, **self.required}
+        self._required_keys = frozenset(self.required)
+        # key -> (the spec's `exact` type, its bound `_check`): one dict lookup per key of a
+        # value and no attribute lookups, on the path every object of every request takes.
+        self._fields: dict[str, tuple[type | None, Callable[[Any], None]]] = {
+            key: (spec.exact, spec._check) for key, spec in self._all.items()
+        }
 
-    def validate(self, value: Any, path: str) -> None:
+    def _check(self, value: Any) -> None:
         if type(value) is not dict:
-            raise type_error(path, self.expected, value)
-        fields = self._all
-        for key, item in value.items():
-            spec = fields.get(key)
-            if spec is None:
-                raise InvalidRequestError(
-                    f"Unknown parameter: '{join(path, key)}'.",
-                    param=join(path, key),
-                    code="unknown_parameter",
-                )
-            if item is None and key not in self.required:
-                continue
-            spec.validate(item, join(path, key))
-        for key in self.required:
-            if key not in value:
-                raise InvalidRequestError(
-                    f"Missing required parameter: '{join(path, key)}'.",
-                    param=join(path, key),
-                    code="missing_required_parameter",
-                )
+            raise self._type_error(value)
+        fields = self._fields
+        required = self.required
+        try:
+            for key, item in value.items():
+                exact, check = fields[key]  # KeyError: an unknown key (handled below)
+                if type(item) is exact:
+                    continue
+                if item is None and key not in required:
+                    continue  # an optional null counts as absent
+                check(item)
+        except _Invalid as exc:
+            exc.steps.append((False, key))
+            raise
+        except KeyError:
+            if key in fields:
+                raise  # not the lookup above (defensive: checks raise only _Invalid)
+            raise _Invalid(_unknown_parameter, key) from None
+        # One C-level subset test; the loop that names the missing key runs only on failure.
+        required_keys = self._required_keys
+        if required_keys and not value.keys() >= required_keys:
+            for key in required:
+                if key not in value:
+                    raise _Invalid(_missing_parameter, key)
 
 
 class Union(Spec):
@@ -269,12 +350,16 @@ class Union(Spec):
         self.options = options
         self.kinds = frozenset(self.by_kind)
         self.expected = expected or "one of " + " or ".join(o.expected for o in options)
+        # The branch by the value's Python type: one lookup instead of kind_of() and a lookup.
+        self._by_type: dict[type, Spec] = {
+            t: self.by_kind[k] for t, k in _KIND_BY_TYPE.items() if k in self.by_kind
+        }
 
-    def validate(self, value: Any, path: str) -> None:
-        option = self.by_kind.get(kind_of(value))
+    def _check(self, value: Any) -> None:
+        option = self._by_type.get(type(value))
         if option is None:
-            raise type_error(path, self.expected, value)
-        option.validate(value, path)
+            raise self._type_error(value)
+        option._check(value)
 
 
 def Nullable(spec: Spec) -> Union:  # noqa: N802 - reads like the other spec constructors
@@ -310,22 +395,19 @@ class Tagged(Spec):
             name = self.infer(value)
         return name
 
-    def validate(self, value: Any, path: str) -> None:
+    def _check(self, value: Any) -> None:
         if type(value) is not dict:
-            raise type_error(path, self.expected, value)
-        name = value.get(self.tag)
-        tag_path = join(path, self.tag)
+            raise self._type_error(value)
+        tag = self.tag
+        name = value.get(tag)
         if name is None:
             name = self.infer(value) if self.infer is not None else None
             if name is None:
-                raise InvalidRequestError(
-                    f"Missing required parameter: '{tag_path}'.",
-                    param=tag_path,
-                    code="missing_required_parameter",
-                )
+                raise _Invalid(_missing_parameter, tag)
         elif type(name) is not str:
-            raise type_error(tag_path, "a string", name)
+            raise _Invalid(lambda path: type_error(path, "a string", name), tag)
+        # `variants` is read on each call: a recursive spec may add variants after creation.
         spec = self.variants.get(name)
         if spec is None:
-            raise value_error(tag_path, name, list(self.variants))
-        spec.validate(value, path)
+            raise _Invalid(lambda path: value_error(path, name, list(self.variants)), tag)
+        spec._check(value)

@@ -37,31 +37,34 @@ def render(request: CountRequest, model: ModelInfo,
     '<|start|>user<|message|>Tell me a joke.<|end|><|start|>assistant'
     """
     framing = FRAMINGS[model.family]
-    prompt = Prompt(model=model.id, encoding=model.encoding)
-    prompt.blocks.extend(system_blocks(request, model.family))
-    # Without attachments, remote URLs are counted with the documented assumption.
-    ctx = ItemContext(model, framing, attachments or Attachments())
+    blocks = system_blocks(request, model.family)  # a new list: the prompt's own
+    prompt = Prompt(model.id, model.encoding, blocks)
     if request.input_is_text and not request.stored_items:
         # Errors and the breakdown name the field the client sent.
         text = Text(request.input[0]["content"], "input")
-        prompt.blocks.append(Block("input", framing.message("user", [text]), []))
+        blocks.append(Block("input", framing.message("user", [text]), []))
     else:
+        # Without attachments, remote URLs are counted with the documented assumption.
+        ctx = ItemContext(model, framing, attachments or Attachments())
         dropped = dropped_reasoning(request.input, model.family)
+        # _item_label for sent items only, inlined: this loop runs for every item.
+        sent = not request.stored_items and not request.input_is_text
         for i, item in enumerate(request.input, first_index):
-            label = _item_label(request, i)
-            if i - first_index in dropped:  # reasoning of an ended turn: no longer seen
-                prompt.blocks.append(Block(label, [], []))
+            label = f"input[{i}]" if sent else _item_label(request, i)
+            if dropped and i - first_index in dropped:  # reasoning of an ended turn: not seen
+                blocks.append(Block(label, [], []))
                 continue
-            prompt.blocks.append(render_item(item, label, ctx))
+            blocks.append(render_item(item, label, ctx))
     priming = Block("priming", framing.priming(), [])
     if not model.framing_verified:
         priming.estimate_reasons.append(f"prompt framing of '{model.id}' is not yet verified")
-    if (request.reasoning or {}).get("mode") == "pro":
+    # (`x and x.get(...)` rather than `(x or {}).get(...)`: no dict built per request.)
+    if request.reasoning and request.reasoning.get("mode") == "pro":
         priming.estimate_reasons.append("reasoning mode 'pro' adds a hidden prompt of unknown size")
-    if (request.text or {}).get("verbosity") is not None:
+    if request.text and request.text.get("verbosity") is not None:
         priming.estimate_reasons.append(
             "text.verbosity: its effect on the prompt is not recorded (counted as nothing)")
-    prompt.blocks.append(priming)
+    blocks.append(priming)
     return prompt
 
 

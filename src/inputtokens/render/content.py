@@ -28,6 +28,7 @@ from .prompt import Block, Media, Segment, Text
 
 _FALLBACK_IMAGE_RULE = TileRule(85, 170)
 _REMOTE = ("http://", "https://")
+_TEXT_PARTS = frozenset({"input_text", "output_text", "summary_text", "reasoning_text", "text"})
 
 
 class MediaContext(Protocol):
@@ -43,11 +44,12 @@ def content_segments(content: Any, path: str, ctx: MediaContext, block: Block) -
         return [Text(content, path)]
     segments: list[Segment] = []
     for i, part in enumerate(content):
-        part_path = f"{path}[{i}]"
         kind = part.get("type")
-        if kind in ("input_text", "output_text", "summary_text", "reasoning_text", "text"):
-            segments.append(Text(part.get("text", ""), f"{part_path}.text"))
-        elif kind == "refusal":
+        if kind in _TEXT_PARTS:  # the common case: its path in one step
+            segments.append(Text(part.get("text", ""), f"{path}[{i}].text"))
+            continue
+        part_path = f"{path}[{i}]"
+        if kind == "refusal":
             segments.append(Text(part.get("refusal", ""), f"{part_path}.refusal"))
         elif kind == "input_image":
             segments.append(image_segment(part, part_path, ctx, block))

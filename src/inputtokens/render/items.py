@@ -17,7 +17,7 @@ from ..models import ModelInfo
 from .content import content_segments
 from .framing import Framing
 from .hosted_items import HOSTED_RENDERERS
-from .prompt import Block, Media, Text
+from .prompt import Block, Media, Segment, Text
 
 JSON = dict[str, Any]
 CUSTOM_CALL_REASON = "custom tool calls: free-text call rendering not verified on records"
@@ -37,7 +37,11 @@ class ItemContext:
 
 
 def _message(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
-    body = content_segments(item["content"], f"{path}.content", ctx, block)
+    content = item["content"]
+    if type(content) is str:  # the common case, without the call (as content_segments does)
+        body: list[Segment] = [Text(content, f"{path}.content")]
+    else:
+        body = content_segments(content, f"{path}.content", ctx, block)
     block.segments = ctx.framing.message(item["role"], body)
 
 
@@ -150,7 +154,9 @@ def dropped_reasoning(items: tuple[JSON, ...], family: str) -> frozenset[int]:
     a turn ends when a new user message follows. gpt-oss (harmony reference): when the last
     assistant message is a final answer, analysis before the first final answer is dropped.
     """
-    reasoning = [i for i, item in enumerate(items) if item_type(item) == "reasoning"]
+    # Not item_type(): an item without "type" is a message or a reference, never reasoning, and
+    # this runs over every item of every request.
+    reasoning = [i for i, item in enumerate(items) if item.get("type") == "reasoning"]
     if not reasoning:
         return frozenset()
     if family == "oss":
@@ -170,8 +176,9 @@ def render_item(item: JSON, path: str, ctx: ItemContext) -> Block:
     """One input item as a prompt block labelled with its JSON path."""
     block = Block(path, [], [])
     kind = item_type(item)
-    ITEM_RENDERERS.get(kind, _generic)(item, path, ctx, block)
-    if kind in HOSTED_RENDERERS or kind not in ITEM_RENDERERS:
+    renderer = ITEM_RENDERERS.get(kind)
+    (renderer or _generic)(item, path, ctx, block)
+    if renderer is None or kind in HOSTED_RENDERERS:
         block.estimate_reasons.append(
             f"'{kind}' items: no published rendering, their visible fields are counted")
     return block

@@ -28,6 +28,19 @@ from typing import Any
 # Deeper schemas render as `any` beyond this depth instead of recursing without bound.
 MAX_SCHEMA_DEPTH = 64
 _INDENT_STEP = "    "
+# Exact types of decoded JSON that are never mappings (see is_mapping).
+_NOT_MAPPINGS = frozenset({str, list, int, float, bool, type(None)})
+
+
+def is_mapping(value: Any) -> bool:
+    """``isinstance(value, Mapping)``, without the ABC machinery for decoded JSON values.
+
+    Why: an ``isinstance`` against an ABC costs about ten exact type checks, and schema
+    rendering asks it several times per schema node of every request; a decoded JSON object is
+    a dict, and the other JSON types are never mappings.
+    """
+    kind = type(value)
+    return kind is dict or (kind not in _NOT_MAPPINGS and isinstance(value, Mapping))
 
 
 @dataclass
@@ -41,18 +54,18 @@ class TypeScriptSchema:
 
     def render(self, schema: Any, indent: str = "", depth: int = 0) -> str:
         """The type text for `schema`, with nested lines indented from `indent`."""
-        if not isinstance(schema, Mapping) or depth > MAX_SCHEMA_DEPTH:
+        if not is_mapping(schema) or depth > MAX_SCHEMA_DEPTH:
             return "any"
         depth += 1
         if "oneOf" in schema and isinstance(schema["oneOf"], list):
             return self._one_of_block(schema["oneOf"], indent, depth)
         kind = schema.get("type")
+        if isinstance(kind, str):  # the common case first (it excludes the list case below)
+            return self._typed(schema, kind, indent, depth)
         if isinstance(kind, list):
             names = ["number" if k == "integer" else k for k in kind if isinstance(k, str)]
             if names:
                 return " | ".join(names)
-        if isinstance(kind, str):
-            return self._typed(schema, kind, indent, depth)
         if self.extended:
             return self._extended(schema, indent, depth)
         return "any"
@@ -61,9 +74,11 @@ class TypeScriptSchema:
         if kind == "object":
             return self.object_type(schema, indent, depth)
         if kind == "string":
-            literals = [v for v in schema.get("enum") or [] if isinstance(v, str)]
-            if literals and isinstance(schema.get("enum"), list):
-                return " | ".join(_quote(v) for v in literals)
+            enum = schema.get("enum")
+            if enum:  # (a falsy `enum` has no literals: most strings skip the comprehension)
+                literals = [v for v in enum if isinstance(v, str)]
+                if literals and isinstance(enum, list):
+                    return " | ".join(_quote(v) for v in literals)
             if self.extended and isinstance(schema.get("const"), str):
                 self.unverified.add("const")
                 return _quote(schema["const"])
@@ -107,7 +122,7 @@ class TypeScriptSchema:
         if isinstance(schema.get("enum"), list) and schema["enum"]:
             self.unverified.add("enum without a type")
             return " | ".join(json.dumps(v, ensure_ascii=False) for v in schema["enum"])
-        if isinstance(schema.get("properties"), Mapping):
+        if is_mapping(schema.get("properties")):
             self.unverified.add("object without a type")
             return self.object_type(schema, indent, depth)
         return "any"
@@ -121,7 +136,7 @@ class TypeScriptSchema:
             if not part:
                 continue
             part = part.replace("~1", "/").replace("~0", "~")
-            if not isinstance(node, Mapping) or part not in node:
+            if not is_mapping(node) or part not in node:
                 return None
             node = node[part]
         return node
@@ -134,28 +149,34 @@ class TypeScriptSchema:
             out.append(f"{indent}// {description}\n")
         out.append("{\n")
         props = schema.get("properties")
-        if isinstance(props, Mapping):
+        if is_mapping(props):
             required = schema.get("required")
             needed = {r for r in required if isinstance(r, str)} if isinstance(
                 required, list) else set()
+            prop_text = self._property
             for key, prop in props.items():
-                out.append(self._property(str(key), prop, key in needed, indent, depth))
+                out.append(prop_text(str(key), prop, key in needed, indent, depth))
         out.append(f"{indent}}}")
         return "".join(out)
 
     def _property(self, key: str, prop: Any, required: bool, indent: str, depth: int) -> str:
         mark = "" if required else "?"
-        if not isinstance(prop, Mapping):
+        if not is_mapping(prop):
             return f"{indent}{key}{mark}: any,\n"
         out: list[str] = []
-        title = prop.get("title")
+        get = prop.get
+        title = get("title")
         if isinstance(title, str):
             out.append(f"{indent}// {title}\n{indent}//\n")
-        description = prop.get("description") if isinstance(prop.get("description"), str) else None
-        one_of = prop.get("oneOf") if isinstance(prop.get("oneOf"), list) else None
+        description = get("description")
+        if not isinstance(description, str):
+            description = None
+        one_of = get("oneOf")
+        if not isinstance(one_of, list):
+            one_of = None
         if description is not None and one_of is None:
             out.append(f"{indent}// {description}\n")
-        examples = prop.get("examples")
+        examples = get("examples")
         if isinstance(examples, list) and examples:
             out.append(f"{indent}// Examples:\n")
             out.extend(f'{indent}// - "{ex}"\n' for ex in examples if isinstance(ex, str))
@@ -163,7 +184,7 @@ class TypeScriptSchema:
             out.append(self._one_of_property(key, mark, prop, one_of, description, indent, depth))
             return "".join(out)
         type_text = self.render(prop, indent + _INDENT_STEP, depth)
-        if prop.get("nullable") is True and "null" not in type_text:
+        if get("nullable") is True and "null" not in type_text:
             type_text += " | null"
         out.append(f"{indent}{key}{mark}: {type_text},")
         if "default" in prop:
@@ -177,7 +198,7 @@ class TypeScriptSchema:
     ) -> str:
         """A property whose value is one of several variants, one ``| variant`` line each."""
         first = variants[0] if variants else None
-        first_desc = first.get("description") if isinstance(first, Mapping) else None
+        first_desc = first.get("description") if is_mapping(first) else None
         desc_above = description is not None and description != first_desc
         out: list[str] = []
         if desc_above:
@@ -188,7 +209,7 @@ class TypeScriptSchema:
         for i, variant in enumerate(variants):
             out.append(f"{indent} | {self._variant(variant, indent, depth)}")
             comments: list[str] = []
-            if isinstance(variant, Mapping):
+            if is_mapping(variant):
                 vdesc = variant.get("description")
                 if isinstance(vdesc, str) and not (i == 0 and desc_above) and vdesc != description:
                     comments.append(vdesc)
@@ -202,7 +223,7 @@ class TypeScriptSchema:
 
     def _variant(self, variant: Any, indent: str, depth: int) -> str:
         text = self.render(variant, indent + "   ", depth)
-        if isinstance(variant, Mapping) and variant.get("nullable") is True and "null" not in text:
+        if is_mapping(variant) and variant.get("nullable") is True and "null" not in text:
             text += " | null"
         return text
 
@@ -211,7 +232,7 @@ class TypeScriptSchema:
         out: list[str] = []
         for variant in variants:
             out.append(f"\n{indent} | {self._variant(variant, indent, depth)}")
-            if isinstance(variant, Mapping):
+            if is_mapping(variant):
                 comments: list[str] = []
                 if isinstance(variant.get("description"), str):
                     comments.append(variant["description"])
@@ -247,5 +268,5 @@ def ts_type(schema: Any, *, extended: bool = True) -> str:
     >>> ts_type({"type": "array", "items": {"type": "integer"}})
     'number[]'
     """
-    return TypeScriptSchema(extended=extended, root=schema if isinstance(schema, Mapping) else None
+    return TypeScriptSchema(extended=extended, root=schema if is_mapping(schema) else None
                             ).render(schema)

@@ -23,6 +23,7 @@ from typing import Any
 from ..request import CountRequest
 from .framing import FRAMINGS
 from .prompt import Block, Offset, Segment, Text
+from .schema_ts import is_mapping
 from .tools import FunctionNamespace, Style
 
 _JOIN = "\n\n"
@@ -126,13 +127,13 @@ def _strict_schema(schema: Any) -> Any:
     additional properties); only schema positions are walked, never property names."""
     if isinstance(schema, list):
         return [_strict_schema(s) for s in schema]
-    if not isinstance(schema, Mapping):
+    if not is_mapping(schema):
         return schema
     out: dict[str, Any] = {}
     for key, value in schema.items():
         if key in _SCHEMA_KEYS_IMPLIED_BY_STRICT:
             continue
-        if key in _SCHEMA_MAPS and isinstance(value, Mapping):
+        if key in _SCHEMA_MAPS and is_mapping(value):
             out[key] = {name: _strict_schema(sub) for name, sub in value.items()}
         elif key in _SCHEMA_LISTS or key in _SCHEMA_SUBS:
             out[key] = _strict_schema(value)

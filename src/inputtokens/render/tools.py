@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from .prompt import Offset
-from .schema_ts import MAX_SCHEMA_DEPTH, TypeScriptSchema
+from .schema_ts import MAX_SCHEMA_DEPTH, TypeScriptSchema, is_mapping
 
 Style = Literal["harmony", "hosted", "chat"]
 
@@ -59,24 +59,27 @@ def _lines(text: str) -> list[str]:
 
 
 def _has_properties(params: Any) -> bool:
-    return isinstance(params, Mapping) and isinstance(params.get("properties"), Mapping) and bool(
+    return is_mapping(params) and is_mapping(params.get("properties")) and bool(
         params["properties"])
 
 
 def _described_arrays(schema: Any, depth: int = 0) -> int:
     """How many properties, at any depth, are arrays with a description."""
-    if not isinstance(schema, Mapping) or depth > MAX_SCHEMA_DEPTH:
+    if not is_mapping(schema) or depth > MAX_SCHEMA_DEPTH:
         return 0
     count = 0
     props = schema.get("properties")
-    if isinstance(props, Mapping):
+    if is_mapping(props):
         for prop in props.values():
-            if isinstance(prop, Mapping):
+            if is_mapping(prop):
                 if prop.get("type") == "array" and isinstance(prop.get("description"), str):
                     count += 1
-                count += _described_arrays(prop, depth + 1)
+                # Only a property with nested properties or items can count (spares a call
+                # per leaf property).
+                if "properties" in prop or "items" in prop:
+                    count += _described_arrays(prop, depth + 1)
     items = schema.get("items")
-    if isinstance(items, Mapping):
+    if is_mapping(items):
         count += _described_arrays(items, depth + 1)
     return count
 
@@ -120,7 +123,7 @@ class FunctionNamespace:
                 lines.append(f"// Grammar ({fmt.get('syntax')}):")
                 lines += [f"// {line}" for line in _lines(str(fmt.get("definition", "")))]
             lines.append(f"type {name} = (_: string) => any;")
-        elif style == "harmony" and isinstance(params, Mapping) or _has_properties(params):
+        elif style == "harmony" and is_mapping(params) or _has_properties(params):
             schema = TypeScriptSchema(extended=style != "harmony", root=params)
             lines.append(f"type {name} = (_: {schema.render(params)}) => any;")
             self.unverified |= schema.unverified
