@@ -183,3 +183,49 @@ def test_rich_view_and_metrics_show_hits_and_misses(cached_http: httpx.Client) -
     assert metric(cached_http, "inputtokens_count_cache_misses_total") == misses_before + 5
     assert metric(cached_http, "inputtokens_count_cache_max_entries") == 1000
     assert 0 < metric(cached_http, "inputtokens_count_cache_entries") <= 1000
+
+
+@pytest.fixture(scope="module")
+def stateful_http(start_server: Callable[[Settings], Any],
+                  tmp_path_factory: pytest.TempPathFactory) -> httpx.Client:
+    data_dir = tmp_path_factory.mktemp("answer_cache")
+    live = start_server(Settings(cache_entries=1000, data_dir=str(data_dir)))
+    with httpx.Client(base_url=live.base_url, trust_env=False, timeout=30) as client:
+        yield client
+
+
+def test_the_same_plain_body_again_is_answered_from_the_answer_cache(
+        stateful_http: httpx.Client) -> None:
+    body = {"model": "gpt-4o", "input": unique()}
+    hits = metric(stateful_http, "inputtokens_answer_cache_hits_total")
+    first = stateful_http.post(COUNT_PATH, json=body)
+    second = stateful_http.post(COUNT_PATH, json=body)
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    assert second.json()["input_tokens"] == count_input_tokens(body, settings=OFF).input_tokens
+    assert metric(stateful_http, "inputtokens_answer_cache_hits_total") == hits + 1
+    # The verbose view is never a stored answer: its cache figures are this request's.
+    verbose = stateful_http.post(COUNT_PATH, json=body, params={"verbose": "true"}).json()
+    assert verbose["input_tokens"] == first.json()["input_tokens"]
+    assert metric(stateful_http, "inputtokens_answer_cache_hits_total") == hits + 1
+
+
+def test_errors_are_not_kept(stateful_http: httpx.Client) -> None:
+    body = {"model": "no-such-model", "input": unique()}
+    hits = metric(stateful_http, "inputtokens_answer_cache_hits_total")
+    for _ in range(2):
+        assert stateful_http.post(COUNT_PATH, json=body).status_code == 400
+    assert metric(stateful_http, "inputtokens_answer_cache_hits_total") == hits
+
+
+def test_a_body_naming_a_conversation_is_counted_again_after_the_conversation_grows(
+        stateful_http: httpx.Client) -> None:
+    conv = stateful_http.post("/v1/conversations", json={
+        "items": [{"type": "message", "role": "user", "content": unique()}]}).json()
+    body = {"model": "gpt-5", "conversation": conv["id"], "input": "And then?"}
+    before = stateful_http.post(COUNT_PATH, json=body).json()["input_tokens"]
+    added = stateful_http.post(f"/v1/conversations/{conv['id']}/items", json={
+        "items": [{"type": "message", "role": "assistant", "content": unique()}]})
+    assert added.status_code == 200, added.text
+    after = stateful_http.post(COUNT_PATH, json=body).json()["input_tokens"]
+    assert after > before

@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     ctx = ApiContext(settings)
     authenticate = ctx.authenticate
+    count = CountEndpoint(ctx)
 
     async def list_models(request: Request) -> Response:
         authenticate(request)
@@ -104,7 +105,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def metrics(request: Request) -> Response:
-        return PlainTextResponse(metrics_text(settings),
+        return PlainTextResponse(metrics_text(settings, count.answers.stats()),
                                  media_type="text/plain; version=0.0.4; charset=utf-8")
 
     async def openapi(request: Request) -> Response:
@@ -133,7 +134,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             get_encoding(name)
         yield
 
-    count = CountEndpoint(ctx)
     routes = [Route(path, count, methods=["POST"]) for path in COUNT_PATHS]
     routes += [
         Route("/v1/models", list_models, methods=["GET"]),

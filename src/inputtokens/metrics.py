@@ -20,14 +20,27 @@ _CACHE_METRICS = (
 )
 
 
-def metrics_text(settings: Settings) -> str:
+_ANSWER_METRICS = (
+    ("hits", "counter", "Requests answered from the answer cache (the same body again)."),
+    ("misses", "counter", "Plain requests whose body was not in the answer cache."),
+    ("evictions", "counter", "Answers dropped from the answer cache to stay in bounds."),
+    ("entries", "gauge", "Answers the answer cache holds."),
+    ("max_entries", "gauge", "The answer cache's bound (INPUTTOKENS_CACHE_ENTRIES)."),
+)
+_EMPTY = dict.fromkeys(("entries", "max_entries", "hits", "misses", "evictions"), 0)
+
+
+def metrics_text(settings: Settings, answers: dict[str, int]) -> str:
+    """The text of ``GET /metrics``; `answers` are the count route's answer-cache figures."""
     cache = cache_for(settings.cache_entries)
-    stats = cache.stats() if cache is not None else dict.fromkeys(
-        ("entries", "max_entries", "hits", "misses", "evictions"), 0)
     label = f'{{pid="{os.getpid()}"}}'
     lines: list[str] = []
-    for name, kind, help_text in _CACHE_METRICS:
-        metric = f"inputtokens_count_cache_{name}" + ("_total" if kind == "counter" else "")
-        lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} {kind}",
-                  f"{metric}{label} {stats[name]}"]
+    for prefix, table, stats in (
+        ("inputtokens_count_cache_", _CACHE_METRICS, cache.stats() if cache else _EMPTY),
+        ("inputtokens_answer_cache_", _ANSWER_METRICS, answers),
+    ):
+        for name, kind, help_text in table:
+            metric = prefix + name + ("_total" if kind == "counter" else "")
+            lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} {kind}",
+                      f"{metric}{label} {stats[name]}"]
     return "\n".join(lines) + "\n"

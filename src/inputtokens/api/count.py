@@ -13,7 +13,9 @@ are. Every error leaves as OpenAI's envelope, as from the other routes.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
+from hashlib import blake2b
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -83,12 +85,49 @@ class _Call:
         self.verbose = self.tokens or verbose.lower() in _TRUE
 
 
+class AnswerCache:
+    """Body -> OpenAI's answer, for bodies whose count depends on nothing but the body.
+
+    Agents and SDK middleware send the very same body again (a retry, a count before and
+    after a check); hashing it costs microseconds where validating and rendering it again cost
+    hundreds. Only plain answers (not the verbose view, whose cache figures change) of bodies
+    that read no stored state, file or URL are kept: the settings are fixed for the app, so the
+    body alone decides the answer. Used from the event loop only, hence no lock.
+    """
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._answers: OrderedDict[bytes, bytes] = OrderedDict()
+        self.hits = self.misses = self.evictions = 0
+
+    def get(self, key: bytes) -> bytes | None:
+        answer = self._answers.get(key)
+        if answer is None:
+            self.misses += 1
+            return None
+        self._answers.move_to_end(key)
+        self.hits += 1
+        return answer
+
+    def put(self, key: bytes, answer: bytes) -> None:
+        answers = self._answers
+        answers[key] = answer
+        if len(answers) > self.max_entries:
+            answers.popitem(last=False)
+            self.evictions += 1
+
+    def stats(self) -> dict[str, int]:
+        return {"entries": len(self._answers), "max_entries": self.max_entries,
+                "hits": self.hits, "misses": self.misses, "evictions": self.evictions}
+
+
 class CountEndpoint:
     """``POST /v1/responses/input_tokens`` as an ASGI app."""
 
     def __init__(self, ctx: ApiContext) -> None:
         self.ctx = ctx
         self.settings: Settings = ctx.settings
+        self.answers = AnswerCache(max(ctx.settings.cache_entries, 0))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -107,6 +146,12 @@ class CountEndpoint:
         owner = self.ctx.owner_of(token_from_authorization(call.authorization))
         settings = self.settings
         raw = await self._read_body(receive, call.content_length, settings.max_body_bytes)
+        key = None
+        if not call.verbose and self.answers.max_entries:
+            key = blake2b(raw, digest_size=16).digest()
+            answer = self.answers.get(key)
+            if answer is not None:
+                return answer
         body = prepare(parse_json(raw), settings)
         if (needs_state(body) or b'"file_id"' in raw
                 or (settings.remote_fetch and _names_remote_url(raw))):
@@ -118,9 +163,15 @@ class CountEndpoint:
             result = await run_in_threadpool(
                 count_input_tokens, body, settings=settings, return_tokens=call.tokens,
                 owner=owner, fallback=upstream_fallback(settings, Request(scope)))
+            key = None  # the answer depends on stored or fetched data too
         else:
             result = count_input_tokens(body, settings=settings, return_tokens=call.tokens)
-        return orjson.dumps(result.to_rich() if call.verbose else result.to_openai())
+        if call.verbose:
+            return orjson.dumps(result.to_rich())
+        answer = orjson.dumps(result.to_openai())
+        if key is not None:
+            self.answers.put(key, answer)
+        return answer
 
     @staticmethod
     async def _read_body(receive: Receive, declared: bytes | None, limit: int) -> bytes:
