@@ -14,7 +14,8 @@ installed, access log off):
 - **bare**: a raw ASGI app (no framework) whose one endpoint reads the whole body and answers a
   small JSON object. It is the floor: what uvicorn alone costs per request on this machine.
 - **cold**: ``python -m inputtokens serve`` with the content cache off: every request tokenized.
-- **cached**: ``python -m inputtokens serve`` as shipped (repeated texts come from the cache).
+- **cached**: ``python -m inputtokens serve`` as shipped (a repeated body is answered from the
+  answer cache, repeated texts from the content cache).
 
 All are driven by the same load generator: ``wrk`` if it is on PATH (a Lua script sends the
 POST body), otherwise the client bundled below (asyncio protocols, keep-alive connections, a
@@ -689,8 +690,9 @@ def print_report(res: dict[str, Any]) -> None:
               f"{'':>15}{b['p50_ms']:>5.2f}/{b['p99_ms']:<5.2f} "
               f"{c['p50_ms']:>6.2f}/{c['p99_ms']:<6.2f} {w['p50_ms']:>6.2f}/{w['p99_ms']:<6.2f}")
     errors = sum(r[k]["errors"] for r in res["throughput"].values() for k in SERVER_NAMES)
-    print("cold: INPUTTOKENS_CACHE_ENTRIES=0, every request tokenized; cached: as shipped, the "
-          "same body repeated is counted from the content cache; (ratio) = req/s / bare req/s; "
+    print("cold: INPUTTOKENS_CACHE_ENTRIES=0, every request parsed and tokenized; cached: as "
+          "shipped, the same body repeated is answered from the answer cache; (ratio) = req/s / "
+          "bare req/s; "
           f"errors: {errors}; tokens counted: "
           + ", ".join(f"{k} {v:,}" for k, v in res.get("tokens", {}).items()))
 

@@ -37,3 +37,26 @@ def test_the_check_would_see_a_heavy_import() -> None:
                           timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "True"
+
+
+def test_the_server_loads_the_database_only_when_used() -> None:
+    """Worker start-up: building the app and counting a plain body do not import SQLAlchemy
+    (a third of a second); the first stored object brings it in."""
+    script = """
+import json, sys, tempfile
+from starlette.testclient import TestClient
+from inputtokens.app import create_app
+from inputtokens.settings import Settings
+client = TestClient(create_app(Settings(data_dir=tempfile.mkdtemp())))
+n = client.post("/v1/responses/input_tokens", json={"model": "gpt-5", "input": "Hi"}).json()
+before = "sqlalchemy" in sys.modules
+made = client.post("/v1/conversations", json={}).status_code
+after = "sqlalchemy" in sys.modules
+print(json.dumps({"n": n["input_tokens"], "before": before, "made": made, "after": after}))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["n"] > 0 and out["before"] is False and out["made"] == 200 and out["after"] is True

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .errors import InputTokensError, InvalidRequestError
-from .store import key_owner
+from .stored_records import key_owner
 
 if TYPE_CHECKING:
     import ssl

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.requests import Request
@@ -14,7 +14,10 @@ from starlette.responses import Response
 
 from ..errors import AuthenticationError, InvalidRequestError, PayloadTooLargeError
 from ..settings import Settings
-from ..store import Store, key_owner, store_for
+from ..stored_records import key_owner
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
@@ -111,6 +114,8 @@ class ApiContext:
         raise AuthenticationError("Incorrect API key provided.", code="invalid_api_key")
 
     def store(self) -> Store:
+        from ..store import store_for  # SQLAlchemy loads with the first stored object
+
         return store_for(self.settings.store_url())
 
 

@@ -13,8 +13,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import InvalidRequestError, NotFoundError
-from ..store import ItemPage
 from ..stored_input import check_items, check_metadata, dereference
+from ..stored_records import ItemPage
 from .common import ApiContext, JSONResponse, read_json_object
 
 # Limits on a page of items.

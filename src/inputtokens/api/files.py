@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import InvalidRequestError, NotFoundError, PayloadTooLargeError
-from ..store import StoredFile
+from ..stored_records import StoredFile
 from .common import ApiContext, JSONResponse
 
 

@@ -30,7 +30,6 @@ from starlette.types import Receive, Scope, Send
 
 from ..errors import InvalidRequestError, NotFoundError
 from ..responses_import import input_items
-from ..store import Store
 from ..upstream import (
     UpstreamFallback,
     forwarded_headers,
@@ -44,6 +43,8 @@ from .conversations import page_params
 
 if TYPE_CHECKING:
     import httpx
+
+    from ..store import Store
 
 log = logging.getLogger("inputtokens")
 JSON = dict[str, Any]
