@@ -21,6 +21,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from hashlib import blake2b
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
 
 MIN_CHARS = 48
 DEFAULT_MAX_ENTRIES = 65_536  # ~15 MB at most; a long agent session is a few thousand texts
@@ -39,14 +42,49 @@ class CacheUse:
                 "tokens_from_cache": self.tokens_from_cache}
 
 
+class LruTable(Generic[V]):
+    """A bounded mapping that drops its least recently used entry, counting what it does.
+
+    Not locked: callers that share one between threads lock around it.
+    """
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[bytes, V] = OrderedDict()
+        self.hits = self.misses = self.evictions = 0
+
+    def get(self, key: bytes) -> V | None:
+        value = self._entries.get(key)
+        if value is None:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return value
+
+    def put(self, key: bytes, value: V) -> None:
+        entries = self._entries
+        entries[key] = value
+        if len(entries) > self.max_entries:
+            entries.popitem(last=False)
+            self.evictions += 1
+
+    def stats(self) -> dict[str, int]:
+        return {"entries": len(self._entries), "max_entries": self.max_entries,
+                "hits": self.hits, "misses": self.misses, "evictions": self.evictions}
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.hits = self.misses = self.evictions = 0
+
+
 class TokenCountCache:
     """Text -> token count for one process; thread-safe, bounded, least recently used out."""
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
-        self._counts: OrderedDict[bytes, int] = OrderedDict()
+        self._table: LruTable[int] = LruTable(max_entries)
         self._lock = threading.Lock()
-        self.hits = self.misses = self.evictions = 0
 
     @staticmethod
     def key(encoding: str, text: str) -> bytes:
@@ -57,34 +95,26 @@ class TokenCountCache:
     def get(self, key: bytes, use: CacheUse) -> int | None:
         """The kept count for `key`, or None (a miss, to be followed by ``put``)."""
         with self._lock:
-            tokens = self._counts.get(key)
-            if tokens is None:
-                self.misses += 1
-                use.misses += 1
-                return None
-            self._counts.move_to_end(key)
-            self.hits += 1
-        use.hits += 1
-        use.tokens_from_cache += tokens
+            tokens = self._table.get(key)
+        if tokens is None:
+            use.misses += 1
+        else:
+            use.hits += 1
+            use.tokens_from_cache += tokens
         return tokens
 
     def put(self, key: bytes, tokens: int) -> None:
         """Keep a count (the text is encoded outside the lock, so others' hits never wait)."""
         with self._lock:
-            counts = self._counts
-            counts[key] = tokens
-            if len(counts) > self.max_entries:
-                counts.popitem(last=False)
-                self.evictions += 1
+            self._table.put(key, tokens)
 
     def stats(self) -> dict[str, int]:
-        return {"entries": len(self._counts), "max_entries": self.max_entries,
-                "hits": self.hits, "misses": self.misses, "evictions": self.evictions}
+        with self._lock:
+            return self._table.stats()
 
     def clear(self) -> None:
         with self._lock:
-            self._counts.clear()
-            self.hits = self.misses = self.evictions = 0
+            self._table.clear()
 
 
 _caches: dict[int, TokenCountCache] = {}

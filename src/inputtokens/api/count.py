@@ -13,7 +13,6 @@ are. Every error leaves as OpenAI's envelope, as from the other routes.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from hashlib import blake2b
 from typing import Any
@@ -26,6 +25,7 @@ from ..counting import count_input_tokens, prepare
 from ..errors import InputTokensError, PayloadTooLargeError
 from ..settings import Settings
 from ..state import needs_state
+from ..token_cache import LruTable
 from .common import ApiContext, parse_json, token_from_authorization
 
 Scope = MutableMapping[str, Any]
@@ -85,7 +85,7 @@ class _Call:
         self.verbose = self.tokens or verbose.lower() in _TRUE
 
 
-class AnswerCache:
+class AnswerCache(LruTable[bytes]):
     """Body -> OpenAI's answer, for bodies whose count depends on nothing but the body.
 
     Agents and SDK middleware send the very same body again (a retry, a count before and
@@ -94,31 +94,6 @@ class AnswerCache:
     that read no stored state, file or URL are kept: the settings are fixed for the app, so the
     body alone decides the answer. Used from the event loop only, hence no lock.
     """
-
-    def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self._answers: OrderedDict[bytes, bytes] = OrderedDict()
-        self.hits = self.misses = self.evictions = 0
-
-    def get(self, key: bytes) -> bytes | None:
-        answer = self._answers.get(key)
-        if answer is None:
-            self.misses += 1
-            return None
-        self._answers.move_to_end(key)
-        self.hits += 1
-        return answer
-
-    def put(self, key: bytes, answer: bytes) -> None:
-        answers = self._answers
-        answers[key] = answer
-        if len(answers) > self.max_entries:
-            answers.popitem(last=False)
-            self.evictions += 1
-
-    def stats(self) -> dict[str, int]:
-        return {"entries": len(self._answers), "max_entries": self.max_entries,
-                "hits": self.hits, "misses": self.misses, "evictions": self.evictions}
 
 
 class CountEndpoint:
