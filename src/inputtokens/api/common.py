@@ -19,19 +19,12 @@ from ..stored_records import key_owner
 if TYPE_CHECKING:
     from ..store import Store
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-
 
 class JSONResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
-
-
-def flag(request: Request, query: str, header: str) -> bool:
-    value = request.query_params.get(query) or request.headers.get(header) or ""
-    return value.lower() in _TRUE
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -77,7 +77,7 @@ class _Call:
                 tokens = value.decode("latin-1")
         query = scope.get("query_string")
         if query:
-            # The query wins over the header, as in api.common.flag.
+            # The query parameter wins over the header (docs/http.md, Verbose view).
             params = dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
             verbose = params.get("verbose") or verbose
             tokens = params.get("tokens") or tokens
