@@ -441,10 +441,15 @@ def _run_cold(code: str, args: list[str], runs: int) -> dict[str, float]:
     }
 
 
+def library_cold_start(runs: int) -> dict[str, float]:
+    """``import inputtokens`` plus building o200k, in `runs` fresh interpreters (medians)."""
+    return _run_cold(_COLD_LIBRARY, [], runs)
+
+
 def cold_start(runs: int) -> dict[str, Any]:
     spec = ENCODING_SPECS[ENCODING]
     rank_path = os.path.join(os.path.dirname(inputtokens.__file__), "vocab", spec.rank_file)
-    library = _run_cold(_COLD_LIBRARY, [], runs)
+    library = library_cold_start(runs)
     baseline = _run_cold(_COLD_TIKTOKEN, [rank_path, spec.sha256, spec.pattern], runs)
     interpreter = _run_cold(_EMPTY, [], 1)
     return {

@@ -425,11 +425,6 @@ def wrk_load(wrk: str, port: int, path: str, payload: bytes, conns: int, duratio
 
 
 # --------------------------------------------------------------------------------------------
-# Main
-# --------------------------------------------------------------------------------------------
-
-
-# --------------------------------------------------------------------------------------------
 # The agent loop: one conversation, re-sent after every turn
 # --------------------------------------------------------------------------------------------
 
@@ -507,21 +502,9 @@ def agent_loop(port: int, payloads: list[bytes]) -> dict[str, Any]:
 # Start-up: import plus the o200k vocabulary, in a fresh interpreter
 # --------------------------------------------------------------------------------------------
 
-STARTUP_PROBE = r"""
-import json, resource, time
-t0 = time.perf_counter()
-import inputtokens
-from inputtokens.tokenizer import get_encoding
-t1 = time.perf_counter()
-get_encoding("o200k_base").encode_ordinary("warm")
-t2 = time.perf_counter()
-print(json.dumps({"import_s": t1 - t0, "load_s": t2 - t1,
-                  "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
-
-
-def startup_probe(repeats: int) -> dict[str, float]:
-    """The best of `repeats` fresh interpreters (the first may pay for a cold disk cache).
+def startup_probe(runs: int) -> dict[str, float]:
+    """bench_count's cold start of the library (median of `runs` fresh interpreters, peak RSS
+    from VmHWM), in seconds and MiB.
 
     The package's bytecode is compiled first, as ``pip install`` does: a source checkout run
     with PYTHONDONTWRITEBYTECODE would otherwise compile every module on every start.
@@ -531,13 +514,9 @@ def startup_probe(repeats: int) -> dict[str, float]:
     import inputtokens
 
     compileall.compile_dir(Path(inputtokens.__file__).parent, quiet=1)
-    runs = []
-    for _ in range(repeats):
-        out = subprocess.run([sys.executable, "-c", STARTUP_PROBE], capture_output=True,
-                             text=True, check=True).stdout
-        runs.append(json.loads(out))
-    best = min(runs, key=lambda r: r["import_s"] + r["load_s"])
-    return {**best, "total_s": best["import_s"] + best["load_s"]}
+    cold = bench_count.library_cold_start(runs)
+    return {"import_s": cold["import_ms"] / 1e3, "load_s": cold["load_ms"] / 1e3,
+            "total_s": cold["total_ms"] / 1e3, "max_rss_mib": cold["peak_rss_mb"]}
 
 
 # --------------------------------------------------------------------------------------------
@@ -732,7 +711,7 @@ def print_report(res: dict[str, Any]) -> None:
     st = res["startup"]
     print(f"\nstart-up: import {st['import_s'] * 1e3:.0f} ms + o200k load "
           f"{st['load_s'] * 1e3:.0f} ms, peak RSS {st['max_rss_mib']:.0f} MiB (fresh interpreter,"
-          " best of several); ready after spawn: "
+          " median of several); ready after spawn: "
           + ", ".join(f"{k} {v:.2f} s" for k, v in res["ready_s"].items()))
     print("resident memory after the runs (MiB, per serving process): "
           + "; ".join(f"{k} " + "/".join(f"{x:.0f}" for x in v)
