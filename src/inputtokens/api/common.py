@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive
 
 from ..errors import AuthenticationError, InvalidRequestError, PayloadTooLargeError
 from ..settings import Settings
@@ -29,20 +30,37 @@ class JSONResponse(Response):
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The raw body, refused (413) past `limit` bytes, declared or streamed."""
-    declared = request.headers.get("content-length")
-    too_large = PayloadTooLargeError(
-        f"Request body too large: the limit is {limit} bytes.", code="request_too_large"
-    )
+    return await receive_body(request.receive, request.headers.get("content-length"), limit)
+
+
+async def receive_body(receive: Receive, declared: str | bytes | None, limit: int) -> bytes:
+    """The whole body from ASGI `receive`, refused (413) when the declared Content-Length or
+    the bytes received pass `limit`."""
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
+        raise _too_large(limit)
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body"):
+        if len(body) > limit:
+            raise _too_large(limit)
+        return body  # the usual case: one message, no copy
+    chunks = [body]
+    size = len(body)
+    while message.get("more_body"):
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise too_large
+            raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _too_large(limit: int) -> PayloadTooLargeError:
+    return PayloadTooLargeError(f"Request body too large: the limit is {limit} bytes.",
+                                code="request_too_large")
 
 
 def parse_json(raw: bytes) -> Any:

@@ -22,11 +22,11 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 
 from ..counting import count_input_tokens, prepare
-from ..errors import InputTokensError, PayloadTooLargeError
+from ..errors import InputTokensError
 from ..settings import Settings
 from ..state import needs_state
 from ..token_cache import LruTable
-from .common import ApiContext, parse_json, token_from_authorization
+from .common import ApiContext, parse_json, receive_body, token_from_authorization
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -49,11 +49,6 @@ def _names_remote_url(raw: bytes) -> bool:
     import re  # only bodies with an *_url key get here
 
     return re.search(rb'_url"\s*:\s*"https?:', raw, re.IGNORECASE) is not None
-
-
-def _too_large(limit: int) -> PayloadTooLargeError:
-    return PayloadTooLargeError(f"Request body too large: the limit is {limit} bytes.",
-                                code="request_too_large")
 
 
 class _Call:
@@ -120,7 +115,7 @@ class CountEndpoint:
         call = _Call(scope)
         owner = self.ctx.owner_of(token_from_authorization(call.authorization))
         settings = self.settings
-        raw = await self._read_body(receive, call.content_length, settings.max_body_bytes)
+        raw = await receive_body(receive, call.content_length, settings.max_body_bytes)
         key = None
         if not call.verbose and self.answers.max_entries:
             key = blake2b(raw, digest_size=16).digest()
@@ -147,27 +142,3 @@ class CountEndpoint:
         if key is not None:
             self.answers.put(key, answer)
         return answer
-
-    @staticmethod
-    async def _read_body(receive: Receive, declared: bytes | None, limit: int) -> bytes:
-        """The whole body, refused (413) past `limit` bytes, declared or streamed."""
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise _too_large(limit)
-        message = await receive()
-        body: bytes = message.get("body", b"")
-        if not message.get("more_body"):
-            if len(body) > limit:
-                raise _too_large(limit)
-            return body  # the usual case: one message, no copy
-        chunks = [body]
-        size = len(body)
-        while message.get("more_body"):
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
-            chunks.append(chunk)
-        return b"".join(chunks)
