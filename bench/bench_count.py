@@ -350,8 +350,10 @@ def measure_pair(
     )
     for r in range(repeats):
         # Alternate which side goes first so neither always runs on a "warmer" machine.
-        order = [(baseline, pair.loops_baseline, pair.baseline_ns),
-                 (library, pair.loops_library, pair.library_ns)]
+        order = [
+            (baseline, pair.loops_baseline, pair.baseline_ns),
+            (library, pair.loops_library, pair.library_ns),
+        ]
         for fn, n, out in order if r % 2 == 0 else reversed(order):
             out.append(_loop(fn, n) / n)
     return pair
@@ -633,18 +635,30 @@ def _fmt_us(us: float) -> str:
 
 def print_report(res: dict[str, Any]) -> None:
     m = res["machine"]
-    print(f"inputtokens {m['inputtokens']} vs raw tiktoken {m['tiktoken']} encode_ordinary "
-          f"({res['mode']} run, clock time.{res['clock']})")
-    print(f"machine: {m['platform']}; {m['cpu']}; {m['cpu_count']} CPUs "
-          f"({m['affinity']} usable); {m['implementation']} {m['python']}")
+    print(
+        f"inputtokens {m['inputtokens']} vs raw tiktoken {m['tiktoken']} encode_ordinary "
+        f"({res['mode']} run, clock time.{res['clock']})"
+    )
+    print(
+        f"machine: {m['platform']}; {m['cpu']}; {m['cpu_count']} CPUs "
+        f"({m['affinity']} usable); {m['implementation']} {m['python']}"
+    )
     load = res["load_average"]
     if load["before"] is not None:
-        print(f"load average (1 min) before/after: {load['before'][0]:.2f}/{load['after'][0]:.2f}"
-              + ("  <- machine busy: expect noise" if max(load["before"][0], load["after"][0])
-                 > 0.5 * (m["affinity"] or m["cpu_count"] or 1) else ""))
+        print(
+            f"load average (1 min) before/after: {load['before'][0]:.2f}/{load['after'][0]:.2f}"
+            + (
+                "  <- machine busy: expect noise"
+                if max(load["before"][0], load["after"][0])
+                > 0.5 * (m["affinity"] or m["cpu_count"] or 1)
+                else ""
+            )
+        )
     print()
-    header = (f"{'case':<10} {'model':<6} {'JSON':>9} {'tokens (b/it)':>16} {'baseline':>11} "
-              f"{'inputtokens':>12} {'ratio':>6} {'paired':>6} {'overhead':>11} {'IQR b/it':>9}")
+    header = (
+        f"{'case':<10} {'model':<6} {'JSON':>9} {'tokens (b/it)':>16} {'baseline':>11} "
+        f"{'inputtokens':>12} {'ratio':>6} {'paired':>6} {'overhead':>11} {'IQR b/it':>9}"
+    )
     print(header)
     print("-" * len(header))
     for name, r in res["cases"].items():
@@ -659,33 +673,51 @@ def print_report(res: dict[str, Any]) -> None:
             f"{_fmt_us(r['overhead_us']):>11} {noise:>9}"
         )
     large = res["cases"]["large"]
-    print(f"\nlarge: baseline {large['baseline_mib_per_s']:.2f} MiB/s, inputtokens "
-          f"{large['inputtokens_mib_per_s']:.2f} MiB/s (min/min ratio {large['ratio_min']:.2f}x)")
-    print("baseline = raw encode_ordinary of the request's texts; ratio = median inputtokens / "
-          "median baseline;\npaired = median of per-repeat ratios (repeats run back to back: "
-          "steadier on a busy machine);\noverhead = inputtokens - baseline (medians); tokens = "
-          "baseline tokens/inputtokens count (adds framing);\nIQR = interquartile spread of the "
-          "repeats, relative to the median")
+    print(
+        f"\nlarge: baseline {large['baseline_mib_per_s']:.2f} MiB/s, inputtokens "
+        f"{large['inputtokens_mib_per_s']:.2f} MiB/s (min/min ratio {large['ratio_min']:.2f}x)"
+    )
+    print(
+        "baseline = raw encode_ordinary of the request's texts; ratio = median inputtokens / "
+        "median baseline;\npaired = median of per-repeat ratios (repeats run back to back: "
+        "steadier on a busy machine);\noverhead = inputtokens - baseline (medians); tokens = "
+        "baseline tokens/inputtokens count (adds framing);\nIQR = interquartile spread of the "
+        "repeats, relative to the median"
+    )
 
     c = res["cold_start"]
     li, tk = c["inputtokens"], c["tiktoken"]
-    print(f"\ncold start (fresh interpreter, median of {li['runs']}; "
-          f"peak RSS from {li['rss_source']}):")
-    print(f"  {'':<34} {'import':>9} {'o200k load':>11} {'total':>9} {'peak RSS':>10} "
-          f"{'(getrusage)':>11}")
-    for label, x in (("import inputtokens + get_encoding", li),
-                     ("tiktoken + load_tiktoken_bpe", tk)):
-        print(f"  {label:<34} {x['import_ms']:>7.0f}ms {x['load_ms']:>9.0f}ms "
-              f"{x['total_ms']:>7.0f}ms {x['peak_rss_mb']:>7.1f} MB {x['ru_maxrss_mb']:>8.1f} MB")
-    print(f"  ratio inputtokens/tiktoken: time {c['ratio_total']:.2f}x, "
-          f"RSS {c['ratio_rss']:.2f}x (bare python: {c['bare_python_rss_mb']:.1f} MB)")
+    print(
+        f"\ncold start (fresh interpreter, median of {li['runs']}; "
+        f"peak RSS from {li['rss_source']}):"
+    )
+    print(
+        f"  {'':<34} {'import':>9} {'o200k load':>11} {'total':>9} {'peak RSS':>10} "
+        f"{'(getrusage)':>11}"
+    )
+    for label, x in (
+        ("import inputtokens + get_encoding", li),
+        ("tiktoken + load_tiktoken_bpe", tk),
+    ):
+        print(
+            f"  {label:<34} {x['import_ms']:>7.0f}ms {x['load_ms']:>9.0f}ms "
+            f"{x['total_ms']:>7.0f}ms {x['peak_rss_mb']:>7.1f} MB {x['ru_maxrss_mb']:>8.1f} MB"
+        )
+    print(
+        f"  ratio inputtokens/tiktoken: time {c['ratio_total']:.2f}x, "
+        f"RSS {c['ratio_rss']:.2f}x (bare python: {c['bare_python_rss_mb']:.1f} MB)"
+    )
 
     print("\ntargets (against the baseline measured above; reported, not enforced):")
-    for key, label, unit in (("large_ratio", "large ratio", "x"),
-                             ("tiny_overhead_us", "tiny fixed overhead", " µs")):
+    for key, label, unit in (
+        ("large_ratio", "large ratio", "x"),
+        ("tiny_overhead_us", "tiny fixed overhead", " µs"),
+    ):
         t = res["targets"][key]
-        print(f"  {label:<20} {t['value']:>8.2f}{unit:<3} target <= {t['target']}{unit}  "
-              f"{'PASS' if t['pass'] else 'FAIL'}")
+        print(
+            f"  {label:<20} {t['value']:>8.2f}{unit:<3} target <= {t['target']}{unit}  "
+            f"{'PASS' if t['pass'] else 'FAIL'}"
+        )
 
     bd = res.get("tiny_breakdown_us")
     if bd is not None:

@@ -94,8 +94,10 @@ def bodies() -> dict[str, tuple[dict[str, Any], list[str]]]:
 
 def http_request(port: int, path: str, payload: bytes) -> bytes:
     """The raw HTTP/1.1 keep-alive POST the Python client sends."""
-    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+    )
     return head.encode() + payload
 
 
@@ -104,7 +106,7 @@ def http_request(port: int, path: str, payload: bytes) -> bytes:
 # --------------------------------------------------------------------------------------------
 
 # The bare app: raw ASGI, reads the body, answers a JSON object about as big as the real one.
-BARE_APP = r'''
+BARE_APP = r"""
 import json
 
 async def app(scope, receive, send):
@@ -126,12 +128,14 @@ async def app(scope, receive, send):
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
-'''
+"""
 
 # Started like server.py starts the real one (same uvicorn.run arguments but the app).
-BARE_RUN = ("import sys, uvicorn; uvicorn.run('bench_http_bare:app', host='127.0.0.1', "
-            "port=int(sys.argv[1]), workers=int(sys.argv[2]), log_level='info', "
-            "access_log=False)")
+BARE_RUN = (
+    "import sys, uvicorn; uvicorn.run('bench_http_bare:app', host='127.0.0.1', "
+    "port=int(sys.argv[1]), workers=int(sys.argv[2]), log_level='info', "
+    "access_log=False)"
+)
 
 
 def free_port() -> int:
@@ -178,8 +182,11 @@ def start_servers(workers: int, tmp: Path) -> dict[str, Server]:
     # store in a temp dir, and only the encoding gpt-5 uses warmed (the default also warms
     # cl100k, which only slows start-up; warming happens before the port accepts requests).
     env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
-    env.update(INPUTTOKENS_DATA_DIR=str(tmp / "data"), INPUTTOKENS_WARM_ENCODINGS="o200k_base",
-               INPUTTOKENS_REMOTE_FETCH="0")
+    env.update(
+        INPUTTOKENS_DATA_DIR=str(tmp / "data"),
+        INPUTTOKENS_WARM_ENCODINGS="o200k_base",
+        INPUTTOKENS_REMOTE_FETCH="0",
+    )
     bare_env = dict(env, PYTHONPATH=str(tmp))  # worker processes import the bare module too
     serve = [sys.executable, "-m", "inputtokens", "serve", "--host", "127.0.0.1"]
     specs = {
@@ -200,8 +207,13 @@ def start_servers(workers: int, tmp: Path) -> dict[str, Server]:
             log = tmp / f"{name}.log"
             started = time.perf_counter()
             # Own session: stop() signals this process group only (uvicorn's workers too).
-            proc = subprocess.Popen(cmd + args, env=cmd_env, stdout=log.open("wb"),
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                cmd + args,
+                env=cmd_env,
+                stdout=log.open("wb"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             server = servers[name] = Server(name, port, path, proc, log)
             wait_ready(server)
             server.ready_s = time.perf_counter() - started
@@ -219,9 +231,11 @@ def wait_ready(server: Server, timeout: float = 60.0) -> None:
         if server.proc.poll() is not None:
             raise RuntimeError(f"{server.name} exited:\n{server.log.read_text()[-2000:]}")
         try:
-            req = urllib.request.Request(f"http://127.0.0.1:{server.port}{server.path}",
-                                         data=payload,
-                                         headers={"Content-Type": "application/json"})
+            req = urllib.request.Request(
+                f"http://127.0.0.1:{server.port}{server.path}",
+                data=payload,
+                headers={"Content-Type": "application/json"},
+            )
             with urllib.request.urlopen(req, timeout=2) as r:
                 if r.status == 200:
                     return
@@ -338,12 +352,12 @@ class _Conn(asyncio.Protocol):
                 return
             head = bytes(buf[:head_end]).lower()
             i = head.find(b"content-length:")
-            length = int(head[i + 15:head.find(b"\r\n", i) if b"\r\n" in head[i:] else None])
+            length = int(head[i + 15 : head.find(b"\r\n", i) if b"\r\n" in head[i:] else None])
             self.need = head_end + 4 + length
             self.ok = head[9:12] == b"200"
         if len(buf) < self.need:
             return
-        del buf[:self.need]
+        del buf[: self.need]
         self.need = -1
         now = time.perf_counter()
         run = self.run
@@ -367,21 +381,24 @@ class _Conn(asyncio.Protocol):
             self.run.finished_one()
 
 
-async def _python_load(port: int, request: bytes, conns: int, warmup: float, duration: float,
-                       rate: float | None) -> LoadResult:
+async def _python_load(
+    port: int, request: bytes, conns: int, warmup: float, duration: float, rate: float | None
+) -> LoadResult:
     run = _Run(warmup, duration, conns)
     loop = asyncio.get_running_loop()
     interval = conns / rate if rate else None  # each connection carries rate/conns req/s
     for k in range(conns):
         offset = interval * k / conns if interval else 0.0  # spread the paced connections
-        await loop.create_connection(lambda o=offset: _Conn(run, request, interval, o),
-                                     "127.0.0.1", port)
+        await loop.create_connection(
+            lambda o=offset: _Conn(run, request, interval, o), "127.0.0.1", port
+        )
     await asyncio.wait_for(run.done, timeout=warmup + duration + 120)
     return LoadResult(run.count, duration, sorted(run.latencies), run.errors)
 
 
-def python_load(port: int, request: bytes, conns: int, warmup: float, duration: float,
-                rate: float | None = None) -> LoadResult:
+def python_load(
+    port: int, request: bytes, conns: int, warmup: float, duration: float, rate: float | None = None
+) -> LoadResult:
     coro = _python_load(port, request, conns, warmup, duration, rate)
     try:
         import uvloop  # same event loop as the servers: a lighter client
@@ -410,15 +427,28 @@ end
 """
 
 
-def wrk_load(wrk: str, port: int, path: str, payload: bytes, conns: int, duration: float,
-             tmp: Path) -> LoadResult:
+def wrk_load(
+    wrk: str, port: int, path: str, payload: bytes, conns: int, duration: float, tmp: Path
+) -> LoadResult:
     body_file, lua = tmp / "wrk_body.json", tmp / "wrk_post.lua"
     body_file.write_bytes(payload)
     lua.write_text(WRK_LUA % {"body": body_file})
     out = subprocess.run(
-        [wrk, "-t1", f"-c{conns}", f"-d{max(1, round(duration))}s", "--timeout", "30s",
-         "-s", str(lua), f"http://127.0.0.1:{port}{path}"],
-        capture_output=True, text=True, check=True).stdout
+        [
+            wrk,
+            "-t1",
+            f"-c{conns}",
+            f"-d{max(1, round(duration))}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(lua),
+            f"http://127.0.0.1:{port}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     line = next(x for x in out.splitlines() if x.startswith("BENCH "))
     n, dur_us, p50_us, p99_us, errors = (int(v) for v in line.split()[1:])
     return LoadResult(n, dur_us / 1e6, errors=errors, p50_ms=p50_us / 1e3, p99_ms=p99_us / 1e3)
@@ -439,30 +469,59 @@ _AGENT_RULES = [
 
 def agent_tools() -> list[dict[str, Any]]:
     """Ten function tools, the size of a coding agent's tool list."""
-    names = ["read_file", "write_file", "list_dir", "search_code", "run_command",
-             "run_tests", "git_diff", "git_commit", "fetch_url", "ask_user"]
-    return [{"type": "function", "name": name,
-             "description": f"{name.replace('_', ' ').capitalize()}: " + " ".join(_AGENT_RULES[:3]),
-             "parameters": {"type": "object", "properties": {
-                 "path": {"type": "string", "description": "A path inside the workspace."},
-                 "query": {"type": "string", "description": "What to look for, as a regex."},
-                 "limit": {"type": "integer", "description": "At most this many results."}},
-                 "required": ["path"]}}
-            for name in names]
+    names = [
+        "read_file",
+        "write_file",
+        "list_dir",
+        "search_code",
+        "run_command",
+        "run_tests",
+        "git_diff",
+        "git_commit",
+        "fetch_url",
+        "ask_user",
+    ]
+    return [
+        {
+            "type": "function",
+            "name": name,
+            "description": f"{name.replace('_', ' ').capitalize()}: " + " ".join(_AGENT_RULES[:3]),
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "path": {"type": "string", "description": "A path inside the workspace."},
+                    "query": {"type": "string", "description": "What to look for, as a regex."},
+                    "limit": {"type": "integer", "description": "At most this many results."},
+                },
+                "required": ["path"],
+            },
+        }
+        for name in names
+    ]
 
 
 def agent_turn_items(turn: int) -> list[dict[str, Any]]:
     """What one turn adds: a user message, a tool call and its ~1.5 KB output, an answer."""
     output = bench_count.mixed_text(1500, seed=turn)
     return [
-        {"role": "user", "content": f"Step {turn}: look at module_{turn}.py and fix the failing "
-                                    "test; explain what was wrong in two sentences."},
-        {"type": "function_call", "call_id": f"call_{turn}", "name": "read_file",
-         "arguments": json.dumps({"path": f"src/module_{turn}.py"})},
+        {
+            "role": "user",
+            "content": f"Step {turn}: look at module_{turn}.py and fix the failing "
+            "test; explain what was wrong in two sentences.",
+        },
+        {
+            "type": "function_call",
+            "call_id": f"call_{turn}",
+            "name": "read_file",
+            "arguments": json.dumps({"path": f"src/module_{turn}.py"}),
+        },
         {"type": "function_call_output", "call_id": f"call_{turn}", "output": output},
-        {"role": "assistant", "content": f"In module_{turn}.py the loop stopped one element "
-                                         "early, so the last record was never written. I "
-                                         "changed the bound and the test passes now."},
+        {
+            "role": "assistant",
+            "content": f"In module_{turn}.py the loop stopped one element "
+            "early, so the last record was never written. I "
+            "changed the bound and the test passes now.",
+        },
     ]
 
 
@@ -474,8 +533,11 @@ def agent_bodies(turns: int) -> list[bytes]:
     out = []
     for turn in range(turns):
         items = items + agent_turn_items(turn)
-        out.append(json.dumps({"model": "gpt-5", "instructions": instructions, "tools": tools,
-                               "input": items}).encode())
+        out.append(
+            json.dumps(
+                {"model": "gpt-5", "instructions": instructions, "tools": tools, "input": items}
+            ).encode()
+        )
     return out
 
 
@@ -488,8 +550,9 @@ def agent_loop(port: int, payloads: list[bytes]) -> dict[str, Any]:
     try:
         for payload in payloads:
             t0 = time.perf_counter()
-            conn.request("POST", COUNT_PATH, body=payload,
-                         headers={"Content-Type": "application/json"})
+            conn.request(
+                "POST", COUNT_PATH, body=payload, headers={"Content-Type": "application/json"}
+            )
             answer = conn.getresponse().read()
             times.append(time.perf_counter() - t0)
             tokens.append(json.loads(answer)["input_tokens"])
@@ -501,6 +564,7 @@ def agent_loop(port: int, payloads: list[bytes]) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # Start-up: import plus the o200k vocabulary, in a fresh interpreter
 # --------------------------------------------------------------------------------------------
+
 
 def startup_probe(runs: int) -> dict[str, float]:
     """bench_count's cold start of the library (median of `runs` fresh interpreters, peak RSS
@@ -515,8 +579,12 @@ def startup_probe(runs: int) -> dict[str, float]:
 
     compileall.compile_dir(Path(inputtokens.__file__).parent, quiet=1)
     cold = bench_count.library_cold_start(runs)
-    return {"import_s": cold["import_ms"] / 1e3, "load_s": cold["load_ms"] / 1e3,
-            "total_s": cold["total_ms"] / 1e3, "max_rss_mib": cold["peak_rss_mb"]}
+    return {
+        "import_s": cold["import_ms"] / 1e3,
+        "load_s": cold["load_ms"] / 1e3,
+        "total_s": cold["total_ms"] / 1e3,
+        "max_rss_mib": cold["peak_rss_mb"],
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -548,14 +616,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             # Sanity: every server answers 200 to every body, and both counters agree.
             for name, payload in payloads.items():
                 for s in servers.values():
-                    req = urllib.request.Request(f"http://127.0.0.1:{s.port}{s.path}",
-                                                 data=payload,
-                                                 headers={"Content-Type": "application/json"})
+                    req = urllib.request.Request(
+                        f"http://127.0.0.1:{s.port}{s.path}",
+                        data=payload,
+                        headers={"Content-Type": "application/json"},
+                    )
                     with urllib.request.urlopen(req, timeout=60) as r:
                         answer = json.loads(r.read())
                     if s.name != "bare":
-                        tokens = results.setdefault("tokens", {}).setdefault(name, answer[
-                            "input_tokens"])
+                        tokens = results.setdefault("tokens", {}).setdefault(
+                            name, answer["input_tokens"]
+                        )
                         if tokens != answer["input_tokens"]:
                             raise RuntimeError(f"{s.name} counted {name} differently")
 
@@ -575,9 +646,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         else:
                             res = python_load(s.port, request, conns, warmup, duration)
                         if s.name not in row or res.rps > row[s.name]["rps"]:
-                            row[s.name] = {"rps": res.rps, "p50_ms": res.p50,
-                                           "p99_ms": res.p99, "requests": res.requests,
-                                           "errors": res.errors}
+                            row[s.name] = {
+                                "rps": res.rps,
+                                "p50_ms": res.p50,
+                                "p99_ms": res.p99,
+                                "requests": res.requests,
+                                "errors": res.errors,
+                            }
                 for counter in COUNTERS:
                     row[counter]["ratio"] = row[counter]["rps"] / row["bare"]["rps"]
 
@@ -586,11 +661,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 srv = servers[counter]
                 for name in ("tiny", "small"):
                     rate = 0.8 * results["throughput"][name][counter]["rps"]
-                    res = python_load(srv.port, http_request(srv.port, srv.path, payloads[name]),
-                                      args.connections, warmup, duration, rate=rate)
+                    res = python_load(
+                        srv.port,
+                        http_request(srv.port, srv.path, payloads[name]),
+                        args.connections,
+                        warmup,
+                        duration,
+                        rate=rate,
+                    )
                     results["paced"].setdefault(counter, {})[name] = {
-                        "target_rps": rate, "achieved_rps": res.rps, "p50_ms": res.p50,
-                        "p99_ms": res.p99, "p999_ms": res.pct(0.999), "errors": res.errors}
+                        "target_rps": rate,
+                        "achieved_rps": res.rps,
+                        "p50_ms": res.p50,
+                        "p99_ms": res.p99,
+                        "p999_ms": res.pct(0.999),
+                        "errors": res.errors,
+                    }
 
             # The agent loop, cold then cached (the cached server starts it with an empty
             # cache for these texts: none of them was sent before).
@@ -613,109 +699,170 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             lambda texts=texts: sum(len(encode(t)) for t in texts),
             lambda body=body: count_input_tokens(body, settings=cold_settings).input_tokens,
             seconds=(0.5 if big else 0.2) if quick else (2.0 if big else 0.8),
-            repeats=3 if big else 5, warmup=0 if big else 20)
+            repeats=3 if big else 5,
+            warmup=0 if big else 20,
+        )
         st = pair.stats()
-        results["in_process"][name] = {"raw_encode_us": st["baseline_us"],
-                                       "count_us": st["inputtokens_us"], "ratio": st["ratio"]}
+        results["in_process"][name] = {
+            "raw_encode_us": st["baseline_us"],
+            "count_us": st["inputtokens_us"],
+            "ratio": st["ratio"],
+        }
 
     tp, paced, inproc = results["throughput"], results["paced"], results["in_process"]
     targets = []
     for counter in COUNTERS:
         e2e = tp["large"][counter]["p50_ms"] * 1e3 / inproc["large"]["raw_encode_us"]
         targets += [
-            (f"{counter}: tiny req/s / bare", tp["tiny"][counter]["ratio"], ">=",
-             TARGET_TINY_RPS_RATIO),
-            (f"{counter}: small req/s / bare", tp["small"][counter]["ratio"], ">=",
-             TARGET_SMALL_RPS_RATIO),
+            (
+                f"{counter}: tiny req/s / bare",
+                tp["tiny"][counter]["ratio"],
+                ">=",
+                TARGET_TINY_RPS_RATIO,
+            ),
+            (
+                f"{counter}: small req/s / bare",
+                tp["small"][counter]["ratio"],
+                ">=",
+                TARGET_SMALL_RPS_RATIO,
+            ),
             (f"{counter}: 1 MiB end-to-end / raw encode", e2e, "<=", TARGET_LARGE_E2E_RATIO),
-            (f"{counter}: tiny p99 at 80% load (ms)", paced[counter]["tiny"]["p99_ms"], "<=",
-             TARGET_P99_MS),
-            (f"{counter}: small p99 at 80% load (ms)", paced[counter]["small"]["p99_ms"], "<=",
-             TARGET_P99_MS),
+            (
+                f"{counter}: tiny p99 at 80% load (ms)",
+                paced[counter]["tiny"]["p99_ms"],
+                "<=",
+                TARGET_P99_MS,
+            ),
+            (
+                f"{counter}: small p99 at 80% load (ms)",
+                paced[counter]["small"]["p99_ms"],
+                "<=",
+                TARGET_P99_MS,
+            ),
         ]
     startup = results["startup"]
     targets += [
         ("import + o200k load (s)", startup["total_s"], "<=", TARGET_STARTUP_S),
         ("import + o200k load peak RSS (MiB)", startup["max_rss_mib"], "<=", TARGET_STARTUP_MIB),
-        ("ready after spawn, cached server (s)", results["ready_s"]["cached"], "<=",
-         TARGET_READY_S * args.workers),
+        (
+            "ready after spawn, cached server (s)",
+            results["ready_s"]["cached"],
+            "<=",
+            TARGET_READY_S * args.workers,
+        ),
     ]
     results["targets"] = targets
     results.update(
-        machine=bench_count.machine_info(), generator=wrk or "python (asyncio, bundled)",
-        workers=args.workers, duration_s=duration, warmup_s=warmup, turns=turns,
+        machine=bench_count.machine_info(),
+        generator=wrk or "python (asyncio, bundled)",
+        workers=args.workers,
+        duration_s=duration,
+        warmup_s=warmup,
+        turns=turns,
         rounds=args.rounds,
         load_average={"before": load_before, "after": os.getloadavg()},
-        wall_s=time.perf_counter() - t_start)
+        wall_s=time.perf_counter() - t_start,
+    )
     return results
 
 
 def print_report(res: dict[str, Any]) -> None:
     m = res["machine"]
-    print(f"inputtokens {m['inputtokens']} HTTP vs bare uvicorn ASGI app "
-          f"(workers {res['workers']}, load generator: {res['generator']}, "
-          f"{res['duration_s']:g} s per run after {res['warmup_s']:g} s warm-up, best of "
-          f"{res['rounds']} runs)")
-    print(f"machine: {m['platform']}; {m['cpu']}; {m['cpu_count']} CPUs ({m['affinity']} usable);"
-          f" {m['implementation']} {m['python']}")
+    print(
+        f"inputtokens {m['inputtokens']} HTTP vs bare uvicorn ASGI app "
+        f"(workers {res['workers']}, load generator: {res['generator']}, "
+        f"{res['duration_s']:g} s per run after {res['warmup_s']:g} s warm-up, best of "
+        f"{res['rounds']} runs)"
+    )
+    print(
+        f"machine: {m['platform']}; {m['cpu']}; {m['cpu_count']} CPUs ({m['affinity']} usable);"
+        f" {m['implementation']} {m['python']}"
+    )
     before, after = res["load_average"]["before"], res["load_average"]["after"]
     busy = max(before[0], after[0]) > 0.5 * (m["affinity"] or m["cpu_count"] or 1)
-    print(f"load average (1/5/15 min) before: {before[0]:.2f}/{before[1]:.2f}/{before[2]:.2f}, "
-          f"after: {after[0]:.2f}/{after[1]:.2f}/{after[2]:.2f}"
-          + ("  <- machine busy: expect noise" if busy else ""))
+    print(
+        f"load average (1/5/15 min) before: {before[0]:.2f}/{before[1]:.2f}/{before[2]:.2f}, "
+        f"after: {after[0]:.2f}/{after[1]:.2f}/{after[2]:.2f}"
+        + ("  <- machine busy: expect noise" if busy else "")
+    )
 
-    print(f"\n{'case':<6} {'JSON':>9} {'conns':>5} {'bare req/s':>10} {'cold req/s':>17} "
-          f"{'cached req/s':>17}   p50/p99 ms: {'bare':>11} {'cold':>13} {'cached':>13}")
+    print(
+        f"\n{'case':<6} {'JSON':>9} {'conns':>5} {'bare req/s':>10} {'cold req/s':>17} "
+        f"{'cached req/s':>17}   p50/p99 ms: {'bare':>11} {'cold':>13} {'cached':>13}"
+    )
     print("-" * 120)
     for name, r in res["throughput"].items():
         b, c, w = r["bare"], r["cold"], r["cached"]
         size = r["bytes"]
         size_s = f"{size / (1 << 20):.2f} MiB" if size >= 1 << 20 else f"{size:,} B"
-        print(f"{name:<6} {size_s:>9} {r['connections']:>5} {b['rps']:>10,.0f} "
-              f"{c['rps']:>9,.1f} ({c['ratio']:.2f}x) {w['rps']:>9,.1f} ({w['ratio']:.2f}x)"
-              f"{'':>15}{b['p50_ms']:>5.2f}/{b['p99_ms']:<5.2f} "
-              f"{c['p50_ms']:>6.2f}/{c['p99_ms']:<6.2f} {w['p50_ms']:>6.2f}/{w['p99_ms']:<6.2f}")
+        print(
+            f"{name:<6} {size_s:>9} {r['connections']:>5} {b['rps']:>10,.0f} "
+            f"{c['rps']:>9,.1f} ({c['ratio']:.2f}x) {w['rps']:>9,.1f} ({w['ratio']:.2f}x)"
+            f"{'':>15}{b['p50_ms']:>5.2f}/{b['p99_ms']:<5.2f} "
+            f"{c['p50_ms']:>6.2f}/{c['p99_ms']:<6.2f} {w['p50_ms']:>6.2f}/{w['p99_ms']:<6.2f}"
+        )
     errors = sum(r[k]["errors"] for r in res["throughput"].values() for k in SERVER_NAMES)
-    print("cold: INPUTTOKENS_CACHE_ENTRIES=0, every request parsed and tokenized; cached: as "
-          "shipped, the same body repeated is answered from the answer cache; (ratio) = req/s / "
-          "bare req/s; "
-          f"errors: {errors}; tokens counted: "
-          + ", ".join(f"{k} {v:,}" for k, v in res.get("tokens", {}).items()))
+    print(
+        "cold: INPUTTOKENS_CACHE_ENTRIES=0, every request parsed and tokenized; cached: as "
+        "shipped, the same body repeated is answered from the answer cache; (ratio) = req/s / "
+        "bare req/s; "
+        f"errors: {errors}; tokens counted: "
+        + ", ".join(f"{k} {v:,}" for k, v in res.get("tokens", {}).items())
+    )
 
-    print("\npaced at 80% of each server's peak (Python client, open loop; latency from the due "
-          "time):")
-    print(f"  {'server':<7} {'case':<6} {'target req/s':>12} {'achieved':>9} {'p50 ms':>7} "
-          f"{'p99 ms':>7} {'p99.9 ms':>8}")
+    print(
+        "\npaced at 80% of each server's peak (Python client, open loop; latency from the due "
+        "time):"
+    )
+    print(
+        f"  {'server':<7} {'case':<6} {'target req/s':>12} {'achieved':>9} {'p50 ms':>7} "
+        f"{'p99 ms':>7} {'p99.9 ms':>8}"
+    )
     for counter, cases in res["paced"].items():
         for name, p in cases.items():
-            print(f"  {counter:<7} {name:<6} {p['target_rps']:>12,.0f} {p['achieved_rps']:>9,.0f} "
-                  f"{p['p50_ms']:>7.2f} {p['p99_ms']:>7.2f} {p['p999_ms']:>8.2f}")
+            print(
+                f"  {counter:<7} {name:<6} {p['target_rps']:>12,.0f} {p['achieved_rps']:>9,.0f} "
+                f"{p['p50_ms']:>7.2f} {p['p99_ms']:>7.2f} {p['p999_ms']:>8.2f}"
+            )
 
     a = res["agent"]
     last = a["cold"]["tokens"][-1]
-    print(f"\nagent loop: {res['turns']} turns of one conversation (4 items per turn, ~4 KB "
-          f"instructions, 10 tools), each turn's whole body counted once, in order "
-          f"(last body {last:,} tokens):")
+    print(
+        f"\nagent loop: {res['turns']} turns of one conversation (4 items per turn, ~4 KB "
+        f"instructions, 10 tools), each turn's whole body counted once, in order "
+        f"(last body {last:,} tokens):"
+    )
     for counter in COUNTERS:
-        print(f"  {counter:<7} total {a[counter]['total_s'] * 1e3:>8.1f} ms   last turn "
-              f"{a[counter]['last_ms']:>7.2f} ms")
+        print(
+            f"  {counter:<7} total {a[counter]['total_s'] * 1e3:>8.1f} ms   last turn "
+            f"{a[counter]['last_ms']:>7.2f} ms"
+        )
     print(f"  cached/cold total time: {a['cached']['total_s'] / a['cold']['total_s']:.2f}x")
 
-    print("\nin process (cache off): count_input_tokens(body) vs raw encode_ordinary of the "
-          "same strings:")
+    print(
+        "\nin process (cache off): count_input_tokens(body) vs raw encode_ordinary of the "
+        "same strings:"
+    )
     print(f"  {'case':<6} {'raw encode':>12} {'count':>12} {'ratio':>6}")
     for name, p in res["in_process"].items():
-        print(f"  {name:<6} {bench_count._fmt_us(p['raw_encode_us']):>12} "
-              f"{bench_count._fmt_us(p['count_us']):>12} {p['ratio']:>5.2f}x")
+        print(
+            f"  {name:<6} {bench_count._fmt_us(p['raw_encode_us']):>12} "
+            f"{bench_count._fmt_us(p['count_us']):>12} {p['ratio']:>5.2f}x"
+        )
 
     st = res["startup"]
-    print(f"\nstart-up: import {st['import_s'] * 1e3:.0f} ms + o200k load "
-          f"{st['load_s'] * 1e3:.0f} ms, peak RSS {st['max_rss_mib']:.0f} MiB (fresh interpreter,"
-          " median of several); ready after spawn: "
-          + ", ".join(f"{k} {v:.2f} s" for k, v in res["ready_s"].items()))
-    print("resident memory after the runs (MiB, per serving process): "
-          + "; ".join(f"{k} " + "/".join(f"{x:.0f}" for x in v)
-                      for k, v in res.get("rss_mib", {}).items()))
+    print(
+        f"\nstart-up: import {st['import_s'] * 1e3:.0f} ms + o200k load "
+        f"{st['load_s'] * 1e3:.0f} ms, peak RSS {st['max_rss_mib']:.0f} MiB (fresh interpreter,"
+        " median of several); ready after spawn: "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in res["ready_s"].items())
+    )
+    print(
+        "resident memory after the runs (MiB, per serving process): "
+        + "; ".join(
+            f"{k} " + "/".join(f"{x:.0f}" for x in v) for k, v in res.get("rss_mib", {}).items()
+        )
+    )
 
     print("\ntargets (reported, not enforced):")
     for label, value, op, target in res["targets"]:
@@ -727,16 +874,30 @@ def print_report(res: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short runs (about 20-30 s total)")
-    parser.add_argument("--duration", type=float, default=None,
-                        help="measured seconds per load run (default 5, --quick 1.5)")
-    parser.add_argument("--connections", type=int, default=32,
-                        help="concurrent keep-alive connections (default 32; large uses 1)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="uvicorn workers of each server (default 1)")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="throughput runs per server and body; the best counts (default 2)")
-    parser.add_argument("--turns", type=int, default=None,
-                        help="turns of the agent loop (default 40, --quick 12)")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="measured seconds per load run (default 5, --quick 1.5)",
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=32,
+        help="concurrent keep-alive connections (default 32; large uses 1)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn workers of each server (default 1)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="throughput runs per server and body; the best counts (default 2)",
+    )
+    parser.add_argument(
+        "--turns", type=int, default=None, help="turns of the agent loop (default 40, --quick 12)"
+    )
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     args = parser.parse_args(argv)
     res = run(args)

@@ -50,15 +50,19 @@ def main() -> None:
     side = int((args.megabytes * 1024 * 1024 / 3) ** 0.5)
     noise = Image.merge("RGB", [Image.effect_noise((side, side), 90) for _ in range(3)])
     print(f"{'image':<22} {'bytes':>12} {'header µs':>11} {'decode ms':>11} {'ratio':>9}")
-    for fmt, save in (("PNG", {"compress_level": 1}), ("JPEG", {"progressive": True,
-                                                                "quality": 95})):
+    for fmt, save in (
+        ("PNG", {"compress_level": 1}),
+        ("JPEG", {"progressive": True, "quality": 95}),
+    ):
         buffer = io.BytesIO()
         noise.save(buffer, fmt, **save)
         data = buffer.getvalue()
         header = _median_seconds(lambda data=data: image_size(data), args.repeats * 20)
         decode = _median_seconds(lambda data=data: _decode(data), args.repeats)
-        print(f"{fmt + f' {side}x{side}':<22} {len(data):>12,} {header * 1e6:>11.1f} "
-              f"{decode * 1e3:>11.1f} {header / decode:>9.5f}")
+        print(
+            f"{fmt + f' {side}x{side}':<22} {len(data):>12,} {header * 1e6:>11.1f} "
+            f"{decode * 1e3:>11.1f} {header / decode:>9.5f}"
+        )
     print("ratio = header-only size reading time / full decode time (lower is better)")
     _bench_remote(noise, args.repeats)
 
@@ -75,7 +79,7 @@ def _serve(bodies: dict[str, bytes]) -> ThreadingHTTPServer:
             self.end_headers()
             try:
                 for start in range(0, len(body), 64 * 1024):
-                    self.wfile.write(body[start:start + 64 * 1024])
+                    self.wfile.write(body[start : start + 64 * 1024])
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the probe hung up once it had the header
 
@@ -90,8 +94,10 @@ def _serve(bodies: dict[str, bytes]) -> ThreadingHTTPServer:
 
 def _bench_remote(noise: Image.Image, repeats: int) -> None:
     bodies = {}
-    for fmt, save in (("PNG", {"compress_level": 1}), ("JPEG", {"progressive": True,
-                                                                "quality": 95})):
+    for fmt, save in (
+        ("PNG", {"compress_level": 1}),
+        ("JPEG", {"progressive": True, "quality": 95}),
+    ):
         buffer = io.BytesIO()
         noise.save(buffer, fmt, **save)
         bodies[f"/{fmt.lower()}"] = buffer.getvalue()
@@ -116,8 +122,10 @@ def _bench_remote(noise: Image.Image, repeats: int) -> None:
 
         probe_s = _median_seconds(probe, repeats * 4)
         download_s = _median_seconds(download, repeats)
-        print(f"{path[1:].upper():<22} {len(data):>12,} {probe_s * 1e3:>11.2f} "
-              f"{download_s * 1e3:>12.1f} {probe_s / download_s:>9.4f}")
+        print(
+            f"{path[1:].upper():<22} {len(data):>12,} {probe_s * 1e3:>11.2f} "
+            f"{download_s * 1e3:>12.1f} {probe_s / download_s:>9.4f}"
+        )
     print("ratio = size probe over HTTP (reads until the header parses) / full download")
     server.shutdown()
 

@@ -15,7 +15,8 @@ def openai_for(server: Any, key: str) -> OpenAI:
     client = _open.get((server.base_url, key))
     if client is None:
         client = _open[server.base_url, key] = OpenAI(
-            base_url=f"{server.base_url}/v1", api_key=key, max_retries=0)
+            base_url=f"{server.base_url}/v1", api_key=key, max_retries=0
+        )
     return client
 
 

@@ -199,8 +199,13 @@ class ThrowawayCluster:
     bin_dir: Path
     user: str | None  # run the binaries as this user: postgres refuses to run as root
     # In /tmp: the user can reach it (TMPDIR may be under /root), and the socket path is short.
-    base: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(
-        prefix="inputtokens-pg-", dir="/tmp" if os.path.isdir("/tmp") else None)))
+    base: Path = field(
+        default_factory=lambda: Path(
+            tempfile.mkdtemp(
+                prefix="inputtokens-pg-", dir="/tmp" if os.path.isdir("/tmp") else None
+            )
+        )
+    )
     port: int = 0
     running: bool = False
 
@@ -213,15 +218,22 @@ class ThrowawayCluster:
         if self.user is not None:
             command = ["runuser", "-u", self.user, "--", *command]
         try:
-            done = subprocess.run(command, cwd=self.base, capture_output=True, text=True,
-                                  timeout=timeout, env={**os.environ, "LC_ALL": "C"})
+            done = subprocess.run(
+                command,
+                cwd=self.base,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env={**os.environ, "LC_ALL": "C"},
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise PostgresUnavailable(f"{' '.join(command)}: {exc}") from None
         if done.returncode != 0:
             log = self.base / "postgres.log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise PostgresUnavailable(f"{' '.join(command)} exited {done.returncode}:\n"
-                                      f"{done.stdout}{done.stderr}{tail}")
+            raise PostgresUnavailable(
+                f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}{done.stderr}{tail}"
+            )
 
     def start(self) -> None:
         if self.user is not None:
@@ -229,16 +241,42 @@ class ThrowawayCluster:
             os.chown(self.base, entry.pw_uid, entry.pw_gid)
         atexit.register(self.stop)  # also if the session ends without running finalizers
         data = str(self.base / "data")
-        self._run("initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                  "--locale=C", "--no-sync", "--no-instructions")
+        self._run(
+            "initdb",
+            "-D",
+            data,
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
+        )
         for attempt in range(3):  # a port found free can be taken before the server binds it
             self.port = _free_port()
-            options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.base} "
-                       "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                       "-c max_connections=300")
+            options = (
+                f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.base} "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                "-c max_connections=300"
+            )
             try:
-                self._run("pg_ctl", "-D", data, "-l", str(self.base / "postgres.log"), "-w",
-                          "-t", "60", "-o", options, "start", timeout=90)
+                self._run(
+                    "pg_ctl",
+                    "-D",
+                    data,
+                    "-l",
+                    str(self.base / "postgres.log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    options,
+                    "start",
+                    timeout=90,
+                )
             except PostgresUnavailable:
                 self._stop_server()
                 if attempt == 2:
@@ -265,8 +303,11 @@ def _postgres_bin_dir() -> Path | None:
     initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
     if initdb and pg_ctl:
         return Path(initdb).parent
-    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
-                      key=lambda p: int(re.sub(r"\D", "", p) or 0), reverse=True)
+    versions = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin"),
+        key=lambda p: int(re.sub(r"\D", "", p) or 0),
+        reverse=True,
+    )
     for candidate in map(Path, versions):
         if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
             return candidate
@@ -285,13 +326,16 @@ def _throwaway_cluster() -> ThrowawayCluster:
     if bin_dir is None:
         raise PostgresUnavailable(
             "set INPUTTOKENS_TEST_POSTGRES_URL to an admin URL of a server, or install "
-            "PostgreSQL (initdb and pg_ctl) for the tests to start one")
+            "PostgreSQL (initdb and pg_ctl) for the tests to start one"
+        )
     user = None
     if os.geteuid() == 0:
         user = next((name for name in ("postgres", "nobody") if _user_exists(name)), None)
         if user is None or shutil.which("runuser") is None:
-            raise PostgresUnavailable("running as root without runuser and an unprivileged "
-                                      "user (postgres or nobody) to start PostgreSQL as")
+            raise PostgresUnavailable(
+                "running as root without runuser and an unprivileged "
+                "user (postgres or nobody) to start PostgreSQL as"
+            )
     cluster = ThrowawayCluster(bin_dir, user)
     try:
         cluster.start()
@@ -322,14 +366,16 @@ class PostgresServer:
 
     def __init__(self, admin_url: str) -> None:
         self.admin_url = _psycopg_url(admin_url)
-        self.engine = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT",
-                                       poolclass=sa.NullPool)
+        self.engine = sa.create_engine(
+            self.admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
+        )
         with self.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
 
     def create(self, label: str) -> str:
-        name = f"inputtokens_{re.sub(r'[^a-z0-9]+', '_', label.lower())[:30]}_" \
-               f"{secrets.token_hex(4)}"
+        name = (
+            f"inputtokens_{re.sub(r'[^a-z0-9]+', '_', label.lower())[:30]}_{secrets.token_hex(4)}"
+        )
         with self.engine.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
         return self.admin_url.set(database=name).render_as_string(hide_password=False)
@@ -376,8 +422,12 @@ def postgres_server() -> Iterator[PostgresServer]:
 class Databases:
     """Fresh, empty databases of one backend; all are removed by `close`."""
 
-    def __init__(self, backend: str, tmp_path_factory: pytest.TempPathFactory,
-                 postgres: PostgresServer | None) -> None:
+    def __init__(
+        self,
+        backend: str,
+        tmp_path_factory: pytest.TempPathFactory,
+        postgres: PostgresServer | None,
+    ) -> None:
         self.backend = backend
         self.tmp_path_factory = tmp_path_factory
         self.postgres = postgres
@@ -409,12 +459,12 @@ _DATABASES = pytest.StashKey[Databases]()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest,
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A fresh, empty store database for this test module, on each backend in turn
     (ids ``sqlite`` and ``postgresql``): a SQLite file URL or a PostgreSQL URL."""
-    postgres = (request.getfixturevalue("postgres_server")
-                if request.param == "postgresql" else None)
+    postgres = request.getfixturevalue("postgres_server") if request.param == "postgresql" else None
     databases = Databases(request.param, tmp_path_factory, postgres)
     request.node.stash[_DATABASES] = databases
     try:

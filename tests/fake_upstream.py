@@ -25,8 +25,7 @@ JSON = dict[str, Any]
 SLOW_S = 1.5
 
 
-def error(message: str, code: str | None = None,
-          type: str = "invalid_request_error") -> JSON:
+def error(message: str, code: str | None = None, type: str = "invalid_request_error") -> JSON:
     return {"error": {"message": message, "type": type, "param": None, "code": code}}
 
 
@@ -41,19 +40,36 @@ def message(role: str, text: str, item_id: str | None = None) -> JSON:
     return item
 
 
-def response_object(resp_id: str, answer: str, *, previous: str | None = None,
-                    conversation: str | None = None, model: str = "gpt-5",
-                    store: bool = True) -> JSON:
+def response_object(
+    resp_id: str,
+    answer: str,
+    *,
+    previous: str | None = None,
+    conversation: str | None = None,
+    model: str = "gpt-5",
+    store: bool = True,
+) -> JSON:
     return {
-        "id": resp_id, "object": "response", "created_at": 1_700_000_000,
-        "status": "completed", "model": model, "instructions": None,
+        "id": resp_id,
+        "object": "response",
+        "created_at": 1_700_000_000,
+        "status": "completed",
+        "model": model,
+        "instructions": None,
         "previous_response_id": previous,
         "conversation": {"id": conversation} if conversation else None,
         "output": [message("assistant", answer, "msg_" + resp_id.removeprefix("resp_"))],
-        "parallel_tool_calls": True, "tool_choice": "auto", "tools": [], "store": store,
-        "usage": {"input_tokens": 10, "output_tokens": 5, "total_tokens": 15,
-                  "input_tokens_details": {"cached_tokens": 0},
-                  "output_tokens_details": {"reasoning_tokens": 0}},
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "store": store,
+        "usage": {
+            "input_tokens": 10,
+            "output_tokens": 5,
+            "total_tokens": 15,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens_details": {"reasoning_tokens": 0},
+        },
     }
 
 
@@ -66,10 +82,16 @@ def stream_events(response: JSON) -> list[JSON]:
     events: list[JSON] = [
         {"type": "response.created", "response": begun},
         {"type": "response.in_progress", "response": begun},
-        {"type": "response.output_item.added", "output_index": 0,
-         "item": {**msg, "status": "in_progress", "content": []}},
-        {"type": "response.content_part.added", **where,
-         "part": {"type": "output_text", "text": "", "annotations": []}},
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {**msg, "status": "in_progress", "content": []},
+        },
+        {
+            "type": "response.content_part.added",
+            **where,
+            "part": {"type": "output_text", "text": "", "annotations": []},
+        },
         {"type": "response.output_text.delta", **where, "delta": text[:5], "logprobs": []},
         {"type": "response.output_text.delta", **where, "delta": text[5:], "logprobs": []},
         {"type": "response.output_text.done", **where, "text": text, "logprobs": []},
@@ -114,13 +136,23 @@ class FakeOpenAI:
         self.responses[response["id"]] = (key, response, input_items)
 
     def add_conversation(self, key: str | None, conv_id: str, items: list[JSON]) -> None:
-        conv = {"id": conv_id, "object": "conversation", "created_at": 1_700_000_000,
-                "metadata": {"topic": "tests"}}
+        conv = {
+            "id": conv_id,
+            "object": "conversation",
+            "created_at": 1_700_000_000,
+            "metadata": {"topic": "tests"},
+        }
         self.conversations[conv_id] = (key, conv, items)
 
     def add_file(self, key: str | None, file_id: str, filename: str, data: bytes) -> None:
-        meta = {"id": file_id, "object": "file", "bytes": len(data),
-                "created_at": 1_700_000_000, "filename": filename, "purpose": "user_data"}
+        meta = {
+            "id": file_id,
+            "object": "file",
+            "bytes": len(data),
+            "created_at": 1_700_000_000,
+            "filename": filename,
+            "purpose": "user_data",
+        }
         self.files[file_id] = (key, meta, data)
 
     def count(self, path: str, method: str = "GET") -> int:
@@ -146,13 +178,16 @@ class FakeOpenAI:
         after = query.get("after", [None])[0]
         if after is not None:
             ids = [i.get("id") for i in ordered]
-            ordered = ordered[ids.index(after) + 1:] if after in ids else []
+            ordered = ordered[ids.index(after) + 1 :] if after in ids else []
         size = min(int(query.get("limit", ["20"])[0]), self.page_size)
         data = ordered[:size]
-        return {"object": "list", "data": data,
-                "first_id": data[0]["id"] if data else None,
-                "last_id": data[-1]["id"] if data else None,
-                "has_more": len(ordered) > size}
+        return {
+            "object": "list",
+            "data": data,
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+            "has_more": len(ordered) > size,
+        }
 
     def _items_of(self, given: Any, key: str) -> list[JSON]:
         """The input items a request gave, with ids; references resolved."""
@@ -161,9 +196,15 @@ class FakeOpenAI:
         out = []
         for item in given or []:
             if item.get("type") == "item_reference":
-                found = next((i for _, r, items in self.responses.values()
-                              for i in (*items, *r["output"]) if i.get("id") == item["id"]),
-                             None)
+                found = next(
+                    (
+                        i
+                        for _, r, items in self.responses.values()
+                        for i in (*items, *r["output"])
+                        if i.get("id") == item["id"]
+                    ),
+                    None,
+                )
                 item = found or item
             out.append({"id": self.new_id("msg_in"), **item})
         return out
@@ -173,9 +214,13 @@ class FakeOpenAI:
         conversation = body.get("conversation")
         conv_id = conversation.get("id") if isinstance(conversation, dict) else conversation
         response = response_object(
-            resp_id, f"Answer number {resp_id[-3:]}, as asked.",
-            previous=body.get("previous_response_id"), conversation=conv_id,
-            model=body.get("model", "gpt-5"), store=body.get("store", True) is not False)
+            resp_id,
+            f"Answer number {resp_id[-3:]}, as asked.",
+            previous=body.get("previous_response_id"),
+            conversation=conv_id,
+            model=body.get("model", "gpt-5"),
+            store=body.get("store", True) is not False,
+        )
         given = self._items_of(body.get("input"), key)
         self.add_response(key, response, given)
         if conv_id in self.conversations:
@@ -190,8 +235,7 @@ class FakeOpenAI:
                 scheme, _, token = self.headers.get("Authorization", "").partition(" ")
                 return token if scheme == "Bearer" and token in fake.keys else None
 
-            def _json(self, status: int, body: Any, extra: dict[str, str] | None = None
-                      ) -> bytes:
+            def _json(self, status: int, body: Any, extra: dict[str, str] | None = None) -> bytes:
                 raw = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -227,8 +271,11 @@ class FakeOpenAI:
                 body = json.loads(raw)
                 model = body.get("model")
                 if model == "error-400":
-                    self._json(400, error("The model 'error-400' does not exist.",
-                                          "model_not_found"), {"x-ratelimit-limit": "7"})
+                    self._json(
+                        400,
+                        error("The model 'error-400' does not exist.", "model_not_found"),
+                        {"x-ratelimit-limit": "7"},
+                    )
                     return
                 if model == "boom":
                     self._json(500, error("The server had an error.", None, "server_error"))
@@ -251,11 +298,11 @@ class FakeOpenAI:
                 self.end_headers()  # no length: the stream ends when the connection closes
                 sent = b""
                 for event in stream_events(response):
-                    chunk = (f"event: {event['type']}\n"
-                             f"data: {json.dumps(event)}\n\n").encode()
+                    chunk = (f"event: {event['type']}\ndata: {json.dumps(event)}\n\n").encode()
                     # The last event goes out in two pieces: a reader must join them.
-                    pieces = [chunk[:40], chunk[40:]] if event["type"].endswith(
-                        "completed") else [chunk]
+                    pieces = (
+                        [chunk[:40], chunk[40:]] if event["type"].endswith("completed") else [chunk]
+                    )
                     for piece in pieces:
                         self.wfile.write(piece)
                         self.wfile.flush()
@@ -280,8 +327,7 @@ class FakeOpenAI:
                     self._json(500, error("The server had an error.", None, "server_error"))
                     return
                 if object_id == "resp_limited":
-                    self._json(429, error("Rate limit reached.", "rate_limit_exceeded",
-                                          "requests"))
+                    self._json(429, error("Rate limit reached.", "rate_limit_exceeded", "requests"))
                     return
                 if object_id == "resp_slow":
                     time.sleep(SLOW_S)
@@ -293,12 +339,16 @@ class FakeOpenAI:
                     self.end_headers()
                     self.wfile.write(raw)
                     return
-                table = {"responses": fake.responses, "conversations": fake.conversations,
-                         "files": fake.files}.get(kind)
+                table = {
+                    "responses": fake.responses,
+                    "conversations": fake.conversations,
+                    "files": fake.files,
+                }.get(kind)
                 entry = fake._visible(table, object_id, key) if table is not None else None
                 if entry is None:
                     noun = {"responses": "Response", "conversations": "Conversation"}.get(
-                        kind, "File")
+                        kind, "File"
+                    )
                     self._json(404, error(f"{noun} with id '{object_id}' not found."))
                     return
                 _, obj, extra = entry

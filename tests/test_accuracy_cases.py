@@ -61,8 +61,9 @@ def test_plain_message_cases_are_exact(case: dict[str, Any]) -> None:
 def test_no_count_claims_exact_when_it_is_not(case: dict[str, Any]) -> None:
     result = count_input_tokens(case["request"])
     if result.input_tokens != case["expected_input_tokens"]:
-        assert not result.exact, f"claims exact but is off by " \
-            f"{result.input_tokens - case['expected_input_tokens']:+d}"
+        assert not result.exact, (
+            f"claims exact but is off by {result.input_tokens - case['expected_input_tokens']:+d}"
+        )
         assert result.estimate_reasons
 
 

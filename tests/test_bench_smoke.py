@@ -25,8 +25,13 @@ def test_bench_quick_json() -> None:
     cases = result["cases"]
     for name in ("tiny", "small", "large"):
         case = cases[name]
-        for key in ("baseline_us", "inputtokens_us", "ratio", "baseline_tokens",
-                    "inputtokens_tokens"):
+        for key in (
+            "baseline_us",
+            "inputtokens_us",
+            "ratio",
+            "baseline_tokens",
+            "inputtokens_tokens",
+        ):
             assert case[key] > 0, (name, key, case[key])
         assert case["inputtokens_tokens"] >= case["baseline_tokens"], name
     assert cases["large"]["text_bytes"] == 1 << 20

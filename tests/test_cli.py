@@ -56,8 +56,9 @@ def test_count_model_override(expected) -> None:
 def test_count_non_ascii_from_file(tmp_path: Path, expected) -> None:
     text = "Größe: 東京 👋"
     path = tmp_path / "body.json"
-    path.write_text(json.dumps({"model": "gpt-5", "input": text}, ensure_ascii=False),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps({"model": "gpt-5", "input": text}, ensure_ascii=False), encoding="utf-8"
+    )
     result = invoke("count", str(path))
     assert result.exit_code == 0, result.stderr
     assert int(result.stdout) == expected.reasoning([("user", text)])
@@ -91,8 +92,10 @@ def test_count_tokens(expected) -> None:
 
 @pytest.mark.parametrize(
     ("body", "prompt"),
-    [({"model": "gpt-4o", "input": "Hi"}, GPT4O_HI_PROMPT),
-     ({"model": "gpt-5", "input": JOKE}, GPT5_JOKE_PROMPT)],
+    [
+        ({"model": "gpt-4o", "input": "Hi"}, GPT4O_HI_PROMPT),
+        ({"model": "gpt-5", "input": JOKE}, GPT5_JOKE_PROMPT),
+    ],
 )
 def test_render_prints_the_exact_prompt(body: dict[str, Any], prompt: str) -> None:
     result = invoke("render", "-", input=json.dumps(body))
@@ -142,7 +145,10 @@ def test_invalid_body_exits_1_with_the_envelope_on_stderr(command: str) -> None:
     assert result.stdout == ""
     error = json.loads(result.stderr)["error"]
     assert (error["type"], error["param"], error["code"]) == (
-        "invalid_request_error", "input", "invalid_type")
+        "invalid_request_error",
+        "input",
+        "invalid_type",
+    )
 
 
 def test_unknown_model_exits_1() -> None:
@@ -210,8 +216,13 @@ def test_serve_settings_from_env(served: list[Settings]) -> None:
     result = invoke("serve", env=env)
     assert result.exit_code == 0, result.stderr
     assert served == [
-        Settings(host="0.0.0.0", workers=2, api_keys=frozenset({"sk-a", "sk-b"}),
-                 max_body_bytes=1000, default_model="gpt-4o")
+        Settings(
+            host="0.0.0.0",
+            workers=2,
+            api_keys=frozenset({"sk-a", "sk-b"}),
+            max_body_bytes=1000,
+            default_model="gpt-4o",
+        )
     ]
 
 
@@ -229,21 +240,34 @@ def test_bad_env_value_is_a_clean_error(served: list[Settings]) -> None:
 
 
 def test_env_default_model_applies_to_count(expected) -> None:
-    result = invoke("count", input=json.dumps({"input": "Hi"}),
-                    env={"INPUTTOKENS_DEFAULT_MODEL": "gpt-4o"})
+    result = invoke(
+        "count", input=json.dumps({"input": "Hi"}), env={"INPUTTOKENS_DEFAULT_MODEL": "gpt-4o"}
+    )
     assert result.exit_code == 0, result.stderr
     assert int(result.stdout) == expected.chat([("user", "Hi")])
 
 
-@pytest.mark.parametrize(("args", "env"), [
-    (("--no-fetch",), None),
-    ((), {"INPUTTOKENS_REMOTE_FETCH": "off"}),
-])
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (("--no-fetch",), None),
+        ((), {"INPUTTOKENS_REMOTE_FETCH": "off"}),
+    ],
+)
 def test_fetching_can_be_turned_off(args: tuple[str, ...], env: dict[str, str] | None) -> None:
     # An unroutable documentation address (TEST-NET-1): fetching it would be refused, so the
     # count can only succeed if no fetch is attempted.
-    body = {"model": "gpt-4o", "input": [{"role": "user", "content": [
-        {"type": "input_image", "image_url": "http://192.0.2.1/a.png", "detail": "high"}]}]}
+    body = {
+        "model": "gpt-4o",
+        "input": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "input_image", "image_url": "http://192.0.2.1/a.png", "detail": "high"}
+                ],
+            }
+        ],
+    }
     result = invoke(*args, "count", "--json", input=json.dumps(body), env=env)
     assert result.exit_code == 0, result.stderr
     rich = json.loads(result.stdout)
@@ -256,10 +280,15 @@ def test_fetching_can_be_turned_off(args: tuple[str, ...], env: dict[str, str] |
 
 def test_server_run_one_worker_serves_the_app_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    monkeypatch.setattr(inputtokens.server.uvicorn, "run",
-                        lambda *a, **kw: calls.append((a, kw)))
-    settings = Settings(host="0.0.0.0", port=9321, workers=1, max_body_bytes=777,
-                        default_model="o3", warm_encodings=("cl100k_base",))
+    monkeypatch.setattr(inputtokens.server.uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
+    settings = Settings(
+        host="0.0.0.0",
+        port=9321,
+        workers=1,
+        max_body_bytes=777,
+        default_model="o3",
+        warm_encodings=("cl100k_base",),
+    )
     try:
         inputtokens.server.run(settings)
     finally:
@@ -274,8 +303,13 @@ def test_server_run_one_worker_serves_the_app_in_process(monkeypatch: pytest.Mon
 def test_server_run_builds_the_app_once_then_forks(monkeypatch: pytest.MonkeyPatch) -> None:
     forks: list[inputtokens.server.Prefork] = []
     monkeypatch.setattr(inputtokens.server.Prefork, "run", lambda self: forks.append(self))
-    settings = Settings(host="127.0.0.1", port=0, workers=3, api_keys=frozenset({"sk-x"}),
-                        warm_encodings=("o200k_base",))
+    settings = Settings(
+        host="127.0.0.1",
+        port=0,
+        workers=3,
+        api_keys=frozenset({"sk-x"}),
+        warm_encodings=("o200k_base",),
+    )
     try:
         inputtokens.server.run(settings)
     finally:
@@ -297,7 +331,12 @@ def test_python_m_inputtokens_count_subprocess(expected) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
     proc = subprocess.run(
         [sys.executable, "-m", "inputtokens", "count", "-"],
-        input=JOKE_BODY, capture_output=True, text=True, timeout=60, env=env, check=False,
+        input=JOKE_BODY,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "11\n"
@@ -315,11 +354,16 @@ def test_serve_with_two_workers_for_real(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "INPUTTOKENS_API_KEYS": "sk-workers",
-           "INPUTTOKENS_DEFAULT_MODEL": "gpt-4o"}
+    env = {
+        **os.environ,
+        "INPUTTOKENS_API_KEYS": "sk-workers",
+        "INPUTTOKENS_DEFAULT_MODEL": "gpt-4o",
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "inputtokens", "serve", "--port", str(port), "--workers", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -335,8 +379,12 @@ def test_serve_with_two_workers_for_real(tmp_path: Path) -> None:
             time.sleep(0.2)
         headers = {"Authorization": "Bearer sk-workers"}
         answers = {
-            httpx.post(f"{base}/v1/responses/input_tokens", json={"input": "Hi"},
-                       headers=headers, timeout=5).json()["input_tokens"]
+            httpx.post(
+                f"{base}/v1/responses/input_tokens",
+                json={"input": "Hi"},
+                headers=headers,
+                timeout=5,
+            ).json()["input_tokens"]
             for _ in range(8)
         }
         assert answers == {3 + 4 + 1}  # gpt-4o (the configured default): "Hi" is one token
@@ -369,7 +417,9 @@ def test_forked_workers_are_replaced_when_they_die_and_stop_with_the_parent() ->
     started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "inputtokens", "serve", "--port", str(port), "--workers", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}/v1/responses/input_tokens"
 
@@ -387,18 +437,31 @@ def test_forked_workers_are_replaced_when_they_die_and_stop_with_the_parent() ->
             time.sleep(0.05)
 
     try:
-        wait_until(lambda: len(_children(proc.pid)) == 2 and httpx.post(
-            url, json={"model": "gpt-5", "input": "Tell me a joke."}, timeout=2).status_code == 200,
-            "two workers did not start")
+        wait_until(
+            lambda: (
+                len(_children(proc.pid)) == 2
+                and httpx.post(
+                    url, json={"model": "gpt-5", "input": "Tell me a joke."}, timeout=2
+                ).status_code
+                == 200
+            ),
+            "two workers did not start",
+        )
         assert time.monotonic() - started < 30
         first = _children(proc.pid)
         victim = min(first)
         os.kill(victim, signal.SIGKILL)
-        replaced = wait_until(lambda: (k := _children(proc.pid)) and len(k) == 2
-                              and victim not in k and k, "the dead worker was not replaced")
+        replaced = wait_until(
+            lambda: (k := _children(proc.pid)) and len(k) == 2 and victim not in k and k,
+            "the dead worker was not replaced",
+        )
         assert len(replaced & first) == 1
-        answers = {httpx.post(url, json={"model": "gpt-5", "input": "Tell me a joke."},
-                              timeout=5).json()["input_tokens"] for _ in range(6)}
+        answers = {
+            httpx.post(url, json={"model": "gpt-5", "input": "Tell me a joke."}, timeout=5).json()[
+                "input_tokens"
+            ]
+            for _ in range(6)
+        }
         assert answers == {11}
     finally:
         workers = _children(proc.pid)
@@ -406,5 +469,7 @@ def test_forked_workers_are_replaced_when_they_die_and_stop_with_the_parent() ->
         _, err = proc.communicate(timeout=40)
     assert proc.returncode == 0, err.decode()
     for pid in workers:
-        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(
-            f"/proc/{pid}/status").read_text().lower(), f"worker {pid} outlived the parent"
+        assert (
+            not Path(f"/proc/{pid}").exists()
+            or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+        ), f"worker {pid} outlived the parent"

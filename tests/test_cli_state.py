@@ -21,8 +21,12 @@ from inputtokens.store import store_for
 
 USER_HI = {"role": "user", "content": "Hi there, how are you today?"}
 ASSISTANT = {"role": "assistant", "content": "Very well, thank you. And you?"}
-CALL = {"type": "function_call", "call_id": "call_1", "name": "get_weather",
-        "arguments": '{"city":"Paris"}'}
+CALL = {
+    "type": "function_call",
+    "call_id": "call_1",
+    "name": "get_weather",
+    "arguments": '{"city":"Paris"}',
+}
 CALL_OUT = {"type": "function_call_output", "call_id": "call_1", "output": '{"temp_c": 18}'}
 FOLLOW_UP = {"role": "user", "content": "And in Oslo?"}
 
@@ -30,15 +34,18 @@ FOLLOW_UP = {"role": "user", "content": "And in Oslo?"}
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str | None]:
     """A data directory of the test's own, whatever the environment says."""
-    return {"INPUTTOKENS_DATA_DIR": str(tmp_path / "data"), "INPUTTOKENS_DATABASE_URL": None,
-            "INPUTTOKENS_API_KEYS": None}
+    return {
+        "INPUTTOKENS_DATA_DIR": str(tmp_path / "data"),
+        "INPUTTOKENS_DATABASE_URL": None,
+        "INPUTTOKENS_API_KEYS": None,
+    }
 
 
 @pytest.fixture
 def run(env: dict[str, str | None]) -> Any:
     def invoke(*args: str, input: str | bytes | None = None) -> Result:
-        return CliRunner().invoke(cli, list(args), input=input, env=env,
-                                  catch_exceptions=False)
+        return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+
     return invoke
 
 
@@ -68,8 +75,18 @@ def make_conversation(run: Any, *items: dict[str, Any], key: str | None = None) 
 
 
 def test_conversation_lifecycle(run: Any, tmp_path: Path) -> None:
-    conv = ok(run("conversations", "create", "--item", json.dumps(USER_HI),
-                  "--metadata", "topic=weather", "--metadata", "note=a=b"))
+    conv = ok(
+        run(
+            "conversations",
+            "create",
+            "--item",
+            json.dumps(USER_HI),
+            "--metadata",
+            "topic=weather",
+            "--metadata",
+            "note=a=b",
+        )
+    )
     conv_id = conv["id"]
     assert conv["metadata"] == {"topic": "weather", "note": "a=b"}
     assert ok(run("conversations", "get", conv_id)) == conv
@@ -82,23 +99,37 @@ def test_conversation_lifecycle(run: Any, tmp_path: Path) -> None:
     assert [i["type"] for i in added["data"]] == ["message", "function_call"]
     assert added["first_id"] == added["data"][0]["id"]
     assert added["data"][1]["id"].startswith("fc_")
-    added2 = ok(run("conversations", "items", "add", conv_id,
-                    input=json.dumps({"items": [CALL_OUT]})))
+    added2 = ok(
+        run("conversations", "items", "add", conv_id, input=json.dumps({"items": [CALL_OUT]}))
+    )
     assert added2["data"][0]["output"] == CALL_OUT["output"]
 
     # All four in order, oldest first, a page of two at a time.
-    first = ok(run("conversations", "items", "list", conv_id, "--order", "asc",
-                   "--limit", "2"))
+    first = ok(run("conversations", "items", "list", conv_id, "--order", "asc", "--limit", "2"))
     assert first["has_more"] is True
     assert first["data"][0]["content"][0]["text"] == USER_HI["content"]
     assert first["data"][1]["id"] == added["data"][0]["id"]
-    second = ok(run("conversations", "items", "list", conv_id, "--order", "asc",
-                    "--limit", "2", "--after", first["last_id"]))
+    second = ok(
+        run(
+            "conversations",
+            "items",
+            "list",
+            conv_id,
+            "--order",
+            "asc",
+            "--limit",
+            "2",
+            "--after",
+            first["last_id"],
+        )
+    )
     assert second["has_more"] is False
     assert [i["type"] for i in second["data"]] == ["function_call", "function_call_output"]
     newest = ok(run("conversations", "items", "list", conv_id))  # desc by default
     assert [i["id"] for i in newest["data"]] == [
-        *reversed([i["id"] for i in second["data"]]), *reversed([i["id"] for i in first["data"]])]
+        *reversed([i["id"] for i in second["data"]]),
+        *reversed([i["id"] for i in first["data"]]),
+    ]
 
     # One item read and deleted.
     call_id = added["data"][1]["id"]
@@ -116,15 +147,19 @@ def test_conversation_lifecycle(run: Any, tmp_path: Path) -> None:
     assert ok(run("conversations", "update", conv_id, "--clear"))["metadata"] == {}
 
     assert ok(run("conversations", "delete", conv_id)) == {
-        "id": conv_id, "object": "conversation.deleted", "deleted": True}
+        "id": conv_id,
+        "object": "conversation.deleted",
+        "deleted": True,
+    }
     err = error(run("conversations", "get", conv_id), 1)
     assert err["message"] == f"Conversation with id '{conv_id}' not found."
     error(run("conversations", "delete", conv_id), 1)
 
 
 def test_create_from_an_items_file_on_stdin(run: Any) -> None:
-    conv = ok(run("conversations", "create", "--items-file", "-",
-                  input=json.dumps([USER_HI, ASSISTANT])))
+    conv = ok(
+        run("conversations", "create", "--items-file", "-", input=json.dumps([USER_HI, ASSISTANT]))
+    )
     listed = ok(run("conversations", "items", "list", conv["id"], "--order", "asc"))
     assert [i["role"] for i in listed["data"]] == ["user", "assistant"]
     assert conv["metadata"] == {}
@@ -140,15 +175,19 @@ def test_an_item_reference_is_stored_as_a_copy(run: Any) -> None:
     assert copied["content"][0]["text"] == USER_HI["content"]
 
 
-@pytest.mark.parametrize(("args", "stdin", "param", "code"), [
-    (("--item", '{"role": "bogus", "content": "x"}'), None, "items[0].role", "invalid_value"),
-    (("--item", "{not json"), None, None, "invalid_json"),
-    (("--items-file", "-"), '{"role": "user"}', "items", "invalid_type"),
-    (("--items-file", "-"), json.dumps([USER_HI] * 21), "items", "array_above_max_length"),
-    (("--metadata", "k=" + "v" * 513), None, "metadata.k", "invalid_value"),
-])
-def test_create_rejects_what_the_api_rejects(run: Any, args: tuple[str, ...], stdin: str | None,
-                                             param: str | None, code: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "stdin", "param", "code"),
+    [
+        (("--item", '{"role": "bogus", "content": "x"}'), None, "items[0].role", "invalid_value"),
+        (("--item", "{not json"), None, None, "invalid_json"),
+        (("--items-file", "-"), '{"role": "user"}', "items", "invalid_type"),
+        (("--items-file", "-"), json.dumps([USER_HI] * 21), "items", "array_above_max_length"),
+        (("--metadata", "k=" + "v" * 513), None, "metadata.k", "invalid_value"),
+    ],
+)
+def test_create_rejects_what_the_api_rejects(
+    run: Any, args: tuple[str, ...], stdin: str | None, param: str | None, code: str
+) -> None:
     err = error(run("conversations", "create", *args, input=stdin), 2)
     assert (err["param"], err["code"]) == (param, code)
     assert err["type"] == "invalid_request_error"
@@ -159,11 +198,19 @@ def test_items_add_errors(run: Any) -> None:
     conv_id = make_conversation(run, USER_HI)
     err = error(run("conversations", "items", "add", conv_id, input=""), 2)
     assert err["message"] == "Missing required parameter: 'items'."
-    err = error(run("conversations", "items", "add", conv_id, "--item",
-                    '{"type": "item_reference", "id": "msg_nope"}'), 2)
+    err = error(
+        run(
+            "conversations",
+            "items",
+            "add",
+            conv_id,
+            "--item",
+            '{"type": "item_reference", "id": "msg_nope"}',
+        ),
+        2,
+    )
     assert (err["code"], err["param"]) == ("item_not_found", "items[0].id")
-    err = error(run("conversations", "items", "add", "conv_nope", "--item",
-                    json.dumps(USER_HI)), 1)
+    err = error(run("conversations", "items", "add", "conv_nope", "--item", json.dumps(USER_HI)), 1)
     assert err["message"] == "Conversation with id 'conv_nope' not found."
     # Nothing was added by the failures.
     assert len(ok(run("conversations", "items", "list", conv_id))["data"]) == 1
@@ -193,8 +240,9 @@ def test_api_keys_isolate_owners(run: Any) -> None:
 
 def test_the_owner_is_the_servers(env: dict[str, str | None], run: Any) -> None:
     """What a keyed server stores for a key, the CLI reads with that --api-key, and back."""
-    settings = Settings(api_keys=frozenset({"sk-server"}),
-                        data_dir=str(env["INPUTTOKENS_DATA_DIR"]))
+    settings = Settings(
+        api_keys=frozenset({"sk-server"}), data_dir=str(env["INPUTTOKENS_DATA_DIR"])
+    )
     client = TestClient(create_app(settings))
     auth = {"Authorization": "Bearer sk-server"}
     made = client.post("/v1/conversations", json={"metadata": {"via": "http"}}, headers=auth)
@@ -216,8 +264,9 @@ def test_the_owner_is_the_servers(env: dict[str, str | None], run: Any) -> None:
 def test_count_of_a_conversation_equals_the_items_inline(run: Any) -> None:
     history = [USER_HI, ASSISTANT, CALL, CALL_OUT]
     conv_id = make_conversation(run, *history)
-    stored = run("count", input=json.dumps(
-        {"model": "gpt-5", "conversation": conv_id, "input": [FOLLOW_UP]}))
+    stored = run(
+        "count", input=json.dumps({"model": "gpt-5", "conversation": conv_id, "input": [FOLLOW_UP]})
+    )
     inline = run("count", input=json.dumps({"model": "gpt-5", "input": [*history, FOLLOW_UP]}))
     alone = run("count", input=json.dumps({"model": "gpt-5", "input": [FOLLOW_UP]}))
     assert stored.exit_code == inline.exit_code == alone.exit_code == 0, stored.stderr
@@ -227,8 +276,9 @@ def test_count_of_a_conversation_equals_the_items_inline(run: Any) -> None:
 def test_count_acts_as_the_api_keys_owner(run: Any) -> None:
     conv_id = make_conversation(run, USER_HI, ASSISTANT, key="sk-alice")
     body = json.dumps({"model": "gpt-5", "conversation": conv_id, "input": "Thanks"})
-    inline = json.dumps({"model": "gpt-5", "input": [USER_HI, ASSISTANT,
-                                                     {"role": "user", "content": "Thanks"}]})
+    inline = json.dumps(
+        {"model": "gpt-5", "input": [USER_HI, ASSISTANT, {"role": "user", "content": "Thanks"}]}
+    )
     counted = run("count", "--api-key", "sk-alice", input=body)
     assert counted.exit_code == 0, counted.stderr
     assert int(counted.stdout) == int(run("count", input=inline).stdout)
@@ -240,8 +290,12 @@ def test_count_of_an_uploaded_file(run: Any, tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("The quick brown fox jumps over the lazy dog. " * 20, encoding="utf-8")
     file_id = ok(run("files", "upload", str(path), "--api-key", "sk-alice"))["id"]
-    body = json.dumps({"model": "gpt-5", "input": [{"role": "user", "content": [
-        {"type": "input_file", "file_id": file_id}]}]})
+    body = json.dumps(
+        {
+            "model": "gpt-5",
+            "input": [{"role": "user", "content": [{"type": "input_file", "file_id": file_id}]}],
+        }
+    )
     counted = run("count", "--json", "--api-key", "sk-alice", input=body)
     assert counted.exit_code == 0, counted.stderr
     assert json.loads(counted.stdout)["input_tokens_details"]["file_tokens"] > 100
@@ -258,7 +312,10 @@ def test_files_roundtrip(run: Any, tmp_path: Path) -> None:
     uploaded = ok(run("files", "upload", str(path)))
     assert uploaded["object"] == "file"
     assert (uploaded["filename"], uploaded["bytes"], uploaded["purpose"]) == (
-        "blob.bin", len(data), "user_data")
+        "blob.bin",
+        len(data),
+        "user_data",
+    )
     other = ok(run("files", "upload", str(path), "--purpose", "assistants"))
     assert other["purpose"] == "assistants"
 
@@ -276,7 +333,10 @@ def test_files_roundtrip(run: Any, tmp_path: Path) -> None:
     assert out.read_bytes() == data
 
     assert ok(run("files", "delete", uploaded["id"])) == {
-        "id": uploaded["id"], "object": "file", "deleted": True}
+        "id": uploaded["id"],
+        "object": "file",
+        "deleted": True,
+    }
     err = error(run("files", "get", uploaded["id"]), 1)
     assert err["message"] == f"No such File object: {uploaded['id']}"
     error(run("files", "content", uploaded["id"], "-o", str(tmp_path / "none.bin")), 1)
@@ -326,8 +386,13 @@ def test_files_content_through_real_stdout(env: dict[str, str | None], tmp_path:
     sub_env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
     sub_env["INPUTTOKENS_DATA_DIR"] = str(env["INPUTTOKENS_DATA_DIR"])
     file_id = ok(CliRunner().invoke(cli, ["files", "upload", str(path)], env=env))["id"]
-    proc = subprocess.run([sys.executable, "-m", "inputtokens", "files", "content", file_id],
-                          capture_output=True, env=sub_env, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "inputtokens", "files", "content", file_id],
+        capture_output=True,
+        env=sub_env,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == data
 
@@ -335,11 +400,21 @@ def test_files_content_through_real_stdout(env: dict[str, str | None], tmp_path:
 # ---- responses -------------------------------------------------------------------------------
 
 RESPONSE = {
-    "id": "resp_0123456789abcdef", "object": "response", "created_at": 1_700_000_000,
-    "status": "completed", "model": "gpt-5", "previous_response_id": None,
-    "output": [{"type": "message", "id": "msg_out_1", "role": "assistant",
-                "status": "completed",
-                "content": [{"type": "output_text", "text": "Hello!", "annotations": []}]}],
+    "id": "resp_0123456789abcdef",
+    "object": "response",
+    "created_at": 1_700_000_000,
+    "status": "completed",
+    "model": "gpt-5",
+    "previous_response_id": None,
+    "output": [
+        {
+            "type": "message",
+            "id": "msg_out_1",
+            "role": "assistant",
+            "status": "completed",
+            "content": [{"type": "output_text", "text": "Hello!", "annotations": []}],
+        }
+    ],
 }
 
 
@@ -351,20 +426,51 @@ def test_stored_responses(env: dict[str, str | None], run: Any) -> None:
     err = error(run("responses", "get", resp_id), 1)
     assert err["message"] == f"Response with id '{resp_id}' not found."
 
-    page = ok(run("responses", "input-items", resp_id, "--api-key", "sk-alice",
-                  "--order", "asc", "--limit", "2"))
+    page = ok(
+        run(
+            "responses",
+            "input-items",
+            resp_id,
+            "--api-key",
+            "sk-alice",
+            "--order",
+            "asc",
+            "--limit",
+            "2",
+        )
+    )
     assert [i["role"] for i in page["data"]] == ["user", "assistant"]
     assert page["has_more"] is True
-    rest = ok(run("responses", "input-items", resp_id, "--api-key", "sk-alice",
-                  "--order", "asc", "--after", page["last_id"]))
+    rest = ok(
+        run(
+            "responses",
+            "input-items",
+            resp_id,
+            "--api-key",
+            "sk-alice",
+            "--order",
+            "asc",
+            "--after",
+            page["last_id"],
+        )
+    )
     assert [i["content"][0]["text"] for i in rest["data"]] == [FOLLOW_UP["content"]]
     error(run("responses", "input-items", resp_id), 1)
 
     # A count continuing it: its input and its output come first.
     follow = json.dumps({"model": "gpt-5", "previous_response_id": resp_id, "input": "Bye"})
-    inline = json.dumps({"model": "gpt-5", "input": [
-        USER_HI, ASSISTANT, FOLLOW_UP, RESPONSE["output"][0],
-        {"role": "user", "content": "Bye"}]})
+    inline = json.dumps(
+        {
+            "model": "gpt-5",
+            "input": [
+                USER_HI,
+                ASSISTANT,
+                FOLLOW_UP,
+                RESPONSE["output"][0],
+                {"role": "user", "content": "Bye"},
+            ],
+        }
+    )
     counted = run("count", "--api-key", "sk-alice", input=follow)
     assert counted.exit_code == 0, counted.stderr
     assert int(counted.stdout) == int(run("count", input=inline).stdout)

@@ -22,22 +22,39 @@ KEY_A, KEY_B = "sk-conv-a", "sk-conv-b"
 # Three turns, as a client would keep them: user, assistant (with a tool call), tool result.
 TURNS: list[list[dict[str, Any]]] = [
     [{"role": "user", "content": "What is the weather in Paris?"}],
-    [{"type": "function_call", "call_id": "call_1", "name": "get_weather",
-      "arguments": '{"city":"Paris"}'},
-     {"type": "function_call_output", "call_id": "call_1", "output": '{"temp_c": 18}'}],
-    [{"role": "assistant", "content": "It is 18 degrees in Paris."},
-     {"role": "user", "content": "And in Oslo, in Fahrenheit?"}],
+    [
+        {
+            "type": "function_call",
+            "call_id": "call_1",
+            "name": "get_weather",
+            "arguments": '{"city":"Paris"}',
+        },
+        {"type": "function_call_output", "call_id": "call_1", "output": '{"temp_c": 18}'},
+    ],
+    [
+        {"role": "assistant", "content": "It is 18 degrees in Paris."},
+        {"role": "user", "content": "And in Oslo, in Fahrenheit?"},
+    ],
 ]
-TOOLS = [{"type": "function", "name": "get_weather", "description": "Weather for a city.",
-          "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
-                         "required": ["city"], "additionalProperties": False},
-          "strict": True}]
+TOOLS = [
+    {
+        "type": "function",
+        "name": "get_weather",
+        "description": "Weather for a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+            "additionalProperties": False,
+        },
+        "strict": True,
+    }
+]
 
 
 @pytest.fixture(scope="module")
 def server(database_url: str, start_server: Callable[[Settings], Any]) -> Any:
-    return start_server(Settings(api_keys=frozenset({KEY_A, KEY_B}),
-                                 database_url=database_url))
+    return start_server(Settings(api_keys=frozenset({KEY_A, KEY_B}), database_url=database_url))
 
 
 def _client(server: Any, key: str = KEY_A) -> OpenAI:
@@ -52,16 +69,25 @@ def test_three_turn_stored_conversation_counts_as_inline(server: Any, model: str
         client.conversations.items.create(conv.id, items=turn)
     new_input = [{"role": "user", "content": "Answer briefly."}]
     stored = client.responses.input_tokens.count(
-        model=model, conversation=conv.id, input=new_input, tools=TOOLS,
-        instructions="Be precise.")
-    inline = count_input_tokens({
-        "model": model, "input": [item for turn in TURNS for item in turn] + new_input,
-        "tools": TOOLS, "instructions": "Be precise."})
+        model=model, conversation=conv.id, input=new_input, tools=TOOLS, instructions="Be precise."
+    )
+    inline = count_input_tokens(
+        {
+            "model": model,
+            "input": [item for turn in TURNS for item in turn] + new_input,
+            "tools": TOOLS,
+            "instructions": "Be precise.",
+        }
+    )
     assert stored.input_tokens == inline.input_tokens
     # The object form of `conversation` and a string `input` resolve the same way.
     as_object = client.responses.input_tokens.count(
-        model=model, conversation={"id": conv.id}, input="Answer briefly.", tools=TOOLS,
-        instructions="Be precise.")
+        model=model,
+        conversation={"id": conv.id},
+        input="Answer briefly.",
+        tools=TOOLS,
+        instructions="Be precise.",
+    )
     assert as_object.input_tokens == inline.input_tokens
 
 
@@ -69,19 +95,22 @@ def test_conversation_alone_is_counted(server: Any) -> None:
     client = _client(server)
     conv = client.conversations.create(items=TURNS[0])
     counted = client.responses.input_tokens.count(model="gpt-5", conversation=conv.id)
-    assert counted.input_tokens == count_input_tokens(
-        {"model": "gpt-5", "input": TURNS[0]}).input_tokens
+    assert (
+        counted.input_tokens
+        == count_input_tokens({"model": "gpt-5", "input": TURNS[0]}).input_tokens
+    )
 
 
 def test_rich_view_labels_stored_items(server: Any) -> None:
     client = _client(server)
     conv = client.conversations.create(items=TURNS[0] + TURNS[1])
-    rich = httpx.post(f"{server.base_url}/v1/responses/input_tokens?verbose=true",
-                      headers={"Authorization": f"Bearer {KEY_A}"},
-                      json={"model": "gpt-5", "conversation": conv.id, "input": "Next?"}).json()
+    rich = httpx.post(
+        f"{server.base_url}/v1/responses/input_tokens?verbose=true",
+        headers={"Authorization": f"Bearer {KEY_A}"},
+        json={"model": "gpt-5", "conversation": conv.id, "input": "Next?"},
+    ).json()
     labels = [part["part"] for part in rich["breakdown"]]
-    assert labels == ["conversation[0]", "conversation[1]", "conversation[2]", "input",
-                      "priming"]
+    assert labels == ["conversation[0]", "conversation[1]", "conversation[2]", "input", "priming"]
 
 
 def test_items_pages_in_both_orders(server: Any) -> None:
@@ -91,8 +120,10 @@ def test_items_pages_in_both_orders(server: Any) -> None:
     first = client.conversations.items.list(conv.id, limit=3, order="asc")
     assert [item.content[0].text for item in first.data] == texts[:3]  # type: ignore[union-attr]
     assert first.has_more
-    walked = [item.content[0].text for item in  # type: ignore[union-attr]
-              client.conversations.items.list(conv.id, limit=3, order="asc")]
+    walked = [
+        item.content[0].text
+        for item in client.conversations.items.list(conv.id, limit=3, order="asc")  # type: ignore[union-attr]
+    ]
     assert walked == texts  # the SDK follows `after` across pages
     newest = client.conversations.items.list(conv.id, limit=2)  # default order: desc
     assert [item.content[0].text for item in newest.data] == texts[:-3:-1]  # type: ignore[union-attr]
@@ -101,8 +132,9 @@ def test_items_pages_in_both_orders(server: Any) -> None:
 def test_item_shapes_follow_openai(server: Any) -> None:
     client = _client(server)
     conv = client.conversations.create(items=[{"role": "user", "content": "Hi"}])
-    added = client.conversations.items.create(conv.id, items=[
-        {"type": "message", "role": "assistant", "content": "Hello!"}])
+    added = client.conversations.items.create(
+        conv.id, items=[{"type": "message", "role": "assistant", "content": "Hello!"}]
+    )
     item = added.data[0]
     assert item.id.startswith("msg_") and item.type == "message"
     assert item.content[0].type == "output_text"  # type: ignore[union-attr]
@@ -134,8 +166,11 @@ def test_deleting_an_item_changes_the_count(server: Any) -> None:
     assert answer.id == conv.id  # OpenAI answers with the conversation
     after = client.responses.input_tokens.count(model="gpt-5", conversation=conv.id)
     remaining = [TURNS[0][0], TURNS[2][1]]
-    assert after.input_tokens == count_input_tokens(
-        {"model": "gpt-5", "input": remaining}).input_tokens < before.input_tokens
+    assert (
+        after.input_tokens
+        == count_input_tokens({"model": "gpt-5", "input": remaining}).input_tokens
+        < before.input_tokens
+    )
     with pytest.raises(NotFoundError):
         client.conversations.items.retrieve(ids[1], conversation_id=conv.id)
 
@@ -145,11 +180,16 @@ def test_item_reference_counts_the_stored_item(server: Any) -> None:
     conv = client.conversations.create(items=TURNS[1])
     call = next(iter(client.conversations.items.list(conv.id, order="asc")))
     by_reference = client.responses.input_tokens.count(
-        model="gpt-5", input=[{"role": "user", "content": "Weather?"},
-                              {"type": "item_reference", "id": call.id},
-                              TURNS[1][1]])
-    inline = count_input_tokens({"model": "gpt-5", "input": [
-        {"role": "user", "content": "Weather?"}, *TURNS[1]]})
+        model="gpt-5",
+        input=[
+            {"role": "user", "content": "Weather?"},
+            {"type": "item_reference", "id": call.id},
+            TURNS[1][1],
+        ],
+    )
+    inline = count_input_tokens(
+        {"model": "gpt-5", "input": [{"role": "user", "content": "Weather?"}, *TURNS[1]]}
+    )
     assert by_reference.input_tokens == inline.input_tokens
 
 
@@ -174,7 +214,8 @@ def test_another_key_sees_nothing(server: Any) -> None:
     assert caught_count.value.code == "conversation_not_found"
     with pytest.raises(BadRequestError) as caught_ref:
         other.responses.input_tokens.count(
-            model="gpt-5", input=[{"type": "item_reference", "id": item_id}])
+            model="gpt-5", input=[{"type": "item_reference", "id": item_id}]
+        )
     assert caught_ref.value.code == "item_not_found"
     # Nothing the other key tried changed the owner's conversation.
     assert owner.conversations.retrieve(conv.id).metadata == {"secret": "yes"}
@@ -189,14 +230,17 @@ def test_another_key_sees_nothing(server: Any) -> None:
         ("/v1/conversations", {"items": [{"role": "user", "content": "x"}] * 21}, "items"),
         ("/v1/conversations", {"metadata": {"k": 5}}, "metadata.k"),
         ("/v1/conversations", {"metadata": {f"k{i}": "v" for i in range(17)}}, "metadata"),
-        ("/v1/conversations", {"items": [{"type": "item_reference", "id": "msg_nope"}]},
-         "items[0].id"),
+        (
+            "/v1/conversations",
+            {"items": [{"type": "item_reference", "id": "msg_nope"}]},
+            "items[0].id",
+        ),
     ],
 )
-def test_bad_input_is_a_400_naming_the_field(server: Any, path: str, body: Any,
-                                            param: str) -> None:
-    answer = httpx.post(f"{server.base_url}{path}", json=body,
-                        headers={"Authorization": f"Bearer {KEY_A}"})
+def test_bad_input_is_a_400_naming_the_field(server: Any, path: str, body: Any, param: str) -> None:
+    answer = httpx.post(
+        f"{server.base_url}{path}", json=body, headers={"Authorization": f"Bearer {KEY_A}"}
+    )
     assert answer.status_code == 400
     assert answer.json()["error"]["param"] == param
 
@@ -211,7 +255,10 @@ def test_bad_listing_parameters_and_missing_items(server: Any) -> None:
         assert (answer.status_code, answer.json()["error"]["param"]) == (400, param)
     answer = httpx.post(base, json={}, headers=headers)
     assert (answer.status_code, answer.json()["error"]["code"]) == (
-        400, "missing_required_parameter")
-    answer = httpx.post(f"{server.base_url}/v1/conversations", content=b"{not json",
-                        headers=headers)
+        400,
+        "missing_required_parameter",
+    )
+    answer = httpx.post(
+        f"{server.base_url}/v1/conversations", content=b"{not json", headers=headers
+    )
     assert (answer.status_code, answer.json()["error"]["code"]) == (400, "invalid_json")

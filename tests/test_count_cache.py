@@ -38,14 +38,24 @@ def conversation(turns: int, tag: str) -> list[dict[str, Any]]:
 
 def tools() -> list[dict[str, Any]]:
     """A tool list no other test counts."""
-    return [{"type": "function", "name": "lookup", "description": unique(8),
-             "parameters": {"type": "object", "properties": {"word": {"type": "string"}}}}]
+    return [
+        {
+            "type": "function",
+            "name": "lookup",
+            "description": unique(8),
+            "parameters": {"type": "object", "properties": {"word": {"type": "string"}}},
+        }
+    ]
 
 
 @pytest.mark.parametrize("model", ["gpt-5", "gpt-4o", "gpt-4.1", "o3", "gpt-oss-120b"])
 def test_cached_counts_equal_uncached_counts(model: str) -> None:
-    body = {"model": model, "instructions": unique(), "tools": tools(),
-            "input": conversation(3, uuid.uuid4().hex)}
+    body = {
+        "model": model,
+        "instructions": unique(),
+        "tools": tools(),
+        "input": conversation(3, uuid.uuid4().hex),
+    }
     cold = count_input_tokens(body, settings=OFF).input_tokens
     first = count_input_tokens(body)
     second = count_input_tokens(body)
@@ -71,8 +81,10 @@ def test_same_text_in_another_encoding_is_another_entry() -> None:
     o200k = count_input_tokens({"model": "gpt-4o", "input": text})
     cl100k = count_input_tokens({"model": "gpt-4", "input": text})
     assert cl100k.cache_use is not None and cl100k.cache_use.hits == 0
-    assert cl100k.input_tokens == count_input_tokens({"model": "gpt-4", "input": text},
-                                                     settings=OFF).input_tokens
+    assert (
+        cl100k.input_tokens
+        == count_input_tokens({"model": "gpt-4", "input": text}, settings=OFF).input_tokens
+    )
     assert o200k.input_tokens != cl100k.input_tokens or o200k.encoding != cl100k.encoding
 
 
@@ -89,8 +101,12 @@ def test_a_growing_conversation_reuses_every_earlier_turn() -> None:
     instructions, tool_list = unique(), tools()
     hits = []
     for turns in range(1, 6):
-        body = {"model": "gpt-5", "instructions": instructions, "tools": tool_list,
-                "input": conversation(turns, tag)}
+        body = {
+            "model": "gpt-5",
+            "instructions": instructions,
+            "tools": tool_list,
+            "input": conversation(turns, tag),
+        }
         result = count_input_tokens(body)
         assert result.input_tokens == count_input_tokens(body, settings=OFF).input_tokens
         assert result.cache_use is not None
@@ -111,8 +127,7 @@ def test_the_cache_is_bounded_and_drops_the_least_recently_used() -> None:
     cache.put(c, 3)  # so b goes
     assert cache.get(b, use) is None
     assert cache.get(a, use) == 1 and cache.get(c, use) == 3
-    assert cache.stats() == {"entries": 2, "max_entries": 2, "hits": 3, "misses": 1,
-                             "evictions": 1}
+    assert cache.stats() == {"entries": 2, "max_entries": 2, "hits": 3, "misses": 1, "evictions": 1}
     assert (use.hits, use.misses, use.tokens_from_cache) == (3, 1, 5)
 
 
@@ -186,8 +201,9 @@ def test_rich_view_and_metrics_show_hits_and_misses(cached_http: httpx.Client) -
 
 
 @pytest.fixture(scope="module")
-def stateful_http(start_server: Callable[[Settings], Any],
-                  tmp_path_factory: pytest.TempPathFactory) -> httpx.Client:
+def stateful_http(
+    start_server: Callable[[Settings], Any], tmp_path_factory: pytest.TempPathFactory
+) -> httpx.Client:
     data_dir = tmp_path_factory.mktemp("answer_cache")
     live = start_server(Settings(cache_entries=1000, data_dir=str(data_dir)))
     with httpx.Client(base_url=live.base_url, trust_env=False, timeout=30) as client:
@@ -195,7 +211,8 @@ def stateful_http(start_server: Callable[[Settings], Any],
 
 
 def test_the_same_plain_body_again_is_answered_from_the_answer_cache(
-        stateful_http: httpx.Client) -> None:
+    stateful_http: httpx.Client,
+) -> None:
     body = {"model": "gpt-4o", "input": unique()}
     hits = metric(stateful_http, "inputtokens_answer_cache_hits_total")
     first = stateful_http.post(COUNT_PATH, json=body)
@@ -219,13 +236,18 @@ def test_errors_are_not_kept(stateful_http: httpx.Client) -> None:
 
 
 def test_a_body_naming_a_conversation_is_counted_again_after_the_conversation_grows(
-        stateful_http: httpx.Client) -> None:
-    conv = stateful_http.post("/v1/conversations", json={
-        "items": [{"type": "message", "role": "user", "content": unique()}]}).json()
+    stateful_http: httpx.Client,
+) -> None:
+    conv = stateful_http.post(
+        "/v1/conversations",
+        json={"items": [{"type": "message", "role": "user", "content": unique()}]},
+    ).json()
     body = {"model": "gpt-5", "conversation": conv["id"], "input": "And then?"}
     before = stateful_http.post(COUNT_PATH, json=body).json()["input_tokens"]
-    added = stateful_http.post(f"/v1/conversations/{conv['id']}/items", json={
-        "items": [{"type": "message", "role": "assistant", "content": unique()}]})
+    added = stateful_http.post(
+        f"/v1/conversations/{conv['id']}/items",
+        json={"items": [{"type": "message", "role": "assistant", "content": unique()}]},
+    )
     assert added.status_code == 200, added.text
     after = stateful_http.post(COUNT_PATH, json=body).json()["input_tokens"]
     assert after > before

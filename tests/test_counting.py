@@ -22,16 +22,20 @@ def count(body: dict[str, Any]) -> int:
 
 def test_reasoning_framing() -> None:
     assert count({"model": "gpt-5", "input": "Tell me a joke."}) == 11
-    body = {"model": "o3", "instructions": "Be brief.",
-            "input": [{"role": "user", "content": "Hi"},
-                      {"role": "assistant", "content": "Hello"}]}
+    body = {
+        "model": "o3",
+        "instructions": "Be brief.",
+        "input": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}],
+    }
     assert count(body) == (4 + n("Be brief.")) + (4 + n("Hi")) + (6 + n("Hello")) + 2
 
 
 def test_chat_framing() -> None:
-    body = {"model": "gpt-4o", "instructions": "Be brief.",
-            "input": [{"role": "user", "content": "Hi"},
-                      {"role": "assistant", "content": "Hello"}]}
+    body = {
+        "model": "gpt-4o",
+        "instructions": "Be brief.",
+        "input": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}],
+    }
     assert count(body) == 3 + (4 + n("Be brief.")) + (4 + n("Hi")) + (4 + n("Hello"))
 
 
@@ -57,8 +61,11 @@ def test_default_model_applies_when_model_is_missing() -> None:
 
 
 def test_breakdown_adds_up_and_names_every_part() -> None:
-    body = {"model": "gpt-5", "instructions": "Rules.",
-            "input": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]}
+    body = {
+        "model": "gpt-5",
+        "instructions": "Rules.",
+        "input": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}],
+    }
     result = count_input_tokens(body)
     labels = [p.label for p in result.parts]
     assert labels == ["instructions", "input[0]", "input[1]", "priming"]
@@ -70,10 +77,19 @@ def test_breakdown_adds_up_and_names_every_part() -> None:
 @pytest.mark.parametrize(
     ("item", "reason_fragment"),
     [
-        ({"type": "web_search_call", "id": "ws_1", "status": "completed",
-          "action": {"type": "search", "query": "q"}}, "web_search_call"),
-        ({"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "x" * 64},
-         "encrypted"),
+        (
+            {
+                "type": "web_search_call",
+                "id": "ws_1",
+                "status": "completed",
+                "action": {"type": "search", "query": "q"},
+            },
+            "web_search_call",
+        ),
+        (
+            {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "x" * 64},
+            "encrypted",
+        ),
     ],
 )
 def test_items_without_a_verified_rule_are_flagged(
@@ -104,8 +120,11 @@ def test_low_detail_image_on_a_tile_model_is_exact() -> None:
 @pytest.mark.parametrize(
     ("extra", "param", "code"),
     [
-        ({"previous_response_id": "resp_unknown"}, "previous_response_id",
-         "previous_response_not_found"),
+        (
+            {"previous_response_id": "resp_unknown"},
+            "previous_response_id",
+            "previous_response_not_found",
+        ),
         ({"conversation": "conv_unknown"}, "conversation", "conversation_not_found"),
         ({"conversation": {"id": "conv_unknown"}}, "conversation", "conversation_not_found"),
     ],
@@ -119,8 +138,10 @@ def test_unknown_stored_state_is_an_error_not_ignored(
 
 
 def test_unknown_item_reference_names_its_path() -> None:
-    body = {"model": "gpt-5", "input": [{"role": "user", "content": "Hi"},
-                                        {"type": "item_reference", "id": "msg_nope"}]}
+    body = {
+        "model": "gpt-5",
+        "input": [{"role": "user", "content": "Hi"}, {"type": "item_reference", "id": "msg_nope"}],
+    }
     with pytest.raises(InvalidRequestError) as caught:
         count_input_tokens(body)
     assert (caught.value.param, caught.value.code) == ("input[1].id", "item_not_found")
@@ -132,13 +153,20 @@ def test_token_ids_and_strings_on_request() -> None:
     assert len(result.tokens) == result.input_tokens == 11
     assert result.token_strings[:3] == ("<|start|>", "user", "<|message|>")
     assert "".join(result.token_strings) == (
-        "<|start|>user<|message|>Tell me a joke.<|end|><|start|>assistant")
+        "<|start|>user<|message|>Tell me a joke.<|end|><|start|>assistant"
+    )
 
 
 def test_mutually_exclusive_state_parameters() -> None:
     with pytest.raises(InvalidRequestError) as info:
-        count_input_tokens({"model": "gpt-5", "input": "x", "conversation": "conv_1",
-                            "previous_response_id": "resp_1"})
+        count_input_tokens(
+            {
+                "model": "gpt-5",
+                "input": "x",
+                "conversation": "conv_1",
+                "previous_response_id": "resp_1",
+            }
+        )
     assert info.value.code == "mutually_exclusive_parameters"
 
 
@@ -148,8 +176,12 @@ def test_input_item_count_limit_is_explicit() -> None:
         count_input_tokens({"model": "gpt-5", "input": items}, settings=Settings(max_input_items=4))
     assert info.value.code == "array_above_max_length"
     assert info.value.param == "input"
-    assert count_input_tokens({"model": "gpt-5", "input": items},
-                              settings=Settings(max_input_items=5)).input_tokens == 5 * 5 + 2
+    assert (
+        count_input_tokens(
+            {"model": "gpt-5", "input": items}, settings=Settings(max_input_items=5)
+        ).input_tokens
+        == 5 * 5 + 2
+    )
 
 
 def test_empty_model_is_not_replaced_by_the_default() -> None:
@@ -170,13 +202,18 @@ def test_unknown_warm_encoding_fails_at_configuration() -> None:
     with pytest.raises(ValueError, match="p99k"):
         Settings.from_env({"INPUTTOKENS_WARM_ENCODINGS": "o200k_base,p99k"})
     assert Settings.from_env({"INPUTTOKENS_WARM_ENCODINGS": "cl100k_base"}).warm_encodings == (
-        "cl100k_base",)
+        "cl100k_base",
+    )
 
 
 def test_custom_tool_call_is_free_text_not_json() -> None:
-    body = {"model": "gpt-5", "input": [
-        {"role": "user", "content": "Run it"},
-        {"type": "custom_tool_call", "call_id": "c1", "name": "shell", "input": "ls -la"}]}
+    body = {
+        "model": "gpt-5",
+        "input": [
+            {"role": "user", "content": "Run it"},
+            {"type": "custom_tool_call", "call_id": "c1", "name": "shell", "input": "ls -la"},
+        ],
+    }
     from inputtokens import render_prompt
 
     text = render_prompt(body).text

@@ -65,16 +65,31 @@ def _free_port() -> int:
 
 def _start_server(database_url: str, log: Path) -> ServerProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
-    env.update(INPUTTOKENS_DATABASE_URL=database_url, INPUTTOKENS_WARM_ENCODINGS="",
-               PYTHONUNBUFFERED="1")
+    env.update(
+        INPUTTOKENS_DATABASE_URL=database_url, INPUTTOKENS_WARM_ENCODINGS="", PYTHONUNBUFFERED="1"
+    )
     for _ in range(3):  # a port found free can be taken before the server binds it
         port = _free_port()
         with log.open("ab") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "inputtokens", "serve", "--host", "127.0.0.1",
-                 "--port", str(port), "--workers", "1"],
-                env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "inputtokens",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    "1",
+                ],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         server = ServerProcess(process, f"http://127.0.0.1:{port}", log)
         deadline = time.monotonic() + 30
         with httpx.Client(trust_env=False, timeout=2) as client:
@@ -113,12 +128,21 @@ class Writer(threading.Thread):
         try:
             with httpx.Client(trust_env=False, timeout=10) as client:
                 for n in range(1_000_000):
-                    ids = [f"msg_crash{n:06d}_{k:02d}"
-                           for k in range(BATCH_SIZES[n % len(BATCH_SIZES)])]
-                    body = {"items": [
-                        {"type": "message", "role": "user", "id": item_id,
-                         "content": [{"type": "input_text", "text": f"{item_id} " * 50}]}
-                        for item_id in ids]}
+                    ids = [
+                        f"msg_crash{n:06d}_{k:02d}"
+                        for k in range(BATCH_SIZES[n % len(BATCH_SIZES)])
+                    ]
+                    body = {
+                        "items": [
+                            {
+                                "type": "message",
+                                "role": "user",
+                                "id": item_id,
+                                "content": [{"type": "input_text", "text": f"{item_id} " * 50}],
+                            }
+                            for item_id in ids
+                        ]
+                    }
                     try:
                         response = client.post(url, json=body)
                     except httpx.TransportError:
@@ -151,23 +175,35 @@ def _all_items(client: httpx.Client, conv_id: str) -> list[str]:
 
 
 def test_sigkill_mid_write_loses_no_acknowledged_item(
-        database_url: str, servers: list[ServerProcess], tmp_path: Path) -> None:
+    database_url: str, servers: list[ServerProcess], tmp_path: Path
+) -> None:
     log = tmp_path / "server.log"
     servers.append(_start_server(database_url, log))
     first = servers[-1]
     with httpx.Client(base_url=first.base_url, trust_env=False, timeout=10) as client:
-        created = client.post("/v1/conversations", json={
-            "metadata": {"run": "crash"},
-            "items": [{"type": "message", "role": "user", "id": "msg_initial",
-                       "content": [{"type": "input_text", "text": "before the stream"}]}]})
+        created = client.post(
+            "/v1/conversations",
+            json={
+                "metadata": {"run": "crash"},
+                "items": [
+                    {
+                        "type": "message",
+                        "role": "user",
+                        "id": "msg_initial",
+                        "content": [{"type": "input_text", "text": "before the stream"}],
+                    }
+                ],
+            },
+        )
         assert created.status_code == 200, created.text
     conv_id = created.json()["id"]
 
     writer = Writer(first.base_url, conv_id)
     writer.start()
     deadline = time.monotonic() + 30
-    while (len(writer.acked) < ACKED_BEFORE_KILL and writer.is_alive()
-           and time.monotonic() < deadline):
+    while (
+        len(writer.acked) < ACKED_BEFORE_KILL and writer.is_alive() and time.monotonic() < deadline
+    ):
         time.sleep(0.005)
     first.kill()  # mid-stream: the writer has a request in flight or about to be
     writer.join(timeout=15)
@@ -195,21 +231,32 @@ def test_sigkill_mid_write_loses_no_acknowledged_item(
         missing = sorted(set(acked) - set(listed))
         assert missing == [], f"{len(missing)} acknowledged items lost: {missing[:10]}"
         # In order, each batch whole: the one in flight was committed entirely or not at all.
-        assert listed in (["msg_initial", *acked],
-                          ["msg_initial", *acked, *writer.unconfirmed]), (
+        assert listed in (["msg_initial", *acked], ["msg_initial", *acked, *writer.unconfirmed]), (
             f"{len(listed)} listed, {len(acked)} acknowledged; unexpected: "
-            f"{sorted(set(listed) - set(acked) - {'msg_initial'})[:10]}")
+            f"{sorted(set(listed) - set(acked) - {'msg_initial'})[:10]}"
+        )
         conv = client.get(f"/v1/conversations/{conv_id}")
         assert conv.status_code == 200 and conv.json()["metadata"] == {"run": "crash"}
 
         # New writes work, to the old conversation and to a new one.
-        more = client.post(f"/v1/conversations/{conv_id}/items", json={"items": [
-            {"type": "message", "role": "user", "id": "msg_after_restart",
-             "content": [{"type": "input_text", "text": "after"}]}]})
+        more = client.post(
+            f"/v1/conversations/{conv_id}/items",
+            json={
+                "items": [
+                    {
+                        "type": "message",
+                        "role": "user",
+                        "id": "msg_after_restart",
+                        "content": [{"type": "input_text", "text": "after"}],
+                    }
+                ]
+            },
+        )
         assert more.status_code == 200, more.text
         assert _all_items(client, conv_id) == [*listed, "msg_after_restart"]
-        fresh = client.post("/v1/conversations", json={"items": [
-            {"role": "user", "content": "a new conversation"}]})
+        fresh = client.post(
+            "/v1/conversations", json={"items": [{"role": "user", "content": "a new conversation"}]}
+        )
         assert fresh.status_code == 200, fresh.text
         assert len(_all_items(client, fresh.json()["id"])) == 1
 

@@ -21,7 +21,11 @@ INVALID = "invalid_request_error"
 
 
 def check_error(
-    response: httpx.Response, status: int, *, param: str | None, code: str | None,
+    response: httpx.Response,
+    status: int,
+    *,
+    param: str | None,
+    code: str | None,
     type: str = INVALID,
 ) -> dict[str, Any]:
     """Assert `response` is OpenAI's error envelope with these fields; return the error."""
@@ -60,8 +64,9 @@ def test_empty_body_is_invalid_json(http: httpx.Client) -> None:
 
 
 def test_invalid_type(http: httpx.Client) -> None:
-    error = check_error(post(http, {"model": "gpt-5", "input": 5}), 400, param="input",
-                        code="invalid_type")
+    error = check_error(
+        post(http, {"model": "gpt-5", "input": 5}), 400, param="input", code="invalid_type"
+    )
     assert "integer" in error["message"]
 
 
@@ -73,8 +78,9 @@ def test_invalid_type_nested(http: httpx.Client) -> None:
 def test_invalid_value_content_part_type(http: httpx.Client) -> None:
     part = {"type": "bogus", "text": "x"}
     body = {"model": "gpt-5", "input": [{"role": "user", "content": [part]}]}
-    error = check_error(post(http, body), 400, param="input[0].content[0].type",
-                        code="invalid_value")
+    error = check_error(
+        post(http, body), 400, param="input[0].content[0].type", code="invalid_value"
+    )
     assert "'bogus'" in error["message"]
 
 
@@ -84,8 +90,12 @@ def test_invalid_value_enum(http: httpx.Client) -> None:
 
 
 def test_unknown_parameter_top_level(http: httpx.Client) -> None:
-    error = check_error(post(http, {"model": "gpt-5", "input": "x", "foo": 1}), 400, param="foo",
-                        code="unknown_parameter")
+    error = check_error(
+        post(http, {"model": "gpt-5", "input": "x", "foo": 1}),
+        400,
+        param="foo",
+        code="unknown_parameter",
+    )
     assert error["message"] == "Unknown parameter: 'foo'."
 
 
@@ -100,8 +110,9 @@ def test_missing_required_parameter_message_content(http: httpx.Client) -> None:
 
 
 def test_missing_required_parameter_input(http: httpx.Client) -> None:
-    check_error(post(http, {"model": "gpt-5"}), 400, param="input",
-                code="missing_required_parameter")
+    check_error(
+        post(http, {"model": "gpt-5"}), 400, param="input", code="missing_required_parameter"
+    )
 
 
 def test_mutually_exclusive_parameters(http: httpx.Client) -> None:
@@ -110,8 +121,12 @@ def test_mutually_exclusive_parameters(http: httpx.Client) -> None:
 
 
 def test_model_not_found(http: httpx.Client) -> None:
-    error = check_error(post(http, {"model": "gpt-9000-ultra", "input": "x"}), 400, param="model",
-                        code="model_not_found")
+    error = check_error(
+        post(http, {"model": "gpt-9000-ultra", "input": "x"}),
+        400,
+        param="model",
+        code="model_not_found",
+    )
     assert "gpt-9000-ultra" in error["message"]
 
 
@@ -122,8 +137,9 @@ def test_empty_input(http: httpx.Client, value: Any, code: str) -> None:
 
 @pytest.mark.parametrize("body", [[{"model": "gpt-5", "input": "x"}], "x", 5, None])
 def test_body_that_is_not_an_object(http: httpx.Client, body: Any) -> None:
-    response = http.post(COUNT_PATH, content=json.dumps(body).encode(),
-                         headers={"content-type": "application/json"})
+    response = http.post(
+        COUNT_PATH, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
     check_error(response, 400, param=None, code="invalid_type")
 
 
@@ -140,10 +156,13 @@ def test_deeply_nested_object_in_body_is_a_400(http: httpx.Client) -> None:
     # renderer serialises: the service must answer 400, never 500.
     depth = 1000
     raw = '{"a":' * depth + "1" + "}" * depth
-    body = ('{"model":"gpt-5","input":"x","text":{"format":{"type":"json_schema","name":"s",'
-            '"schema":' + raw + "}}}")
-    response = http.post(COUNT_PATH, content=body.encode(),
-                         headers={"content-type": "application/json"})
+    body = (
+        '{"model":"gpt-5","input":"x","text":{"format":{"type":"json_schema","name":"s",'
+        '"schema":' + raw + "}}}"
+    )
+    response = http.post(
+        COUNT_PATH, content=body.encode(), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400, response.text
     check_error(response, 400, param=None, code="invalid_value")
 
@@ -167,9 +186,7 @@ def test_huge_whitespace_run_is_counted_not_refused(http: httpx.Client) -> None:
 
 def test_openai_client_raises_bad_request_error(openai_client) -> None:
     with pytest.raises(openai.BadRequestError) as info:
-        openai_client.responses.input_tokens.count(
-            model="gpt-5", input="x", extra_body={"foo": 1}
-        )
+        openai_client.responses.input_tokens.count(model="gpt-5", input="x", extra_body={"foo": 1})
     exc = info.value
     assert exc.status_code == 400
     assert exc.code == "unknown_parameter"
@@ -271,7 +288,8 @@ def _body_of_size(size: int) -> bytes:
 
 def test_body_at_the_limit_is_accepted(keyed_http: httpx.Client, api_key: str, limit: int) -> None:
     response = keyed_http.post(
-        COUNT_PATH, content=_body_of_size(limit),
+        COUNT_PATH,
+        content=_body_of_size(limit),
         headers={"Authorization": f"Bearer {api_key}", "content-type": "application/json"},
     )
     assert response.status_code == 200, response.text
@@ -279,7 +297,8 @@ def test_body_at_the_limit_is_accepted(keyed_http: httpx.Client, api_key: str, l
 
 def test_413_over_the_limit(keyed_http: httpx.Client, api_key: str, limit: int) -> None:
     response = keyed_http.post(
-        COUNT_PATH, content=_body_of_size(limit + 1),
+        COUNT_PATH,
+        content=_body_of_size(limit + 1),
         headers={"Authorization": f"Bearer {api_key}", "content-type": "application/json"},
     )
     error = check_error(response, 413, param=None, code="request_too_large")
@@ -295,7 +314,8 @@ def test_413_over_the_limit_chunked(keyed_http: httpx.Client, api_key: str, limi
             yield data[i : i + 1000]
 
     response = keyed_http.post(
-        COUNT_PATH, content=chunks(),
+        COUNT_PATH,
+        content=chunks(),
         headers={"Authorization": f"Bearer {api_key}", "content-type": "application/json"},
     )
     assert "content-length" not in response.request.headers

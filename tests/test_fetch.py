@@ -73,9 +73,15 @@ class Origin:
 
         return Handler
 
-    def serve(self, path: str, body: bytes, content_type: str = "image/png",
-              headers: dict[str, str] | None = None, chunk: int = 0, delay: float = 0.0
-              ) -> None:
+    def serve(
+        self,
+        path: str,
+        body: bytes,
+        content_type: str = "image/png",
+        headers: dict[str, str] | None = None,
+        chunk: int = 0,
+        delay: float = 0.0,
+    ) -> None:
         def route(handler: BaseHTTPRequestHandler) -> None:
             handler.send_response(200)
             handler.send_header("Content-Type", content_type)
@@ -85,11 +91,12 @@ class Origin:
             handler.end_headers()
             step = chunk or len(body) or 1
             for start in range(0, len(body), step):
-                handler.wfile.write(body[start:start + step])
+                handler.wfile.write(body[start : start + step])
                 handler.wfile.flush()
                 self.bytes_sent[path] = start + step
                 if delay:
                     time.sleep(delay)
+
         self.routes[path] = route
 
     def redirect(self, path: str, location: str, status: int = 302) -> None:
@@ -98,6 +105,7 @@ class Origin:
             handler.send_header("Location", location)
             handler.send_header("Content-Length", "0")
             handler.end_headers()
+
         self.routes[path] = route
 
 
@@ -115,9 +123,18 @@ def _allowed(**overrides: Any) -> Settings:
 
 
 def _image_body(url: str, model: str = "gpt-4o") -> dict[str, Any]:
-    return {"model": model, "input": [{"role": "user", "content": [
-        {"type": "input_text", "text": "What is this?"},
-        {"type": "input_image", "image_url": url, "detail": "high"}]}]}
+    return {
+        "model": model,
+        "input": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "input_text", "text": "What is this?"},
+                    {"type": "input_image", "image_url": url, "detail": "high"},
+                ],
+            }
+        ],
+    }
 
 
 def _count_error(body: dict[str, Any], settings: Settings) -> InvalidRequestError:
@@ -132,12 +149,33 @@ def _data_url(data: bytes) -> str:
 
 # ---- the address rules -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("address", [
-    "127.0.0.1", "127.8.9.10", "::1", "10.1.2.3", "172.16.0.1", "192.168.1.1",
-    "169.254.169.254", "169.254.1.1", "fe80::1", "fd00:ec2::254", "100.64.0.1",
-    "100.100.100.200", "0.0.0.0", "::", "224.0.0.1", "240.0.0.1", "168.63.129.16",
-    "::ffff:127.0.0.1", "::ffff:10.0.0.1", "2002:7f00:1::", "64:ff9b::a00:1",
-])
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "127.8.9.10",
+        "::1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "169.254.1.1",
+        "fe80::1",
+        "fd00:ec2::254",
+        "100.64.0.1",
+        "100.100.100.200",
+        "0.0.0.0",
+        "::",
+        "224.0.0.1",
+        "240.0.0.1",
+        "168.63.129.16",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "2002:7f00:1::",
+        "64:ff9b::a00:1",
+    ],
+)
 def test_non_public_addresses_are_blocked(address: str) -> None:
     assert blocked_reason(ipaddress.ip_address(address)) is not None
 
@@ -148,6 +186,7 @@ def test_public_addresses_pass(address: str) -> None:
 
 
 # ---- images -----------------------------------------------------------------------------------
+
 
 def test_remote_image_is_counted_at_its_real_size(origin: Origin) -> None:
     data = _png(128, 64)
@@ -164,8 +203,9 @@ def test_only_the_header_of_a_big_image_is_read(origin: Origin) -> None:
     assert len(data) > 1_000_000
     # Paced, so that the kernel buffers cannot swallow the whole body before the fetcher hangs up.
     origin.serve("/big.jpg", data, "image/jpeg", chunk=16 * 1024, delay=0.004)
-    result = count_input_tokens(_image_body(origin.url("/big.jpg"), "gpt-4.1-mini"),
-                                settings=_allowed())
+    result = count_input_tokens(
+        _image_body(origin.url("/big.jpg"), "gpt-4.1-mini"), settings=_allowed()
+    )
     patches = -(-1500 // 32) * -(-1200 // 32)  # 47 x 38 = 1786 > 1536: shrunk
     assert result.details["image_tokens"] < patches * 1.62
     assert result.exact
@@ -209,11 +249,14 @@ def test_allow_list_is_by_name_not_by_address(origin: Origin) -> None:
         assert error.code == "url_not_allowed"
 
 
-@pytest.mark.parametrize("location", [
-    "http://169.254.169.254/latest/meta-data/",
-    "http://10.0.0.7/internal.png",
-    "http://localhost:{port}/cat.png",
-])
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.7/internal.png",
+        "http://localhost:{port}/cat.png",
+    ],
+)
 def test_redirect_to_a_private_address_is_refused(origin: Origin, location: str) -> None:
     origin.serve("/cat.png", _png(128, 64))
     origin.redirect("/hop.png", location.format(port=origin.port))
@@ -275,8 +318,9 @@ def test_urls_that_are_never_fetched() -> None:
 
 def test_fetching_off_counts_the_assumption_without_a_request(origin: Origin) -> None:
     origin.serve("/off.png", _png(128, 64))
-    result = count_input_tokens(_image_body(origin.url("/off.png")),
-                                settings=_allowed(remote_fetch=False))
+    result = count_input_tokens(
+        _image_body(origin.url("/off.png")), settings=_allowed(remote_fetch=False)
+    )
     assert result.details["image_tokens"] == 765
     assert not result.exact
     assert "/off.png" not in origin.hits
@@ -285,7 +329,8 @@ def test_fetching_off_counts_the_assumption_without_a_request(origin: Origin) ->
 def test_too_many_urls_in_one_request(origin: Origin) -> None:
     body = _image_body(origin.url("/a.png"))
     body["input"][0]["content"] += [
-        {"type": "input_image", "image_url": origin.url(f"/n{i}.png")} for i in range(3)]
+        {"type": "input_image", "image_url": origin.url(f"/n{i}.png")} for i in range(3)
+    ]
     error = _count_error(body, _allowed(max_remote_urls=2))
     assert error.code == "too_many_urls"
     assert error.param == "input[0].content[3].image_url"
@@ -293,14 +338,34 @@ def test_too_many_urls_in_one_request(origin: Origin) -> None:
 
 # ---- files ------------------------------------------------------------------------------------
 
+
 def test_remote_text_file_counts_its_text(origin: Origin) -> None:
     text = "name,qty\nwidget,4\ngadget,7\n" * 20
     origin.serve("/stock.csv", text.encode(), "text/csv")
-    url_body = {"model": "gpt-5", "input": [{"role": "user", "content": [
-        {"type": "input_file", "file_url": origin.url("/stock.csv")}]}]}
-    inline_body = {"model": "gpt-5", "input": [{"role": "user", "content": [
-        {"type": "input_file", "filename": "stock.csv",
-         "file_data": base64.b64encode(text.encode()).decode()}]}]}
+    url_body = {
+        "model": "gpt-5",
+        "input": [
+            {
+                "role": "user",
+                "content": [{"type": "input_file", "file_url": origin.url("/stock.csv")}],
+            }
+        ],
+    }
+    inline_body = {
+        "model": "gpt-5",
+        "input": [
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "input_file",
+                        "filename": "stock.csv",
+                        "file_data": base64.b64encode(text.encode()).decode(),
+                    }
+                ],
+            }
+        ],
+    }
     remote = count_input_tokens(url_body, settings=_allowed())
     inline = count_input_tokens(inline_body)
     assert remote.input_tokens == inline.input_tokens
@@ -309,8 +374,15 @@ def test_remote_text_file_counts_its_text(origin: Origin) -> None:
 
 def test_remote_file_over_the_cap_is_refused(origin: Origin) -> None:
     origin.serve("/big.txt", b"a" * 10_000, "text/plain")
-    body = {"model": "gpt-5", "input": [{"role": "user", "content": [
-        {"type": "input_file", "file_url": origin.url("/big.txt")}]}]}
+    body = {
+        "model": "gpt-5",
+        "input": [
+            {
+                "role": "user",
+                "content": [{"type": "input_file", "file_url": origin.url("/big.txt")}],
+            }
+        ],
+    }
     error = _count_error(body, _allowed(max_file_bytes=1000))
     assert error.code == "file_too_large"
     assert error.param == "input[0].content[0].file_url"
@@ -318,38 +390,83 @@ def test_remote_file_over_the_cap_is_refused(origin: Origin) -> None:
 
 # ---- over HTTP, with the openai client ---------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def fetching_server(origin: Origin, start_server: Callable[[Settings], Any]) -> str:
     return str(start_server(_allowed()).base_url)
 
 
-def test_http_remote_image_through_the_openai_client(origin: Origin, fetching_server: str
-                                                     ) -> None:
+def test_http_remote_image_through_the_openai_client(origin: Origin, fetching_server: str) -> None:
     from openai import OpenAI
 
     origin.serve("/http.png", _png(1024, 1024))
     client = OpenAI(base_url=f"{fetching_server}/v1", api_key="unused", max_retries=0)
-    result = client.responses.input_tokens.count(model="gpt-4o", input=[{
-        "role": "user", "content": [{"type": "input_image", "detail": "high",
-                                     "image_url": origin.url("/http.png")}]}])
-    inline = count_input_tokens({"model": "gpt-4o", "input": [{"role": "user", "content": [
-        {"type": "input_image", "detail": "high", "image_url": _data_url(_png(1024, 1024))}]}]})
+    result = client.responses.input_tokens.count(
+        model="gpt-4o",
+        input=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "input_image", "detail": "high", "image_url": origin.url("/http.png")}
+                ],
+            }
+        ],
+    )
+    inline = count_input_tokens(
+        {
+            "model": "gpt-4o",
+            "input": [
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "input_image",
+                            "detail": "high",
+                            "image_url": _data_url(_png(1024, 1024)),
+                        }
+                    ],
+                }
+            ],
+        }
+    )
     assert result.input_tokens == inline.input_tokens
-    rich = httpx.post(f"{fetching_server}/v1/responses/input_tokens?verbose=1", json={
-        "model": "gpt-4o", "input": [{"role": "user", "content": [
-            {"type": "input_image", "detail": "high", "image_url": origin.url("/http.png")}]}]},
-        timeout=10).json()
+    rich = httpx.post(
+        f"{fetching_server}/v1/responses/input_tokens?verbose=1",
+        json={
+            "model": "gpt-4o",
+            "input": [
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "input_image",
+                            "detail": "high",
+                            "image_url": origin.url("/http.png"),
+                        }
+                    ],
+                }
+            ],
+        },
+        timeout=10,
+    ).json()
     assert rich["input_tokens"] == result.input_tokens
     assert rich["input_tokens_details"]["image_tokens"] == 765
     [media] = [m for part in rich["breakdown"] for m in part["media"]]
-    assert media == {"kind": "image", "param": "input[0].content[0]", "tokens": 765,
-                     "label": "image 1024x1024 detail=high"}
+    assert media == {
+        "kind": "image",
+        "param": "input[0].content[0]",
+        "tokens": 765,
+        "label": "image 1024x1024 detail=high",
+    }
 
 
 def test_http_redirect_to_metadata_is_a_400(origin: Origin, fetching_server: str) -> None:
     origin.redirect("/meta.png", "http://169.254.169.254/latest/meta-data/")
-    response = httpx.post(f"{fetching_server}/v1/responses/input_tokens", json=_image_body(
-        origin.url("/meta.png")), timeout=10)
+    response = httpx.post(
+        f"{fetching_server}/v1/responses/input_tokens",
+        json=_image_body(origin.url("/meta.png")),
+        timeout=10,
+    )
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "url_not_allowed"

@@ -40,8 +40,9 @@ def _pdf(*pages: tuple[str, str]) -> bytes:
     return bytes(pdf.output())
 
 
-def _rewrite(data: bytes, *, rotate: int = 0, user_password: str | None = None,
-             algorithm: str = "RC4-128") -> bytes:
+def _rewrite(
+    data: bytes, *, rotate: int = 0, user_password: str | None = None, algorithm: str = "RC4-128"
+) -> bytes:
     """The same PDF passed through pypdf: pages turned by /Rotate, or encrypted."""
     writer = PdfWriter()
     for page in PdfReader(io.BytesIO(data)).pages:
@@ -112,8 +113,12 @@ def test_rotate_swaps_displayed_sides(rotate: int, expected: tuple[float, float]
 
 
 def test_pdf_found_by_header_whatever_the_name() -> None:
-    for name, content_type in [("scan.bin", None), (None, None), (None, "application/pdf"),
-                               ("upload", "application/octet-stream")]:
+    for name, content_type in [
+        ("scan.bin", None),
+        (None, None),
+        (None, "application/pdf"),
+        ("upload", "application/octet-stream"),
+    ]:
         content = read_file(_one_page(), name, content_type)
         assert content.kind == "pdf"
         assert content.filename == (name or "")
@@ -156,22 +161,29 @@ def test_truncated_pdf_is_a_file_error(keep: float) -> None:
         assert "Quarterly revenue" in content.text
 
 
-@pytest.mark.parametrize("data", [
-    b"%PDF-1.7\n" + bytes(range(256)) * 4,
-    b"%PDF-",
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"%PDF-1.7\n" + bytes(range(256)) * 4,
+        b"%PDF-",
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n",
+    ],
+)
 def test_garbage_after_a_pdf_header_is_a_file_error(data: bytes) -> None:
     assert _code(read_file, data, "broken.pdf") == "invalid_file"
 
 
-@pytest.mark.parametrize(("data", "name", "content_type"), [
-    (b"this is not a pdf at all", "report.pdf", None),
-    (b"", "empty.pdf", None),
-    (b"\x89PNG\r\n\x1a\n", None, "application/pdf"),
-])
-def test_named_pdf_without_pdf_bytes_is_invalid(data: bytes, name: str | None,
-                                                content_type: str | None) -> None:
+@pytest.mark.parametrize(
+    ("data", "name", "content_type"),
+    [
+        (b"this is not a pdf at all", "report.pdf", None),
+        (b"", "empty.pdf", None),
+        (b"\x89PNG\r\n\x1a\n", None, "application/pdf"),
+    ],
+)
+def test_named_pdf_without_pdf_bytes_is_invalid(
+    data: bytes, name: str | None, content_type: str | None
+) -> None:
     with pytest.raises(FileError, match="not one") as info:
         read_file(data, name, content_type)
     assert info.value.code == "invalid_file"
@@ -213,14 +225,17 @@ def test_damaged_pdfs_raise_only_file_error(data: st.DataObject) -> None:
 # --- text --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "text"), [
-    ("notes.txt", "Plain notes\nwith two lines\n"),
-    ("README.md", "# Title\n\nSome *markdown*.\n"),
-    ("data.json", '{"revenue": 12, "currency": "EUR"}'),
-    ("table.csv", "quarter,revenue\nQ1,10\nQ2,12\n"),
-    ("script.py", "def main() -> None:\n    print('héllo')\n"),
-    ("SHOUTING.TXT", "Upper-case extension"),
-])
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("notes.txt", "Plain notes\nwith two lines\n"),
+        ("README.md", "# Title\n\nSome *markdown*.\n"),
+        ("data.json", '{"revenue": 12, "currency": "EUR"}'),
+        ("table.csv", "quarter,revenue\nQ1,10\nQ2,12\n"),
+        ("script.py", "def main() -> None:\n    print('héllo')\n"),
+        ("SHOUTING.TXT", "Upper-case extension"),
+    ],
+)
 def test_text_files(name: str, text: str) -> None:
     content = read_file(text.encode(), name)
     assert content.kind == "text"
@@ -230,13 +245,16 @@ def test_text_files(name: str, text: str) -> None:
     assert content.text == text
 
 
-@pytest.mark.parametrize("encoded", [
-    codecs.BOM_UTF8 + "naïve café".encode(),
-    "naïve café".encode("utf-16"),  # native order, with BOM
-    codecs.BOM_UTF16_LE + "naïve café".encode("utf-16-le"),
-    codecs.BOM_UTF16_BE + "naïve café".encode("utf-16-be"),
-    "naïve café".encode("utf-32"),
-])
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        codecs.BOM_UTF8 + "naïve café".encode(),
+        "naïve café".encode("utf-16"),  # native order, with BOM
+        codecs.BOM_UTF16_LE + "naïve café".encode("utf-16-le"),
+        codecs.BOM_UTF16_BE + "naïve café".encode("utf-16-be"),
+        "naïve café".encode("utf-32"),
+    ],
+)
 def test_byte_order_marks_pick_the_codec_and_are_dropped(encoded: bytes) -> None:
     assert read_file(encoded, "bom.txt").text == "naïve café"
 
@@ -248,8 +266,10 @@ def test_undecodable_text_is_invalid(data: bytes) -> None:
     assert info.value.code == "invalid_file"
 
 
-@pytest.mark.parametrize("content_type", [
-    "text/plain", "text/markdown; charset=utf-8", "application/json", "TEXT/X-PYTHON"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "text/markdown; charset=utf-8", "application/json", "TEXT/X-PYTHON"],
+)
 def test_media_type_decides_without_an_extension(content_type: str) -> None:
     assert read_file(b"hello", None, content_type).text == "hello"
     assert read_file(b"hello", "Makefile", content_type).kind == "text"
@@ -279,11 +299,19 @@ def test_the_extension_wins_over_the_media_type() -> None:
     assert _code(read_file, b"hello", "tool.exe", "text/plain") == "unsupported_file_type"
 
 
-@pytest.mark.parametrize(("name", "content_type"), [
-    ("minutes.docx", None), ("budget.xlsx", None), ("deck.pptx", None), ("memo.rtf", None),
-    (None, "text/rtf")])
-def test_office_documents_are_refused_by_this_counter(name: str | None,
-                                                      content_type: str | None) -> None:
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("minutes.docx", None),
+        ("budget.xlsx", None),
+        ("deck.pptx", None),
+        ("memo.rtf", None),
+        (None, "text/rtf"),
+    ],
+)
+def test_office_documents_are_refused_by_this_counter(
+    name: str | None, content_type: str | None
+) -> None:
     with pytest.raises(FileError, match="accepted by OpenAI, but this counter") as info:
         read_file(b"PK\x03\x04", name, content_type)
     assert info.value.code == "unsupported_file_type"
@@ -298,7 +326,8 @@ def test_no_way_to_tell_the_type(name: str | None) -> None:
 
 def test_unknown_media_type_without_extension() -> None:
     assert _code(read_file, b"\x00\x01", None, "application/octet-stream") == (
-        "unsupported_file_type")
+        "unsupported_file_type"
+    )
 
 
 def test_is_supported_filename() -> None:
@@ -320,14 +349,17 @@ def test_data_url_and_bare_base64_decode_to_the_same_bytes() -> None:
     assert read_file(decode_file_data(encoded), "x.pdf").pages[0].text.startswith("Hello")
 
 
-@pytest.mark.parametrize("file_data", [
-    "data:application/pdf;base64,not base64!",
-    "abc",  # bad length
-    "data:application/pdf;base64,QUJD\nREVG",  # line breaks are not base64
-    "data:text/plain,hello",  # not base64 at all
-    "data:;;;",
-    "data:application/pdf;base64",
-])
+@pytest.mark.parametrize(
+    "file_data",
+    [
+        "data:application/pdf;base64,not base64!",
+        "abc",  # bad length
+        "data:application/pdf;base64,QUJD\nREVG",  # line breaks are not base64
+        "data:text/plain,hello",  # not base64 at all
+        "data:;;;",
+        "data:application/pdf;base64",
+    ],
+)
 def test_bad_file_data_is_invalid(file_data: str) -> None:
     assert _code(decode_file_data, file_data) == "invalid_file"
 
@@ -359,19 +391,29 @@ def test_limits_and_error_type() -> None:
     assert FileError("x").code == "invalid_file"
 
 
-
 # --- counted as input_file parts ---------------------------------------------------------------
 
 
 def _file_body(part: dict[str, object], model: str = "gpt-5") -> dict[str, object]:
-    return {"model": model, "input": [{"role": "user", "content": [
-        {"type": "input_text", "text": "Summarise this."}, {"type": "input_file", **part}]}]}
+    return {
+        "model": model,
+        "input": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "input_text", "text": "Summarise this."},
+                    {"type": "input_file", **part},
+                ],
+            }
+        ],
+    }
 
 
 def test_pdf_part_costs_its_name_and_its_extracted_text() -> None:
     data = _three_pages()
-    result = count_input_tokens(_file_body(
-        {"filename": "report.pdf", "file_data": base64.b64encode(data).decode()}))
+    result = count_input_tokens(
+        _file_body({"filename": "report.pdf", "file_data": base64.b64encode(data).decode()})
+    )
     enc = get_encoding("o200k_base")
     text = read_file(data, "report.pdf").text
     assert "Operating costs" in text
@@ -392,28 +434,40 @@ def test_data_url_file_data_and_text_files() -> None:
     assert any("spreadsheet" in r for r in result.estimate_reasons)
 
 
-@pytest.mark.parametrize(("part", "param", "code"), [
-    ({"file_id": "file-123"}, "input[0].content[1].file_id", "file_not_found"),
-    ({"file_data": "aGVsbG8="}, "input[0].content[1].filename", "missing_required_parameter"),
-    ({"filename": "a.txt"}, "input[0].content[1].file_data", "missing_required_parameter"),
-    ({"filename": "a.txt", "file_data": "aGVsbG8=", "file_url": "https://example.com/a.txt"},
-     "input[0].content[1].file_url", "invalid_value"),
-    ({"filename": "tool.exe", "file_data": "aGVsbG8="}, "input[0].content[1].file_data",
-     "unsupported_file_type"),
-    ({"filename": "scan.pdf", "file_data": "aGVsbG8="}, "input[0].content[1].file_data",
-     "invalid_file"),
-    ({"file_url": "ftp://example.com/a.txt"}, "input[0].content[1].file_url", "invalid_value"),
-])
-def test_bad_file_parts_are_400s_naming_the_field(part: dict[str, object], param: str,
-                                                   code: str) -> None:
+@pytest.mark.parametrize(
+    ("part", "param", "code"),
+    [
+        ({"file_id": "file-123"}, "input[0].content[1].file_id", "file_not_found"),
+        ({"file_data": "aGVsbG8="}, "input[0].content[1].filename", "missing_required_parameter"),
+        ({"filename": "a.txt"}, "input[0].content[1].file_data", "missing_required_parameter"),
+        (
+            {"filename": "a.txt", "file_data": "aGVsbG8=", "file_url": "https://example.com/a.txt"},
+            "input[0].content[1].file_url",
+            "invalid_value",
+        ),
+        (
+            {"filename": "tool.exe", "file_data": "aGVsbG8="},
+            "input[0].content[1].file_data",
+            "unsupported_file_type",
+        ),
+        (
+            {"filename": "scan.pdf", "file_data": "aGVsbG8="},
+            "input[0].content[1].file_data",
+            "invalid_file",
+        ),
+        ({"file_url": "ftp://example.com/a.txt"}, "input[0].content[1].file_url", "invalid_value"),
+    ],
+)
+def test_bad_file_parts_are_400s_naming_the_field(
+    part: dict[str, object], param: str, code: str
+) -> None:
     with pytest.raises(InvalidRequestError) as info:
         count_input_tokens(_file_body(part))
     assert (info.value.param, info.value.code, info.value.status) == (param, code, 400)
 
 
 def test_file_over_the_configured_cap_is_refused_before_decoding() -> None:
-    body = _file_body({"filename": "big.txt",
-                       "file_data": base64.b64encode(b"x" * 5000).decode()})
+    body = _file_body({"filename": "big.txt", "file_data": base64.b64encode(b"x" * 5000).decode()})
     with pytest.raises(InvalidRequestError) as info:
         count_input_tokens(body, settings=Settings(max_file_bytes=4000))
     assert info.value.code == "file_too_large"

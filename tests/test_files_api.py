@@ -27,8 +27,11 @@ NOTES = "Meeting notes\n- ship the counter\n- measure twice\n" * 10
 @pytest.fixture(scope="module")
 def server(database_url: str, start_server: Callable[[Settings], Any]) -> Any:
     # Both backends: `database_url` is a fresh SQLite file, then a fresh PostgreSQL database.
-    return start_server(Settings(api_keys=frozenset({KEY_A, KEY_B}), database_url=database_url,
-                                 max_file_bytes=100_000))
+    return start_server(
+        Settings(
+            api_keys=frozenset({KEY_A, KEY_B}), database_url=database_url, max_file_bytes=100_000
+        )
+    )
 
 
 def _client(server: Any, key: str) -> OpenAI:
@@ -36,24 +39,41 @@ def _client(server: Any, key: str) -> OpenAI:
 
 
 def _file_body(part: dict[str, Any]) -> dict[str, Any]:
-    return {"model": "gpt-5", "input": [{"role": "user", "content": [
-        {"type": "input_text", "text": "Summarise."}, {"type": "input_file", **part}]}]}
+    return {
+        "model": "gpt-5",
+        "input": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "input_text", "text": "Summarise."},
+                    {"type": "input_file", **part},
+                ],
+            }
+        ],
+    }
 
 
 def test_upload_then_count_by_id_equals_inline(server: Any) -> None:
     client = _client(server, KEY_A)
-    uploaded = client.files.create(file=("notes.txt", NOTES.encode(), "text/plain"),
-                                   purpose="user_data")
+    uploaded = client.files.create(
+        file=("notes.txt", NOTES.encode(), "text/plain"), purpose="user_data"
+    )
     assert uploaded.id.startswith("file-")
     assert (uploaded.filename, uploaded.bytes, uploaded.purpose) == (
-        "notes.txt", len(NOTES.encode()), "user_data")
+        "notes.txt",
+        len(NOTES.encode()),
+        "user_data",
+    )
     assert client.files.retrieve(uploaded.id).filename == "notes.txt"
     assert client.files.content(uploaded.id).read() == NOTES.encode()
     assert uploaded.id in [f.id for f in client.files.list()]
 
     by_id = client.responses.input_tokens.count(**_file_body({"file_id": uploaded.id}))
-    inline = count_input_tokens(_file_body({
-        "filename": "notes.txt", "file_data": base64.b64encode(NOTES.encode()).decode()}))
+    inline = count_input_tokens(
+        _file_body(
+            {"filename": "notes.txt", "file_data": base64.b64encode(NOTES.encode()).decode()}
+        )
+    )
     assert by_id.input_tokens == inline.input_tokens
 
 
@@ -65,21 +85,44 @@ def test_stored_image_is_counted_at_its_size(server: Any) -> None:
     buffer = io.BytesIO()
     Image.new("RGB", (128, 64)).save(buffer, "PNG")
     client = _client(server, KEY_A)
-    uploaded = client.files.create(file=("dot.png", buffer.getvalue(), "image/png"),
-                                   purpose="vision")
-    result = client.responses.input_tokens.count(model="gpt-4o", input=[{
-        "role": "user", "content": [{"type": "input_image", "file_id": uploaded.id,
-                                     "detail": "high"}]}])
-    inline = count_input_tokens({"model": "gpt-4o", "input": [{"role": "user", "content": [
-        {"type": "input_image", "detail": "high", "image_url":
-         "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()}]}]})
+    uploaded = client.files.create(
+        file=("dot.png", buffer.getvalue(), "image/png"), purpose="vision"
+    )
+    result = client.responses.input_tokens.count(
+        model="gpt-4o",
+        input=[
+            {
+                "role": "user",
+                "content": [{"type": "input_image", "file_id": uploaded.id, "detail": "high"}],
+            }
+        ],
+    )
+    inline = count_input_tokens(
+        {
+            "model": "gpt-4o",
+            "input": [
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "input_image",
+                            "detail": "high",
+                            "image_url": "data:image/png;base64,"
+                            + base64.b64encode(buffer.getvalue()).decode(),
+                        }
+                    ],
+                }
+            ],
+        }
+    )
     assert result.input_tokens == inline.input_tokens
 
 
 def test_files_are_isolated_by_key(server: Any) -> None:
     owner_a, owner_b = _client(server, KEY_A), _client(server, KEY_B)
-    secret = owner_a.files.create(file=("secret.txt", b"the launch code is 0000", "text/plain"),
-                                  purpose="user_data")
+    secret = owner_a.files.create(
+        file=("secret.txt", b"the launch code is 0000", "text/plain"), purpose="user_data"
+    )
     with pytest.raises(NotFoundError):
         owner_b.files.retrieve(secret.id)
     with pytest.raises(NotFoundError):
@@ -87,9 +130,12 @@ def test_files_are_isolated_by_key(server: Any) -> None:
     with pytest.raises(NotFoundError):
         owner_b.files.delete(secret.id)
     assert secret.id not in [f.id for f in owner_b.files.list()]
-    response = httpx.post(f"{server.base_url}/v1/responses/input_tokens",
-                          headers={"Authorization": f"Bearer {KEY_B}"},
-                          json=_file_body({"file_id": secret.id}), timeout=10)
+    response = httpx.post(
+        f"{server.base_url}/v1/responses/input_tokens",
+        headers={"Authorization": f"Bearer {KEY_B}"},
+        json=_file_body({"file_id": secret.id}),
+        timeout=10,
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "file_not_found"
     assert response.json()["error"]["param"] == "input[0].content[1].file_id"
@@ -98,8 +144,9 @@ def test_files_are_isolated_by_key(server: Any) -> None:
 
 def test_delete_then_the_id_is_unknown(server: Any) -> None:
     client = _client(server, KEY_A)
-    uploaded = client.files.create(file=("gone.md", b"# gone", "text/markdown"),
-                                   purpose="user_data")
+    uploaded = client.files.create(
+        file=("gone.md", b"# gone", "text/markdown"), purpose="user_data"
+    )
     deleted = client.files.delete(uploaded.id)
     assert deleted.deleted and deleted.id == uploaded.id
     with pytest.raises(NotFoundError):
@@ -112,12 +159,18 @@ def test_upload_errors_are_openai_shaped(server: Any) -> None:
     missing = httpx.post(url, headers=headers, files={"file": ("a.txt", b"x")}, timeout=10)
     assert missing.status_code == 400
     assert missing.json()["error"]["param"] == "purpose"
-    too_big = httpx.post(url, headers=headers, data={"purpose": "user_data"},
-                         files={"file": ("big.txt", b"x" * 200_000)}, timeout=10)
+    too_big = httpx.post(
+        url,
+        headers=headers,
+        data={"purpose": "user_data"},
+        files={"file": ("big.txt", b"x" * 200_000)},
+        timeout=10,
+    )
     assert too_big.status_code == 413
     assert too_big.json()["error"]["code"] == "file_too_large"
-    anonymous = httpx.post(url, data={"purpose": "user_data"},
-                           files={"file": ("a.txt", b"x")}, timeout=10)
+    anonymous = httpx.post(
+        url, data={"purpose": "user_data"}, files={"file": ("a.txt", b"x")}, timeout=10
+    )
     assert anonymous.status_code == 401
 
 

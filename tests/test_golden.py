@@ -33,8 +33,11 @@ def test_golden_prompt_and_count(request_file: Path) -> None:
 
     prompt = render_prompt(body).text
     if prompt != expected_prompt:
-        diff = "\n".join(difflib.unified_diff(
-            expected_prompt.splitlines(), prompt.splitlines(), "golden", "rendered", lineterm=""))
+        diff = "\n".join(
+            difflib.unified_diff(
+                expected_prompt.splitlines(), prompt.splitlines(), "golden", "rendered", lineterm=""
+            )
+        )
         pytest.fail(f"rendering of {_name(request_file)} changed:\n{diff}")
     assert count_input_tokens(body).input_tokens == expected_count
 

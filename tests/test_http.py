@@ -142,9 +142,10 @@ def test_function_tool_chat_model(openai_client, expected) -> None:
         model="gpt-4o", instructions="Be brief.", input="Hi", tools=[WEATHER_TOOL]
     )
     namespace = WEATHER_NAMESPACE.removeprefix("# Tools\n\n## functions\n\n")
-    assert result.input_tokens == expected.chat(
-        [("system", "Be brief."), ("system", namespace), ("user", "Hi")]
-    ) - 1
+    assert (
+        result.input_tokens
+        == expected.chat([("system", "Be brief."), ("system", namespace), ("user", "Hi")]) - 1
+    )
 
 
 def test_tool_adds_tokens(openai_client) -> None:
@@ -184,8 +185,12 @@ def test_plain_answer_is_exactly_openais_shape(http: httpx.Client, expected) -> 
 
 @pytest.mark.parametrize("alias", ["/openai/v1/responses/input_tokens"])
 def test_gateway_alias_gives_the_same_answer(http: httpx.Client, alias: str) -> None:
-    body = {"model": "gpt-4o", "instructions": "Be kind.", "input": "Hello there", "tools": [
-        WEATHER_TOOL]}
+    body = {
+        "model": "gpt-4o",
+        "instructions": "Be kind.",
+        "input": "Hello there",
+        "tools": [WEATHER_TOOL],
+    }
     main = http.post(COUNT_PATH, json=body)
     other = http.post(alias, json=body)
     assert main.status_code == other.status_code == 200
@@ -364,11 +369,16 @@ def test_the_document_lists_exactly_the_served_routes() -> None:
     from inputtokens.app import create_app
     from inputtokens.openapi import openapi_document
 
-    served = {(route.path.replace(":path", ""), method.lower())
-              for route in create_app().routes if isinstance(route, Route)
-              for method in route.methods or () if method != "HEAD"}
-    documented = {(path, method) for path, ops in openapi_document()["paths"].items()
-                  for method in ops}
+    served = {
+        (route.path.replace(":path", ""), method.lower())
+        for route in create_app().routes
+        if isinstance(route, Route)
+        for method in route.methods or ()
+        if method != "HEAD"
+    }
+    documented = {
+        (path, method) for path, ops in openapi_document()["paths"].items() for method in ops
+    }
     assert documented == served - {("/openapi.json", "get")}
 
 

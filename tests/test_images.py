@@ -28,8 +28,15 @@ def _data_url(data: bytes, mime: str = "image/png") -> str:
 
 
 def _body(url: str, model: str = "gpt-4o", detail: str = "high") -> dict[str, Any]:
-    return {"model": model, "input": [{"role": "user", "content": [
-        {"type": "input_image", "image_url": url, "detail": detail}]}]}
+    return {
+        "model": model,
+        "input": [
+            {
+                "role": "user",
+                "content": [{"type": "input_image", "image_url": url, "detail": detail}],
+            }
+        ],
+    }
 
 
 def _image_tokens(url: str, model: str = "gpt-4o", detail: str = "high") -> int:
@@ -37,12 +44,15 @@ def _image_tokens(url: str, model: str = "gpt-4o", detail: str = "high") -> int:
     return result.details["image_tokens"]
 
 
-@pytest.mark.parametrize(("fmt", "mime", "save"), [
-    ("PNG", "image/png", {}),
-    ("JPEG", "image/jpeg", {"progressive": True, "quality": 80}),
-    ("GIF", "image/gif", {}),
-    ("WEBP", "image/webp", {"quality": 50}),
-])
+@pytest.mark.parametrize(
+    ("fmt", "mime", "save"),
+    [
+        ("PNG", "image/png", {}),
+        ("JPEG", "image/jpeg", {"progressive": True, "quality": 80}),
+        ("GIF", "image/gif", {}),
+        ("WEBP", "image/webp", {"quality": 50}),
+    ],
+)
 def test_size_is_read_from_each_format(fmt: str, mime: str, save: dict[str, Any]) -> None:
     data = _encode(Image.new("RGB", (1800, 2400), (10, 20, 30)), fmt, **save)
     assert image_size(data)[:2] == (1800, 2400)
@@ -58,15 +68,18 @@ def test_exif_rotation_swaps_width_and_height() -> None:
     assert image_size(data)[:2] == (1024, 2048)
 
 
-@pytest.mark.parametrize(("size", "tokens"), [
-    ((1024, 1024), 765),  # published: scale to 768x768, 4 tiles
-    ((2048, 4096), 1105),  # published: 1024x2048 -> 768x1536, 6 tiles
-    ((512, 512), 255),  # one tile
-    ((513, 512), 425),  # just over one tile wide
-    ((768, 768), 765),  # shortest side exactly 768: not scaled
-    ((769, 769), 765),
-    ((128, 64), 255),  # the recorded forum image
-])
+@pytest.mark.parametrize(
+    ("size", "tokens"),
+    [
+        ((1024, 1024), 765),  # published: scale to 768x768, 4 tiles
+        ((2048, 4096), 1105),  # published: 1024x2048 -> 768x1536, 6 tiles
+        ((512, 512), 255),  # one tile
+        ((513, 512), 425),  # just over one tile wide
+        ((768, 768), 765),  # shortest side exactly 768: not scaled
+        ((769, 769), 765),
+        ((128, 64), 255),  # the recorded forum image
+    ],
+)
 def test_tile_rule_at_the_real_size(size: tuple[int, int], tokens: int) -> None:
     data = _encode(Image.new("L", size), "PNG")
     assert _image_tokens(_data_url(data)) == tokens
@@ -77,18 +90,25 @@ def test_low_detail_is_base_only_whatever_the_size() -> None:
     assert _image_tokens(_data_url(data), detail="low") == 85
 
 
-@pytest.mark.parametrize(("size", "patches"), [
-    ((1024, 1024), 1024), ((32, 32), 1), ((33, 32), 2), ((1248, 1248), 1521),
-    ((1280, 1280), 1521),  # over the 1536 cap: shrunk to 39 x 39 patches
-])
+@pytest.mark.parametrize(
+    ("size", "patches"),
+    [
+        ((1024, 1024), 1024),
+        ((32, 32), 1),
+        ((33, 32), 2),
+        ((1248, 1248), 1521),
+        ((1280, 1280), 1521),  # over the 1536 cap: shrunk to 39 x 39 patches
+    ],
+)
 def test_patch_rule_at_the_real_size(size: tuple[int, int], patches: int) -> None:
     data = _encode(Image.new("L", size), "PNG")
     assert _image_tokens(_data_url(data), "gpt-5-mini") == -(-patches * 12 // 10)
 
 
 def test_remote_image_with_fetching_off_is_an_estimate_that_says_why() -> None:
-    result = count_input_tokens(_body("https://example.com/cat.png"),
-                                settings=Settings(remote_fetch=False))
+    result = count_input_tokens(
+        _body("https://example.com/cat.png"), settings=Settings(remote_fetch=False)
+    )
     assert not result.exact
     assert result.details["image_tokens"] == 765  # the documented 1024x1024 assumption
     assert any("remote fetching is off" in r for r in result.estimate_reasons)
@@ -96,8 +116,15 @@ def test_remote_image_with_fetching_off_is_an_estimate_that_says_why() -> None:
 
 @pytest.mark.parametrize("detail", ["high", "low"])  # low: the size is not needed, the id is
 def test_file_id_images_need_a_stored_file(detail: str) -> None:
-    body = {"model": "gpt-4o", "input": [{"role": "user", "content": [
-        {"type": "input_image", "file_id": "file-abc", "detail": detail}]}]}
+    body = {
+        "model": "gpt-4o",
+        "input": [
+            {
+                "role": "user",
+                "content": [{"type": "input_image", "file_id": "file-abc", "detail": detail}],
+            }
+        ],
+    }
     with pytest.raises(InvalidRequestError) as info:
         count_input_tokens(body)
     assert info.value.param == "input[0].content[0].file_id"
@@ -109,14 +136,19 @@ def test_image_urls_must_be_http_or_data(detail: str) -> None:
     with pytest.raises(InvalidRequestError) as info:
         count_input_tokens(_body("ftp://example.com/cat.png", detail=detail))
     assert (info.value.param, info.value.code) == (
-        "input[0].content[0].image_url", "invalid_image_url")
+        "input[0].content[0].image_url",
+        "invalid_image_url",
+    )
 
 
-@pytest.mark.parametrize(("url", "fragment"), [
-    ("data:image/png;base64,AAAA", "not a supported image"),
-    ("data:image/png;base64,not base64!", "valid base64"),
-    ("data:image/png,rawdata", "data URL is not valid"),
-])
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("data:image/png;base64,AAAA", "not a supported image"),
+        ("data:image/png;base64,not base64!", "valid base64"),
+        ("data:image/png,rawdata", "data URL is not valid"),
+    ],
+)
 def test_bad_images_are_400s_naming_the_field(url: str, fragment: str) -> None:
     with pytest.raises(InvalidRequestError) as info:
         count_input_tokens(_body(url))

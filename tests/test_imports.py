@@ -21,7 +21,11 @@ print(json.dumps({"n": n, "heavy": heavy}))
 def test_counting_does_not_import_server_or_cli_stacks(expected) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
     proc = subprocess.run(
-        [sys.executable, "-c", _SCRIPT], capture_output=True, text=True, timeout=60, env=env,
+        [sys.executable, "-c", _SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
@@ -33,8 +37,9 @@ def test_counting_does_not_import_server_or_cli_stacks(expected) -> None:
 def test_the_check_would_see_a_heavy_import() -> None:
     # Guard against a vacuous pass: the same probe does see click once the CLI is imported.
     script = "import sys, inputtokens.cli; print('click' in sys.modules)"
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "True"
 
@@ -55,8 +60,14 @@ after = "sqlalchemy" in sys.modules
 print(json.dumps({"n": n["input_tokens"], "before": before, "made": made, "after": after}))
 """
     env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=60, env=env, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["n"] > 0 and out["before"] is False and out["made"] == 200 and out["after"] is True

@@ -29,8 +29,13 @@ def test_tile_rule(size: tuple[int, int], detail: str, tokens: int) -> None:
 
 @pytest.mark.parametrize(
     ("size", "cap", "patches"),
-    [((1024, 1024), 1536, 1024), ((1800, 2400), 1536, 1452), ((128, 64), 1536, 8),
-     ((33, 33), 1536, 4), ((4000, 4000), 2500, 2500)],
+    [
+        ((1024, 1024), 1536, 1024),
+        ((1800, 2400), 1536, 1452),
+        ((128, 64), 1536, 8),
+        ((33, 33), 1536, 4),
+        ((4000, 4000), 2500, 2500),
+    ],
 )
 def test_patch_count(size: tuple[int, int], cap: int, patches: int) -> None:
     assert patch_count(*size, cap) == patches

@@ -39,10 +39,47 @@ TINY = (
 # contractions, digits of several kinds, punctuation and emoji, and characters whose Unicode
 # class the two regex engines may disagree on (unassigned, newer than Python's tables, U+0295).
 WHITESPACE = [" ", "\n", "\r", "\t", "\r\n", "\x0b", "\x0c", "\x85", "\xa0", "\u2028", "\u3000"]
-LETTERS = ["a", "b", "s", "t", "z", "A", "S", "Z", "\xe9", "\u01c5", "\u02b0", "\u4e2d", "\u017f",
-           "\u212a", "\u0301", "\u0915", "\u093f"]
-OTHER = ["'", "'s", "'RE", "'ll", "\u2019", "0", "7", "\u0663", "\xbd", "\u216b", ".", "!", "/",
-         "-", '"', "\U0001f600", "\U0001f44d\U0001f3fd", "\u200d", "\x1c", "\x00"]
+LETTERS = [
+    "a",
+    "b",
+    "s",
+    "t",
+    "z",
+    "A",
+    "S",
+    "Z",
+    "\xe9",
+    "\u01c5",
+    "\u02b0",
+    "\u4e2d",
+    "\u017f",
+    "\u212a",
+    "\u0301",
+    "\u0915",
+    "\u093f",
+]
+OTHER = [
+    "'",
+    "'s",
+    "'RE",
+    "'ll",
+    "\u2019",
+    "0",
+    "7",
+    "\u0663",
+    "\xbd",
+    "\u216b",
+    ".",
+    "!",
+    "/",
+    "-",
+    '"',
+    "\U0001f600",
+    "\U0001f44d\U0001f3fd",
+    "\u200d",
+    "\x1c",
+    "\x00",
+]
 ODD = ["\u0295", "\u0378", "\U00011f04", "\U00010940", "\ud800", "\udc00", "\ud83d\ude00"]
 ATOMS = WHITESPACE + LETTERS + OTHER + ODD
 
@@ -76,16 +113,20 @@ def test_splitter_equals_tiktoken(text: str, encoding: str) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(
-    piece=st.lists(st.sampled_from([b"a", b"b", b"ab", b" ", b"\n", b"=", b"\xe4\xb8\xad", b"'s"]),
-                   min_size=1, max_size=40)
+    piece=st.lists(
+        st.sampled_from([b"a", b"b", b"ab", b" ", b"\n", b"=", b"\xe4\xb8\xad", b"'s"]),
+        min_size=1,
+        max_size=40,
+    )
     .flatmap(lambda units: st.lists(st.sampled_from(units), min_size=30, max_size=400))
     .map(b"".join),
     window=st.integers(8, 64),
     margin=st.integers(2, 16),
     encoding=st.sampled_from(ENCODINGS),
 )
-def test_windowed_merge_equals_one_merge(piece: bytes, window: int, margin: int,
-                                         encoding: str) -> None:
+def test_windowed_merge_equals_one_merge(
+    piece: bytes, window: int, margin: int, encoding: str
+) -> None:
     enc = get_encoding(encoding)
     tables = splitting._tables_for(enc)
     assert tables is not None
@@ -120,7 +161,10 @@ def test_windows_verify_on_real_long_pieces(encoding: str, monkeypatch) -> None:
     tables = splitting._tables_for(enc)
     assert tables is not None
     pieces = [
-        b"a" * 60_000, b" " * 60_000, b"\n" * 60_000, b"." * 60_000,
+        b"a" * 60_000,
+        b" " * 60_000,
+        b"\n" * 60_000,
+        b"." * 60_000,
         _random_text("abcdefghijklmnopqrstuvwxyz", 60_000).encode(),
         _random_text(" \t\n\r", 60_000).encode(),
         _random_text("!#$%&()*+,-./:;<=>?@[]^_`{|}~", 60_000).encode(),
@@ -203,8 +247,9 @@ def test_unicode_tables_agree_in_this_environment() -> None:
 def _post(http: httpx.Client, body: dict[str, Any]) -> tuple[httpx.Response, float]:
     raw = json.dumps(body, ensure_ascii=False).encode()
     start = time.perf_counter()
-    response = http.post(COUNT_PATH, content=raw, headers={"content-type": "application/json"},
-                         timeout=120)
+    response = http.post(
+        COUNT_PATH, content=raw, headers={"content-type": "application/json"}, timeout=120
+    )
     return response, time.perf_counter() - start
 
 
@@ -222,8 +267,12 @@ HTTP_KINDS = {
         lambda: "\n".join(
             _random_text(alphabet, SPEC_CAP // 4 - 1, seed)
             for seed, alphabet in enumerate(
-                [" \t\n\r", "abcdefghijklmnopqrstuvwxyz", "0123456789",
-                 "!#$%&()*+,-./:;<=>?@[]^_`{|}~"]
+                [
+                    " \t\n\r",
+                    "abcdefghijklmnopqrstuvwxyz",
+                    "0123456789",
+                    "!#$%&()*+,-./:;<=>?@[]^_`{|}~",
+                ]
             )
         ),
         400,
@@ -237,8 +286,10 @@ def test_ten_mib_inputs_are_counted_in_linear_time(http: httpx.Client, kind: str
     text = make()
     size = len(text.encode()) / MIB
     response, elapsed = _post(http, {"model": "gpt-4.1", "input": text})
-    print(f"\n{kind}: {size:.1f} MiB in {elapsed:.2f} s = {elapsed / size:.3f} s/MiB "
-          f"({response.status_code})")
+    print(
+        f"\n{kind}: {size:.1f} MiB in {elapsed:.2f} s = {elapsed / size:.3f} s/MiB "
+        f"({response.status_code})"
+    )
     assert response.status_code == status, response.text[:300]
     if status == 200:
         assert 7 < response.json()["input_tokens"] <= len(text.encode()) + 7
@@ -250,10 +301,13 @@ def test_ten_mib_inputs_are_counted_in_linear_time(http: httpx.Client, kind: str
 def test_deeply_nested_json_is_a_400_not_a_500(http: httpx.Client) -> None:
     depth = 100_000
     schema = '{"type": "object", "properties": {"a": ' * depth + "{}" + "}}" * depth
-    body = ('{"model": "gpt-5", "input": "hi", "tools": [{"type": "function", "name": "f", '
-            f'"parameters": {schema}}}]}}')
-    response = http.post(COUNT_PATH, content=body.encode(),
-                         headers={"content-type": "application/json"})
+    body = (
+        '{"model": "gpt-5", "input": "hi", "tools": [{"type": "function", "name": "f", '
+        f'"parameters": {schema}}}]}}'
+    )
+    response = http.post(
+        COUNT_PATH, content=body.encode(), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400, response.text[:300]
     assert response.json()["error"]["type"] == "invalid_request_error"
     arguments = '{"a": ' * 10_000 + "1" + "}" * 10_000  # a string: counted as text

@@ -57,9 +57,14 @@ def test_error_hierarchy() -> None:
     assert issubclass(invalid, base)
     assert issubclass(inputtokens.ModelNotFoundError, invalid)
     assert issubclass(inputtokens.TokenizationError, invalid)
-    for name, status in [("InvalidRequestError", 400), ("ModelNotFoundError", 400),
-                         ("TokenizationError", 400), ("AuthenticationError", 401),
-                         ("NotFoundError", 404), ("PayloadTooLargeError", 413)]:
+    for name, status in [
+        ("InvalidRequestError", 400),
+        ("ModelNotFoundError", 400),
+        ("TokenizationError", 400),
+        ("AuthenticationError", 401),
+        ("NotFoundError", 404),
+        ("PayloadTooLargeError", 413),
+    ]:
         cls = getattr(inputtokens, name)
         assert issubclass(cls, base)
         assert cls.status == status, name

@@ -36,11 +36,18 @@ def upstream() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, upstream: FakeOpenAI,
-           start_server: Callable[[Settings], Any]) -> Any:
-    return start_server(Settings(api_keys=frozenset({KEY_A, KEY_B}),
-                                 data_dir=str(tmp_path_factory.mktemp("store")),
-                                 upstream_base_url=upstream.base_url))
+def server(
+    tmp_path_factory: pytest.TempPathFactory,
+    upstream: FakeOpenAI,
+    start_server: Callable[[Settings], Any],
+) -> Any:
+    return start_server(
+        Settings(
+            api_keys=frozenset({KEY_A, KEY_B}),
+            data_dir=str(tmp_path_factory.mktemp("store")),
+            upstream_base_url=upstream.base_url,
+        )
+    )
 
 
 def _client(server: Any, key: str = KEY_A) -> OpenAI:
@@ -49,16 +56,20 @@ def _client(server: Any, key: str = KEY_A) -> OpenAI:
 
 def _post(server: Any, body: Any, key: str = KEY_A, **kwargs: Any) -> httpx.Response:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return httpx.post(f"{server.base_url}/v1/responses", content=content, timeout=10,
-                      headers={"Authorization": f"Bearer {key}",
-                               "Content-Type": "application/json", **kwargs})
+    return httpx.post(
+        f"{server.base_url}/v1/responses",
+        content=content,
+        timeout=10,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json", **kwargs},
+    )
 
 
 # -- the pass-through --------------------------------------------------------------------------
 
 
 def test_pass_through_answers_with_the_upstream_bytes_and_forwards_the_body(
-        server: Any, upstream: FakeOpenAI) -> None:
+    server: Any, upstream: FakeOpenAI
+) -> None:
     raw = b'{"model": "gpt-5",   "input": "Tell me a joke.", "metadata": {"k": "v"}}'
     answer = _post(server, raw, **{"OpenAI-Organization": "org-test", "X-Other": "no"})
     assert answer.status_code == 200
@@ -73,23 +84,29 @@ def test_pass_through_answers_with_the_upstream_bytes_and_forwards_the_body(
 
 def test_created_response_is_recorded_and_read_back(server: Any) -> None:
     client = _client(server)
-    created = client.responses.create(model="gpt-5", input="What is a prime?",
-                                      instructions="Be brief.")
+    created = client.responses.create(
+        model="gpt-5", input="What is a prime?", instructions="Be brief."
+    )
     assert created.id.startswith("resp_fake")
     assert created.output_text.startswith("Answer number")
     again = client.responses.retrieve(created.id)
     assert again.model_dump() == created.model_dump()
     items = client.responses.input_items.list(created.id)
     assert [(i.type, i.role, i.content[0].text) for i in items.data] == [
-        ("message", "user", "What is a prime?")]
+        ("message", "user", "What is a prime?")
+    ]
     assert items.data[0].id.startswith("msg_")
 
 
-def test_stream_is_relayed_byte_for_byte_and_recorded(server: Any,
-                                                      upstream: FakeOpenAI) -> None:
+def test_stream_is_relayed_byte_for_byte_and_recorded(server: Any, upstream: FakeOpenAI) -> None:
     body = {"model": "gpt-5", "input": "Stream me a story.", "stream": True}
-    with httpx.stream("POST", f"{server.base_url}/v1/responses", json=body, timeout=10,
-                      headers={"Authorization": f"Bearer {KEY_A}"}) as answer:
+    with httpx.stream(
+        "POST",
+        f"{server.base_url}/v1/responses",
+        json=body,
+        timeout=10,
+        headers={"Authorization": f"Bearer {KEY_A}"},
+    ) as answer:
         assert answer.status_code == 200
         assert answer.headers["content-type"].startswith("text/event-stream")
         assert answer.headers["x-request-id"] == "req_fake_stream"
@@ -103,10 +120,12 @@ def test_stream_is_relayed_byte_for_byte_and_recorded(server: Any,
 
 def test_stream_through_the_openai_client(server: Any, upstream: FakeOpenAI) -> None:
     client = _client(server)
-    events = list(client.responses.create(model="gpt-5", input="Count to three.",
-                                          stream=True))
-    sent = [json.loads(block.split(b"data: ", 1)[1])
-            for block in upstream.sent[-1].split(b"\n\n") if block.strip()]
+    events = list(client.responses.create(model="gpt-5", input="Count to three.", stream=True))
+    sent = [
+        json.loads(block.split(b"data: ", 1)[1])
+        for block in upstream.sent[-1].split(b"\n\n")
+        if block.strip()
+    ]
     assert [e.type for e in events] == [e["type"] for e in sent]
     assert [e.sequence_number for e in events] == list(range(len(sent)))
     deltas = "".join(e.delta for e in events if e.type == "response.output_text.delta")
@@ -117,35 +136,44 @@ def test_stream_through_the_openai_client(server: Any, upstream: FakeOpenAI) -> 
     assert [i.content[0].text for i in items] == ["Count to three."]
 
 
-def test_chain_through_the_pass_through_counts_as_inline(server: Any,
-                                                         upstream: FakeOpenAI) -> None:
+def test_chain_through_the_pass_through_counts_as_inline(server: Any, upstream: FakeOpenAI) -> None:
     client = _client(server)
     inline: list[dict[str, Any]] = []
     previous = None
     for question in ("Name a prime.", "Another one?", "Their sum?"):
-        turn = client.responses.create(model="gpt-5", input=[
-            {"role": "user", "content": question}], previous_response_id=previous)
+        turn = client.responses.create(
+            model="gpt-5",
+            input=[{"role": "user", "content": question}],
+            previous_response_id=previous,
+        )
         assert turn.previous_response_id == previous
-        inline += [{"role": "user", "content": question},
-                   turn.output[0].model_dump(exclude_none=True)]
+        inline += [
+            {"role": "user", "content": question},
+            turn.output[0].model_dump(exclude_none=True),
+        ]
         previous = turn.id
     final = {"role": "user", "content": "And their product?"}
     hits = len(upstream.hits)
-    chained = client.responses.input_tokens.count(model="gpt-5", previous_response_id=previous,
-                                                  input=[final])
+    chained = client.responses.input_tokens.count(
+        model="gpt-5", previous_response_id=previous, input=[final]
+    )
     assert len(upstream.hits) == hits  # all three turns were recorded: nothing fetched
     expected = count_input_tokens({"model": "gpt-5", "input": [*inline, final]})
     assert chained.input_tokens == expected.input_tokens
-    assert chained.input_tokens > count_input_tokens(
-        {"model": "gpt-5", "input": [final]}).input_tokens + 30
+    assert (
+        chained.input_tokens
+        > count_input_tokens({"model": "gpt-5", "input": [final]}).input_tokens + 30
+    )
 
 
 def test_item_reference_is_recorded_as_the_item_it_names(server: Any) -> None:
     client = _client(server)
     first = client.responses.create(model="gpt-5", input="Remember: the code is 42.")
     said = first.output[0].id
-    second = client.responses.create(model="gpt-5", input=[
-        {"type": "item_reference", "id": said}, {"role": "user", "content": "Repeat it."}])
+    second = client.responses.create(
+        model="gpt-5",
+        input=[{"type": "item_reference", "id": said}, {"role": "user", "content": "Repeat it."}],
+    )
     items = client.responses.input_items.list(second.id, order="asc").data
     assert [i.type for i in items] == ["message", "message"]
     assert items[0].id == said and items[0].role == "assistant"
@@ -155,17 +183,23 @@ def test_item_reference_is_recorded_as_the_item_it_names(server: Any) -> None:
 def test_input_items_pages_with_limit_order_and_after(server: Any) -> None:
     client = _client(server)
     texts = [f"part {n}" for n in range(5)]
-    created = client.responses.create(model="gpt-5", input=[
-        {"role": "user", "content": t} for t in texts])
+    created = client.responses.create(
+        model="gpt-5", input=[{"role": "user", "content": t} for t in texts]
+    )
     page = client.responses.input_items.list(created.id, limit=2, order="asc")
     assert [i.content[0].text for i in page.data] == texts[:2] and page.has_more
-    every = [i.content[0].text for i in client.responses.input_items.list(
-        created.id, limit=2, order="asc")]  # the client follows `after` page by page
+    every = [
+        i.content[0].text
+        for i in client.responses.input_items.list(created.id, limit=2, order="asc")
+    ]  # the client follows `after` page by page
     assert every == texts
     newest = client.responses.input_items.list(created.id, limit=1)
     assert newest.data[0].content[0].text == texts[-1]
-    bad = httpx.get(f"{server.base_url}/v1/responses/{created.id}/input_items?limit=0",
-                    headers={"Authorization": f"Bearer {KEY_A}"}, timeout=10)
+    bad = httpx.get(
+        f"{server.base_url}/v1/responses/{created.id}/input_items?limit=0",
+        headers={"Authorization": f"Bearer {KEY_A}"},
+        timeout=10,
+    )
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "limit"
 
 
@@ -183,13 +217,19 @@ def test_delete_removes_the_stored_copy(server: Any) -> None:
     assert deleted is None  # the client returns nothing; the raw answer is checked below
     with pytest.raises(NotFoundError):
         client.responses.retrieve(created.id)
-    again = httpx.delete(f"{server.base_url}/v1/responses/{created.id}",
-                         headers={"Authorization": f"Bearer {KEY_A}"}, timeout=10)
+    again = httpx.delete(
+        f"{server.base_url}/v1/responses/{created.id}",
+        headers={"Authorization": f"Bearer {KEY_A}"},
+        timeout=10,
+    )
     assert again.status_code == 404
     assert again.json()["error"]["message"] == f"Response with id '{created.id}' not found."
     other = _client(server).responses.create(model="gpt-5", input="Delete me raw.")
-    raw = httpx.delete(f"{server.base_url}/v1/responses/{other.id}",
-                       headers={"Authorization": f"Bearer {KEY_A}"}, timeout=10)
+    raw = httpx.delete(
+        f"{server.base_url}/v1/responses/{other.id}",
+        headers={"Authorization": f"Bearer {KEY_A}"},
+        timeout=10,
+    )
     assert raw.json() == {"id": other.id, "object": "response", "deleted": True}
 
 
@@ -199,9 +239,19 @@ def test_upstream_errors_pass_through_unchanged(server: Any, upstream: FakeOpenA
     assert info.value.code == "model_not_found"
     answer = _post(server, {"model": "error-400", "input": "Hi"})
     assert answer.status_code == 400
-    assert answer.content == json.dumps({"error": {
-        "message": "The model 'error-400' does not exist.", "type": "invalid_request_error",
-        "param": None, "code": "model_not_found"}}).encode()
+    assert (
+        answer.content
+        == json.dumps(
+            {
+                "error": {
+                    "message": "The model 'error-400' does not exist.",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "model_not_found",
+                }
+            }
+        ).encode()
+    )
     assert answer.headers["x-ratelimit-limit"] == "7"
     failed = _post(server, {"model": "boom", "input": "Hi"})
     assert failed.status_code == 500 and failed.json()["error"]["type"] == "server_error"
@@ -222,9 +272,12 @@ def test_responses_are_isolated_by_key(server: Any, upstream: FakeOpenAI) -> Non
         theirs.responses.delete(mine.id)
     # A count by the other key falls back to the upstream, which refuses it that key too.
     looked_up = upstream.count(f"/v1/responses/{mine.id}")
-    counted = httpx.post(f"{server.base_url}/v1/responses/input_tokens", timeout=10,
-                         headers={"Authorization": f"Bearer {KEY_B}"},
-                         json={"model": "gpt-5", "input": "Hi", "previous_response_id": mine.id})
+    counted = httpx.post(
+        f"{server.base_url}/v1/responses/input_tokens",
+        timeout=10,
+        headers={"Authorization": f"Bearer {KEY_B}"},
+        json={"model": "gpt-5", "input": "Hi", "previous_response_id": mine.id},
+    )
     assert counted.status_code == 400
     assert counted.json()["error"]["code"] == "previous_response_not_found"
     assert upstream.count(f"/v1/responses/{mine.id}") == looked_up + 1
@@ -233,17 +286,20 @@ def test_responses_are_isolated_by_key(server: Any, upstream: FakeOpenAI) -> Non
 
 
 def test_get_on_the_count_path_stays_a_405(server: Any) -> None:
-    answer = httpx.get(f"{server.base_url}/v1/responses/input_tokens",
-                       headers={"Authorization": f"Bearer {KEY_A}"}, timeout=10)
+    answer = httpx.get(
+        f"{server.base_url}/v1/responses/input_tokens",
+        headers={"Authorization": f"Bearer {KEY_A}"},
+        timeout=10,
+    )
     assert answer.status_code == 405 and "POST" in answer.headers["allow"]
 
 
 # -- without a working upstream -----------------------------------------------------------------
 
 
-def test_without_an_upstream_post_is_a_clear_400(tmp_path_factory: pytest.TempPathFactory,
-                                                 start_server: Callable[[Settings], Any]
-                                                 ) -> None:
+def test_without_an_upstream_post_is_a_clear_400(
+    tmp_path_factory: pytest.TempPathFactory, start_server: Callable[[Settings], Any]
+) -> None:
     bare = start_server(Settings(data_dir=str(tmp_path_factory.mktemp("bare"))))
     with pytest.raises(BadRequestError) as info:
         _client(bare).responses.create(model="gpt-5", input="Hi")
@@ -260,17 +316,27 @@ def _closed_port() -> int:
 
 
 def test_unreachable_and_slow_upstreams_are_502_and_504(
-        tmp_path_factory: pytest.TempPathFactory, start_server: Callable[[Settings], Any],
-        upstream: FakeOpenAI) -> None:
-    dead = start_server(Settings(data_dir=str(tmp_path_factory.mktemp("dead")),
-                                 upstream_base_url=f"http://127.0.0.1:{_closed_port()}/v1"))
+    tmp_path_factory: pytest.TempPathFactory,
+    start_server: Callable[[Settings], Any],
+    upstream: FakeOpenAI,
+) -> None:
+    dead = start_server(
+        Settings(
+            data_dir=str(tmp_path_factory.mktemp("dead")),
+            upstream_base_url=f"http://127.0.0.1:{_closed_port()}/v1",
+        )
+    )
     answer = _post(dead, {"model": "gpt-5", "input": "Hi"})
     assert answer.status_code == 502
     assert answer.json()["error"]["code"] == "upstream_unavailable"
     assert answer.json()["error"]["type"] == "server_error"
-    impatient = start_server(Settings(data_dir=str(tmp_path_factory.mktemp("slow")),
-                                      upstream_base_url=upstream.base_url,
-                                      upstream_timeout_s=0.3))
+    impatient = start_server(
+        Settings(
+            data_dir=str(tmp_path_factory.mktemp("slow")),
+            upstream_base_url=upstream.base_url,
+            upstream_timeout_s=0.3,
+        )
+    )
     answer = _post(impatient, {"model": "slow", "input": "Hi"})
     assert answer.status_code == 504
     assert answer.json()["error"]["code"] == "upstream_timeout"
@@ -284,8 +350,11 @@ def _saved_chain() -> list[dict[str, Any]]:
     first = response_object("resp_saved_1", "Paris.")
     first["input"] = "What is the capital of France?"
     second = response_object("resp_saved_2", "About 2.1 million.", previous="resp_saved_1")
-    second["input_items"] = {"object": "list", "data": [
-        message("user", "How many people live there?", "msg_saved_q2")], "has_more": False}
+    second["input_items"] = {
+        "object": "list",
+        "data": [message("user", "How many people live there?", "msg_saved_q2")],
+        "has_more": False,
+    }
     return [first, second]
 
 
@@ -295,10 +364,8 @@ def test_import_then_count_and_read_back(server: Any, tmp_path: Path) -> None:
     path.write_text(jsonl)
     store = Store(server.settings.store_url())
     try:
-        assert import_responses(store, key_owner(KEY_A), path) == ["resp_saved_1",
-                                                                   "resp_saved_2"]
-        assert import_responses(store, key_owner(KEY_A), jsonl) == ["resp_saved_1",
-                                                                    "resp_saved_2"]
+        assert import_responses(store, key_owner(KEY_A), path) == ["resp_saved_1", "resp_saved_2"]
+        assert import_responses(store, key_owner(KEY_A), jsonl) == ["resp_saved_1", "resp_saved_2"]
     finally:
         store.close()
     client = _client(server)
@@ -309,12 +376,19 @@ def test_import_then_count_and_read_back(server: Any, tmp_path: Path) -> None:
     assert [i.content[0].text for i in items] == ["What is the capital of France?"]  # once
     final = {"role": "user", "content": "And of Italy?"}
     counted = client.responses.input_tokens.count(
-        model="gpt-4o", previous_response_id="resp_saved_2", input=[final])
-    inline = [{"role": "user", "content": "What is the capital of France?"},
-              message("assistant", "Paris."), message("user", "How many people live there?"),
-              message("assistant", "About 2.1 million."), final]
-    assert counted.input_tokens == count_input_tokens(
-        {"model": "gpt-4o", "input": inline}).input_tokens
+        model="gpt-4o", previous_response_id="resp_saved_2", input=[final]
+    )
+    inline = [
+        {"role": "user", "content": "What is the capital of France?"},
+        message("assistant", "Paris."),
+        message("user", "How many people live there?"),
+        message("assistant", "About 2.1 million."),
+        final,
+    ]
+    assert (
+        counted.input_tokens
+        == count_input_tokens({"model": "gpt-4o", "input": inline}).input_tokens
+    )
     with pytest.raises(NotFoundError):
         _client(server, KEY_B).responses.retrieve("resp_saved_1")
 
@@ -325,27 +399,44 @@ def test_import_is_offline_for_the_library(tmp_path: Path) -> None:
     ids = import_responses(store, "", json.dumps(_saved_chain()))
     store.close()
     assert ids == ["resp_saved_1", "resp_saved_2"]
-    result = count_input_tokens({"model": "gpt-5", "input": "Next?",
-                                 "previous_response_id": "resp_saved_2"}, settings=settings)
-    assert result.input_tokens == count_input_tokens({"model": "gpt-5", "input": [
-        {"role": "user", "content": "What is the capital of France?"},
-        message("assistant", "Paris."), message("user", "How many people live there?"),
-        message("assistant", "About 2.1 million."),
-        {"role": "user", "content": "Next?"}]}).input_tokens
+    result = count_input_tokens(
+        {"model": "gpt-5", "input": "Next?", "previous_response_id": "resp_saved_2"},
+        settings=settings,
+    )
+    assert (
+        result.input_tokens
+        == count_input_tokens(
+            {
+                "model": "gpt-5",
+                "input": [
+                    {"role": "user", "content": "What is the capital of France?"},
+                    message("assistant", "Paris."),
+                    message("user", "How many people live there?"),
+                    message("assistant", "About 2.1 million."),
+                    {"role": "user", "content": "Next?"},
+                ],
+            }
+        ).input_tokens
+    )
 
 
-@pytest.mark.parametrize(("text", "where"), [
-    ('{"id": "resp_1", "output": []}\n{"id": "resp_2", "output": [}\n', "line 2"),
-    ('[{"id": "resp_1", "output": []}, {"id": "chatcmpl_1", "output": []}]', "[1]"),
-    ('[{"id": "resp_1", "output": {}}]', "[0]: 'output'"),
-    ('{"id": "resp_1", "output": [], "input": "a", "input_items": []}', "not both"),
-    ('{"id": "resp_1", "output": [], "input": [{"role": "robot", "content": "x"}]}',
-     "input item 0"),
-    ('{"id": "resp_1",\n "output": [\n}', "not valid JSON"),
-    ("", "no response objects"),
-    ("[]", "no response objects"),
-    ("no-such-file.json", "cannot be read"),
-])
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('{"id": "resp_1", "output": []}\n{"id": "resp_2", "output": [}\n', "line 2"),
+        ('[{"id": "resp_1", "output": []}, {"id": "chatcmpl_1", "output": []}]', "[1]"),
+        ('[{"id": "resp_1", "output": {}}]', "[0]: 'output'"),
+        ('{"id": "resp_1", "output": [], "input": "a", "input_items": []}', "not both"),
+        (
+            '{"id": "resp_1", "output": [], "input": [{"role": "robot", "content": "x"}]}',
+            "input item 0",
+        ),
+        ('{"id": "resp_1",\n "output": [\n}', "not valid JSON"),
+        ("", "no response objects"),
+        ("[]", "no response objects"),
+        ("no-such-file.json", "cannot be read"),
+    ],
+)
 def test_import_errors_say_where(tmp_path: Path, text: str, where: str) -> None:
     store = Store(f"sqlite:///{tmp_path / 'import.db'}")
     try:
@@ -359,9 +450,11 @@ def test_import_errors_say_where(tmp_path: Path, text: str, where: str) -> None:
 def test_sse_reader_finds_final_responses_across_chunks() -> None:
     events = SSEEvents()
     done = {"type": "response.completed", "response": {"id": "resp_x", "output": []}}
-    raw = (b"event: response.created\r\ndata: {\"type\": \"response.created\"}\r\n\r\n"
-           b"event: response.completed\r\ndata: " + json.dumps(done).encode() + b"\r\n\r\n")
-    found = [r for n in range(0, len(raw), 7) for r in events.feed(raw[n:n + 7])]
+    raw = (
+        b'event: response.created\r\ndata: {"type": "response.created"}\r\n\r\n'
+        b"event: response.completed\r\ndata: " + json.dumps(done).encode() + b"\r\n\r\n"
+    )
+    found = [r for n in range(0, len(raw), 7) for r in events.feed(raw[n : n + 7])]
     assert found == [done["response"]]
     unterminated = SSEEvents()
     assert unterminated.feed(b"data: " + json.dumps(done).encode()) == []

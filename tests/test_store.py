@@ -35,8 +35,11 @@ def other() -> str:
 
 
 def _message(text: str, item_id: str | None = None, role: str = "user") -> dict[str, Any]:
-    item: dict[str, Any] = {"type": "message", "role": role,
-                            "content": [{"type": "input_text", "text": text}]}
+    item: dict[str, Any] = {
+        "type": "message",
+        "role": role,
+        "content": [{"type": "input_text", "text": text}],
+    }
     if item_id is not None:
         item["id"] = item_id
     return item
@@ -50,9 +53,14 @@ def _versions(url: str) -> list[tuple[int, int]]:
     engine = sa.create_engine(url, poolclass=sa.NullPool)
     try:
         with engine.connect() as conn:
-            return [tuple(row) for row in conn.execute(  # type: ignore[misc]
-                sa.select(schema_migrations.c.version, schema_migrations.c.applied_at)
-                .order_by(schema_migrations.c.version))]
+            return [
+                tuple(row)
+                for row in conn.execute(  # type: ignore[misc]
+                    sa.select(schema_migrations.c.version, schema_migrations.c.applied_at).order_by(
+                        schema_migrations.c.version
+                    )
+                )
+            ]
     finally:
         engine.dispose()
 
@@ -65,7 +73,9 @@ def test_migrations_are_numbered_in_order_and_released_ones_stay() -> None:
     assert versions == list(range(1, len(MIGRATIONS) + 1))
     # Released migrations are never edited or reordered; new ones are appended.
     assert [(v, step.__name__) for v, step in MIGRATIONS[:2]] == [
-        (1, "_create_files"), (2, "_create_state")]
+        (1, "_create_files"),
+        (2, "_create_state"),
+    ]
 
 
 def test_fresh_database_records_every_migration(store: Store, database_url: str) -> None:
@@ -74,7 +84,8 @@ def test_fresh_database_records_every_migration(store: Store, database_url: str)
 
 
 def test_version_1_database_upgrades_keeping_its_files(
-        new_database_url: Callable[[str], str]) -> None:
+    new_database_url: Callable[[str], str],
+) -> None:
     url = new_database_url("v1")
     engine = sa.create_engine(url, poolclass=sa.NullPool)
     with engine.begin() as conn:  # the database as the first release left it
@@ -82,9 +93,17 @@ def test_version_1_database_upgrades_keeping_its_files(
         for version, step in MIGRATIONS[:1]:
             step(conn)
             conn.execute(schema_migrations.insert().values(version=version, applied_at=111))
-        conn.execute(store_module.files.insert().values(
-            id="file-old", owner="o", filename="old.bin", purpose="user_data", bytes=3,
-            created_at=5, data=b"\x00\xffx"))
+        conn.execute(
+            store_module.files.insert().values(
+                id="file-old",
+                owner="o",
+                filename="old.bin",
+                purpose="user_data",
+                bytes=3,
+                created_at=5,
+                data=b"\x00\xffx",
+            )
+        )
     with engine.connect() as conn:
         assert not sa.inspect(conn).has_table("items")
     engine.dispose()
@@ -98,15 +117,20 @@ def test_version_1_database_upgrades_keeping_its_files(
         kept = upgraded.file_with_content("o", "file-old")
         assert kept is not None
         assert (kept[0].filename, kept[0].bytes, kept[0].created_at, kept[1]) == (
-            "old.bin", 3, 5, b"\x00\xffx")
+            "old.bin",
+            3,
+            5,
+            b"\x00\xffx",
+        )
         conv = upgraded.create_conversation("o", {}, [_message("new tables work")])
         assert _texts(upgraded.conversation_items("o", conv.id) or []) == ["new tables work"]
     finally:
         upgraded.close()
 
 
-def test_reopening_runs_no_migration_again(new_database_url: Callable[[str], str],
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reopening_runs_no_migration_again(
+    new_database_url: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = new_database_url("reopen")
     first = Store(url)
     stored = first.put_file("o", "keep.txt", "user_data", b"kept")
@@ -119,10 +143,10 @@ def test_reopening_runs_no_migration_again(new_database_url: Callable[[str], str
         def step(conn: sa.Connection) -> None:
             ran.append(version)
             raise AssertionError(f"migration {version} ran again")
+
         return step
 
-    monkeypatch.setattr(store_module, "MIGRATIONS",
-                        tuple((v, tripwire(v)) for v, _ in MIGRATIONS))
+    monkeypatch.setattr(store_module, "MIGRATIONS", tuple((v, tripwire(v)) for v, _ in MIGRATIONS))
     again = Store(url)
     try:
         assert ran == []
@@ -132,8 +156,9 @@ def test_reopening_runs_no_migration_again(new_database_url: Callable[[str], str
         again.close()
 
 
-def test_a_new_migration_is_applied_once_on_open(new_database_url: Callable[[str], str],
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_migration_is_applied_once_on_open(
+    new_database_url: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = new_database_url("append")
     Store(url).close()
     extra = sa.Table("migration_probe", sa.MetaData(), sa.Column("n", sa.Integer))
@@ -151,8 +176,9 @@ def test_a_new_migration_is_applied_once_on_open(new_database_url: Callable[[str
     assert [v for v, _ in _versions(url)][-1] == latest + 1
 
 
-def test_a_failing_migration_leaves_nothing_behind(new_database_url: Callable[[str], str],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_migration_leaves_nothing_behind(
+    new_database_url: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = new_database_url("failing")
     Store(url).close()
     half = sa.Table("half_made", sa.MetaData(), sa.Column("n", sa.Integer))
@@ -177,7 +203,8 @@ def test_a_failing_migration_leaves_nothing_behind(new_database_url: Callable[[s
 
 
 def test_concurrent_opens_of_a_new_database_migrate_it_once(
-        new_database_url: Callable[[str], str]) -> None:
+    new_database_url: Callable[[str], str],
+) -> None:
     """Server workers (separate processes, here separate engines) open the store together."""
     url = new_database_url("race")
     barrier = threading.Barrier(4)
@@ -233,8 +260,11 @@ def test_files_list_newest_first(store: Store, owner: str) -> None:
     ids = [store.put_file(owner, f"{n}.txt", "user_data", b"x").id for n in range(3)]
     with store.engine.begin() as conn:  # distinct creation times, oldest first
         for age, file_id in enumerate(reversed(ids)):
-            conn.execute(store_module.files.update().where(store_module.files.c.id == file_id)
-                         .values(created_at=1_000 - age))
+            conn.execute(
+                store_module.files.update()
+                .where(store_module.files.c.id == file_id)
+                .values(created_at=1_000 - age)
+            )
     assert [f.id for f in store.list_files(owner)] == list(reversed(ids))
     assert [f.id for f in store.list_files(owner, limit=2)] == list(reversed(ids))[:2]
 
@@ -243,8 +273,9 @@ def test_files_list_newest_first(store: Store, owner: str) -> None:
 
 
 def test_conversation_create_get_update_delete(store: Store, owner: str) -> None:
-    conv = store.create_conversation(owner, {"topic": "tëst ✓", "n": "1"},
-                                     [_message("hello"), _message("hi", role="assistant")])
+    conv = store.create_conversation(
+        owner, {"topic": "tëst ✓", "n": "1"}, [_message("hello"), _message("hi", role="assistant")]
+    )
     assert conv.id.startswith("conv_")
     got = store.get_conversation(owner, conv.id)
     assert got == conv and got.metadata == {"topic": "tëst ✓", "n": "1"}
@@ -270,11 +301,15 @@ def test_conversation_create_get_update_delete(store: Store, owner: str) -> None
 
 def test_items_get_ids_and_keep_their_own(store: Store, owner: str) -> None:
     conv = store.create_conversation(owner, {}, [])
-    added = store.add_items(owner, conv.id, [
-        {"role": "user", "content": "plain string"},
-        _message("mine", item_id="msg_client_given"),
-        {"type": "function_call_output", "call_id": "c1", "output": "42"},
-    ])
+    added = store.add_items(
+        owner,
+        conv.id,
+        [
+            {"role": "user", "content": "plain string"},
+            _message("mine", item_id="msg_client_given"),
+            {"type": "function_call_output", "call_id": "c1", "output": "42"},
+        ],
+    )
     assert added is not None
     assert added[0]["id"].startswith("msg_") and added[0]["type"] == "message"
     assert added[0]["content"] == [{"type": "input_text", "text": "plain string"}]
@@ -287,8 +322,9 @@ def test_items_get_ids_and_keep_their_own(store: Store, owner: str) -> None:
 def test_items_pagination(store: Store, owner: str) -> None:
     conv = store.create_conversation(owner, {}, [_message("m00")])
     for start in range(1, 25, 8):
-        assert store.add_items(owner, conv.id, [_message(f"m{n:02d}")
-                                                for n in range(start, min(start + 8, 25))])
+        assert store.add_items(
+            owner, conv.id, [_message(f"m{n:02d}") for n in range(start, min(start + 8, 25))]
+        )
     everything = [f"m{n:02d}" for n in range(25)]
     all_items = store.conversation_items(owner, conv.id)
     assert all_items is not None and _texts(all_items) == everything
@@ -324,8 +360,13 @@ def test_items_pagination(store: Store, owner: str) -> None:
     assert unknown is not None and (unknown.data, unknown.has_more) == ([], False)
     openai = store.list_items(owner, conv.id, limit=2, order="asc")
     assert openai is not None
-    assert openai.to_openai() == {"object": "list", "data": all_items[:2],
-                                  "first_id": ids[0], "last_id": ids[1], "has_more": True}
+    assert openai.to_openai() == {
+        "object": "list",
+        "data": all_items[:2],
+        "first_id": ids[0],
+        "last_id": ids[1],
+        "has_more": True,
+    }
 
 
 def test_items_cursor_of_another_conversation_is_unknown(store: Store, owner: str) -> None:
@@ -352,7 +393,7 @@ def test_item_get_and_delete(store: Store, owner: str) -> None:
 
 
 def test_json_text_round_trips_exactly(store: Store, owner: str) -> None:
-    odd = "NUL\u0000 tab\t quote\" backslash\\ emoji 🧪 ÿ \u2028 " + "long " * 4000
+    odd = 'NUL\u0000 tab\t quote" backslash\\ emoji 🧪 ÿ \u2028 ' + "long " * 4000
     conv = store.create_conversation(owner, {"k": "ü\u0000"}, [_message(odd)])
     assert _texts(store.conversation_items(owner, conv.id) or []) == [odd]
     assert (store.get_conversation(owner, conv.id) or conv).metadata == {"k": "ü\u0000"}
@@ -361,15 +402,26 @@ def test_json_text_round_trips_exactly(store: Store, owner: str) -> None:
 # ---- stored responses ------------------------------------------------------------------------
 
 
-def _response(resp_id: str, outputs: list[str], conversation: str | None = None,
-              previous: str | None = None) -> dict[str, Any]:
+def _response(
+    resp_id: str, outputs: list[str], conversation: str | None = None, previous: str | None = None
+) -> dict[str, Any]:
     response: dict[str, Any] = {
-        "id": resp_id, "object": "response", "created_at": 1_700_000_000, "model": "gpt-5",
+        "id": resp_id,
+        "object": "response",
+        "created_at": 1_700_000_000,
+        "model": "gpt-5",
         "previous_response_id": previous,
-        "output": [{"type": "message", "id": f"msg_{resp_id}_{n}", "role": "assistant",
-                    "status": "completed",
-                    "content": [{"type": "output_text", "text": text, "annotations": []}]}
-                   for n, text in enumerate(outputs)]}
+        "output": [
+            {
+                "type": "message",
+                "id": f"msg_{resp_id}_{n}",
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": text, "annotations": []}],
+            }
+            for n, text in enumerate(outputs)
+        ],
+    }
     if conversation is not None:
         response["conversation"] = {"id": conversation}
     return response
@@ -402,18 +454,25 @@ def test_putting_a_response_again_replaces_it(store: Store, owner: str) -> None:
     found = store.response_items(owner, resp_id)
     assert found is not None and _texts(found[1]) == ["new in", "new out"]
     with store.engine.connect() as conn:
-        count = conn.execute(sa.select(sa.func.count()).select_from(store_module.responses)
-                             .where(store_module.responses.c.id == resp_id)).scalar()
+        count = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(store_module.responses)
+            .where(store_module.responses.c.id == resp_id)
+        ).scalar()
     assert count == 1
 
 
 def test_response_in_a_conversation_joins_it_and_outlives_it(store: Store, owner: str) -> None:
     conv = store.create_conversation(owner, {}, [_message("before")])
     resp_id = new_id("resp_")
-    store.put_response(owner, _response(resp_id, ["answer"], conversation=conv.id),
-                       [_message("question")])
+    store.put_response(
+        owner, _response(resp_id, ["answer"], conversation=conv.id), [_message("question")]
+    )
     assert _texts(store.conversation_items(owner, conv.id) or []) == [
-        "before", "question", "answer"]
+        "before",
+        "question",
+        "answer",
+    ]
     only_conv = (store.conversation_items(owner, conv.id) or [])[0]["id"]
 
     assert store.delete_conversation(owner, conv.id) is True
@@ -430,8 +489,7 @@ def test_response_in_a_conversation_joins_it_and_outlives_it(store: Store, owner
     assert store.delete_response(owner, resp_id) is False
 
 
-def test_deleting_a_response_keeps_its_items_in_the_conversation(store: Store,
-                                                                 owner: str) -> None:
+def test_deleting_a_response_keeps_its_items_in_the_conversation(store: Store, owner: str) -> None:
     conv = store.create_conversation(owner, {}, [])
     resp_id = new_id("resp_")
     store.put_response(owner, _response(resp_id, ["a"], conversation=conv.id), [_message("q")])
@@ -473,8 +531,9 @@ def test_another_owner_sees_and_changes_nothing(store: Store, owner: str, other:
     assert store.list_input_items(other, resp_id) is None
     assert store.delete_response(other, resp_id) is False
     foreign = new_id("resp_")
-    store.put_response(other, _response(foreign, ["theirs"], conversation=conv.id),
-                       [_message("their question")])
+    store.put_response(
+        other, _response(foreign, ["theirs"], conversation=conv.id), [_message("their question")]
+    )
     found = store.response_items(other, foreign)
     assert found is not None and _texts(found[1]) == ["their question", "theirs"]
     assert store.response_items(owner, foreign) is None

@@ -25,9 +25,18 @@ TAIL = "\n} // namespace functions"
 
 
 def _tool(name: str, description: str | None = None, **properties: Any) -> dict[str, Any]:
-    return {"type": "function", "name": name, "description": description, "strict": True,
-            "parameters": {"type": "object", "properties": properties,
-                           "required": sorted(properties), "additionalProperties": False}}
+    return {
+        "type": "function",
+        "name": name,
+        "description": description,
+        "strict": True,
+        "parameters": {
+            "type": "object",
+            "properties": properties,
+            "required": sorted(properties),
+            "additionalProperties": False,
+        },
+    }
 
 
 def _count(body: dict[str, Any]) -> int:
@@ -57,14 +66,18 @@ def test_each_tool_with_parameters_followed_by_another_is_one_lower() -> None:
     b = _tool("b", "Second.", y={"type": "integer"})
     c = _tool("c", "Third.")
     body = {"model": "gpt-5-mini", "input": "Hi", "tools": [a, b, c]}
-    text = (HEAD + "// First.\ntype a = (_: {\nx: string,\n}) => any;\n\n"
-            "// Second.\ntype b = (_: {\ny: number,\n}) => any;\n\n"
-            "// Third.\ntype c = () => any;\n" + TAIL)
+    text = (
+        HEAD + "// First.\ntype a = (_: {\nx: string,\n}) => any;\n\n"
+        "// Second.\ntype b = (_: {\ny: number,\n}) => any;\n\n"
+        "// Third.\ntype c = () => any;\n" + TAIL
+    )
     assert _count(body) - _without_tools(body) == n(text) + 2 - 2
     # A tool without parameters followed by another is not lowered.
     body["tools"] = [c, a]
-    text = (HEAD + "// Third.\ntype c = () => any;\n\n"
-            "// First.\ntype a = (_: {\nx: string,\n}) => any;\n" + TAIL)
+    text = (
+        HEAD + "// Third.\ntype c = () => any;\n\n"
+        "// First.\ntype a = (_: {\nx: string,\n}) => any;\n" + TAIL
+    )
     assert _count(body) - _without_tools(body) == n(text) + 2
 
 
@@ -72,14 +85,17 @@ def test_parameters_description_renders_before_the_object_and_costs_two_more() -
     tool = _tool("load", "Load it.", id={"type": "string", "description": "The id."})
     tool["parameters"]["description"] = "Typed arguments."
     body = {"model": "gpt-5.4", "instructions": "Go.", "input": "Hi", "tools": [tool]}
-    text = (HEAD + "// Load it.\ntype load = (_: // Typed arguments.\n{\n// The id.\nid: string,\n"
-            "}) => any;\n" + TAIL)
+    text = (
+        HEAD + "// Load it.\ntype load = (_: // Typed arguments.\n{\n// The id.\nid: string,\n"
+        "}) => any;\n" + TAIL
+    )
     assert _count(body) - _without_tools(body) == n(text) + 1 + 2
 
 
 def test_described_array_property_is_two_lower() -> None:
-    tool = _tool("search", None, q={"type": "array", "items": {"type": "string"},
-                                    "description": "Queries."})
+    tool = _tool(
+        "search", None, q={"type": "array", "items": {"type": "string"}, "description": "Queries."}
+    )
     body = {"model": "gpt-5", "input": "Hi", "tools": [tool]}
     text = HEAD + "type search = (_: {\n// Queries.\nq: string[],\n}) => any;\n" + TAIL
     assert _count(body) - _without_tools(body) == n(text) + 2 - 2
@@ -96,45 +112,77 @@ def test_chat_models_read_the_namespace_without_headings() -> None:
 
 
 def test_function_call_pair_on_reasoning_models_has_no_constrain_marker() -> None:
-    body = {"model": "gpt-5", "input": [
-        {"role": "user", "content": "Weather?"},
-        {"type": "function_call", "call_id": "c1", "name": "weather", "arguments": '{"c":1}'},
-        {"type": "function_call_output", "call_id": "c1", "output": "sunny"}]}
+    body = {
+        "model": "gpt-5",
+        "input": [
+            {"role": "user", "content": "Weather?"},
+            {"type": "function_call", "call_id": "c1", "name": "weather", "arguments": '{"c":1}'},
+            {"type": "function_call_output", "call_id": "c1", "output": "sunny"},
+        ],
+    }
     text = render_prompt(body).text
-    assert ("<|start|>assistant to=functions.weather<|channel|>commentary<|message|>"
-            '{"c":1}<|call|><|start|>functions.weather to=assistant<|channel|>commentary'
-            "<|message|>sunny<|end|>") in text
+    assert (
+        "<|start|>assistant to=functions.weather<|channel|>commentary<|message|>"
+        '{"c":1}<|call|><|start|>functions.weather to=assistant<|channel|>commentary'
+        "<|message|>sunny<|end|>"
+    ) in text
     pair = _count(body) - _count({**body, "input": body["input"][:1]})
     head = n("assistant to=functions.weather") + n("commentary")
     assert pair == 5 + head + n('{"c":1}') + 3 + n("functions.weather to=assistant") + n(
-        "commentary") + n("sunny")
+        "commentary"
+    ) + n("sunny")
     assert count_input_tokens(body).exact
 
 
 def test_function_call_pair_on_chat_models() -> None:
-    body = {"model": "gpt-4o", "input": [
-        {"role": "user", "content": "Q"},
-        {"type": "function_call", "call_id": "c1", "name": "get_user_country",
-         "arguments": "{}"},
-        {"type": "function_call_output", "call_id": "c1", "output": "Mexico"}]}
+    body = {
+        "model": "gpt-4o",
+        "input": [
+            {"role": "user", "content": "Q"},
+            {
+                "type": "function_call",
+                "call_id": "c1",
+                "name": "get_user_country",
+                "arguments": "{}",
+            },
+            {"type": "function_call_output", "call_id": "c1", "output": "Mexico"},
+        ],
+    }
     pair = _count(body) - _count({**body, "input": body["input"][:1]})
     # The recorded data point: about 11 + 2 n(name) + n(arguments) + n(output).
     assert pair == 11 + 2 * n("get_user_country") + n("{}") + n("Mexico")
 
 
 def test_strict_json_schema_drops_the_keywords_strict_implies() -> None:
-    schema = {"type": "object", "additionalProperties": False, "required": ["required"],
-              "properties": {"required": {"type": "string"},
-                             "items": {"type": "array", "items": {"type": "object",
-                                       "properties": {}, "additionalProperties": False}}}}
-    body = {"model": "gpt-5.4-mini", "input": "Hi", "text": {"format": {
-        "type": "json_schema", "name": "Out", "schema": schema, "strict": True}}}
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["required"],
+        "properties": {
+            "required": {"type": "string"},
+            "items": {
+                "type": "array",
+                "items": {"type": "object", "properties": {}, "additionalProperties": False},
+            },
+        },
+    }
+    body = {
+        "model": "gpt-5.4-mini",
+        "input": "Hi",
+        "text": {
+            "format": {"type": "json_schema", "name": "Out", "schema": schema, "strict": True}
+        },
+    }
     section = format_section(parse_request(body, default_model="gpt-5"))
     assert section is not None
     shown = json.loads(section.text.rsplit("\n", 1)[1])
-    assert shown == {"type": "object", "properties": {
-        "required": {"type": "string"},  # a property named "required" stays
-        "items": {"type": "array", "items": {"type": "object", "properties": {}}}}}
+    assert shown == {
+        "type": "object",
+        "properties": {
+            "required": {"type": "string"},  # a property named "required" stays
+            "items": {"type": "array", "items": {"type": "object", "properties": {}}},
+        },
+    }
     without = _count({k: v for k, v in body.items() if k != "text"})
     assert _count(body) - without == n(section.text)  # opening the message: text + 0
     assert count_input_tokens(body).exact
@@ -156,16 +204,30 @@ def test_deferred_tools_are_not_counted_and_say_so() -> None:
     assert any("deferred tool 'later'" in r for r in result.estimate_reasons)
 
 
-@pytest.mark.parametrize("tool", [
-    {"type": "web_search"}, {"type": "file_search", "vector_store_ids": ["vs_1"]},
-    {"type": "code_interpreter", "container": {"type": "auto"}},
-    {"type": "image_generation"}, {"type": "local_shell"}, {"type": "apply_patch"},
-    {"type": "mcp", "server_label": "docs", "server_url": "https://example.com/mcp"},
-    {"type": "custom", "name": "sql", "description": "Run SQL.",
-     "format": {"type": "grammar", "syntax": "lark", "definition": "start: \"SELECT\""}},
-    {"type": "namespace", "name": "crm", "description": "CRM tools.",
-     "tools": [_tool("find", "Find a customer.", q={"type": "string"})]},
-])
+@pytest.mark.parametrize(
+    "tool",
+    [
+        {"type": "web_search"},
+        {"type": "file_search", "vector_store_ids": ["vs_1"]},
+        {"type": "code_interpreter", "container": {"type": "auto"}},
+        {"type": "image_generation"},
+        {"type": "local_shell"},
+        {"type": "apply_patch"},
+        {"type": "mcp", "server_label": "docs", "server_url": "https://example.com/mcp"},
+        {
+            "type": "custom",
+            "name": "sql",
+            "description": "Run SQL.",
+            "format": {"type": "grammar", "syntax": "lark", "definition": 'start: "SELECT"'},
+        },
+        {
+            "type": "namespace",
+            "name": "crm",
+            "description": "CRM tools.",
+            "tools": [_tool("find", "Find a customer.", q={"type": "string"})],
+        },
+    ],
+)
 def test_other_tool_kinds_count_their_definition_and_name_themselves(tool: dict) -> None:
     body = {"model": "gpt-5", "input": "Hi", "tools": [tool]}
     result = count_input_tokens(body)
@@ -181,13 +243,28 @@ def test_screenshot_of_a_computer_call_is_an_image_not_base64_text() -> None:
     buffer = io.BytesIO()
     Image.effect_noise((1280, 800), 64).save(buffer, "PNG")  # noise: ~1 MB, no compression
     png = base64.b64encode(buffer.getvalue()).decode()
-    body = {"model": "gpt-5", "input": [
-        {"role": "user", "content": "Click OK"},
-        {"type": "computer_call", "id": "cu_1", "call_id": "c1", "status": "completed",
-         "pending_safety_checks": [], "action": {"type": "click", "x": 1, "y": 2,
-                                                 "button": "left"}},
-        {"type": "computer_call_output", "call_id": "c1", "output": {
-            "type": "computer_screenshot", "image_url": f"data:image/png;base64,{png}"}}]}
+    body = {
+        "model": "gpt-5",
+        "input": [
+            {"role": "user", "content": "Click OK"},
+            {
+                "type": "computer_call",
+                "id": "cu_1",
+                "call_id": "c1",
+                "status": "completed",
+                "pending_safety_checks": [],
+                "action": {"type": "click", "x": 1, "y": 2, "button": "left"},
+            },
+            {
+                "type": "computer_call_output",
+                "call_id": "c1",
+                "output": {
+                    "type": "computer_screenshot",
+                    "image_url": f"data:image/png;base64,{png}",
+                },
+            },
+        ],
+    }
     result = count_input_tokens(body)
     # gpt-5's tile rule (70/140) at the real size: 1280x800 -> 1229x768 -> 3x2 tiles.
     assert result.details["image_tokens"] == 70 + 6 * 140
@@ -196,13 +273,20 @@ def test_screenshot_of_a_computer_call_is_an_image_not_base64_text() -> None:
 
 
 def test_reasoning_of_an_ended_turn_is_dropped() -> None:
-    reasoning = {"type": "reasoning", "id": "rs_1",
-                 "summary": [{"type": "summary_text", "text": "Think about greeting."}]}
-    turn = [{"role": "user", "content": "Hi"}, reasoning,
-            {"role": "assistant", "content": "Hello!"}]
+    reasoning = {
+        "type": "reasoning",
+        "id": "rs_1",
+        "summary": [{"type": "summary_text", "text": "Think about greeting."}],
+    }
+    turn = [
+        {"role": "user", "content": "Hi"},
+        reasoning,
+        {"role": "assistant", "content": "Hello!"},
+    ]
     ended = _count({"model": "gpt-5", "input": [*turn, {"role": "user", "content": "Bye"}]})
-    without = _count({"model": "gpt-5", "input": [
-        turn[0], turn[2], {"role": "user", "content": "Bye"}]})
+    without = _count(
+        {"model": "gpt-5", "input": [turn[0], turn[2], {"role": "user", "content": "Bye"}]}
+    )
     assert ended == without
     ongoing = _count({"model": "gpt-5", "input": turn})
     assert ongoing > _count({"model": "gpt-5", "input": [turn[0], turn[2]]})

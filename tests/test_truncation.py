@@ -41,7 +41,10 @@ def test_over_the_window_is_context_length_exceeded() -> None:
     with pytest.raises(InvalidRequestError) as info:
         count_input_tokens(_body(items))
     assert (info.value.code, info.value.param, info.value.status) == (
-        "context_length_exceeded", "input", 400)
+        "context_length_exceeded",
+        "input",
+        400,
+    )
     assert str(info.value) == CONTEXT_LENGTH_MESSAGE
     with pytest.raises(InvalidRequestError):
         count_input_tokens(_body(items, "disabled"))
@@ -50,7 +53,7 @@ def test_over_the_window_is_context_length_exceeded() -> None:
 def test_auto_drops_the_oldest_items_until_it_fits() -> None:
     items = [_message(f"{i} {WORDS}", "user" if i % 2 == 0 else "assistant") for i in range(5)]
     result = count_input_tokens(_body(items, "auto"))
-    kept = count_input_tokens(_body(items[result.dropped_items:]))
+    kept = count_input_tokens(_body(items[result.dropped_items :]))
     assert result.dropped_items == 3  # 5 x ~3k: two fit in 8,192 with the instructions
     assert result.input_tokens == kept.input_tokens <= 8_192
     rich = result.to_rich()
@@ -59,7 +62,11 @@ def test_auto_drops_the_oldest_items_until_it_fits() -> None:
     assert rich["max_input_tokens"] == 8_192
     # The breakdown names the items by their place in the body that was sent.
     assert [p["part"] for p in rich["breakdown"]] == [
-        "instructions", "input[3]", "input[4]", "priming"]
+        "instructions",
+        "input[3]",
+        "input[4]",
+        "priming",
+    ]
 
 
 def test_auto_never_keeps_an_output_without_its_call() -> None:

@@ -35,8 +35,13 @@ _OUTPUT_TEXT = {
     "type": "output_text",
     "text": "Hello!",
     "annotations": [
-        {"type": "url_citation", "url": "https://x.y", "title": "t", "start_index": 0,
-         "end_index": 3},
+        {
+            "type": "url_citation",
+            "url": "https://x.y",
+            "title": "t",
+            "start_index": 0,
+            "end_index": 3,
+        },
         {"type": "file_citation", "file_id": "file_1", "filename": "f.txt", "index": 0},
     ],
     "logprobs": [{"token": "Hello", "bytes": [72], "logprob": -0.1, "top_logprobs": []}],
@@ -85,8 +90,13 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "queries": ["q"],
             "status": "failed",
             "results": [
-                {"attributes": {"a": 1, "b": "x", "c": True}, "file_id": "file_1",
-                 "filename": "f.txt", "score": 0.5, "text": "chunk"}
+                {
+                    "attributes": {"a": 1, "b": "x", "c": True},
+                    "file_id": "file_1",
+                    "filename": "f.txt",
+                    "score": 0.5,
+                    "text": "chunk",
+                }
             ],
         },
     ),
@@ -127,8 +137,11 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "type": "computer_call_output",
             "id": "cuo_1",
             "call_id": "call_1",
-            "output": {"type": "computer_screenshot", "image_url": "data:image/png;base64,AA",
-                       "file_id": None},
+            "output": {
+                "type": "computer_screenshot",
+                "image_url": "data:image/png;base64,AA",
+                "file_id": None,
+            },
             "acknowledged_safety_checks": [{"id": "sc_1"}],
             "status": "completed",
         },
@@ -194,8 +207,13 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {
             "type": "tool_search_output",
             "tools": [
-                {"type": "function", "name": "f", "parameters": _SCHEMA, "strict": True,
-                 "defer_loading": True},
+                {
+                    "type": "function",
+                    "name": "f",
+                    "parameters": _SCHEMA,
+                    "strict": True,
+                    "defer_loading": True,
+                },
                 {"type": "apply_patch"},
             ],
             "id": "tso_1",
@@ -222,8 +240,13 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "role": "developer",
             "id": "at_1",
             "tools": [
-                {"type": "function", "name": "f", "parameters": _SCHEMA, "strict": True,
-                 "allowed_callers": ["programmatic"]},
+                {
+                    "type": "function",
+                    "name": "f",
+                    "parameters": _SCHEMA,
+                    "strict": True,
+                    "allowed_callers": ["programmatic"],
+                },
                 {"type": "programmatic_tool_calling"},
             ],
         },
@@ -261,8 +284,13 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "quality": "max",
             "revised_prompt": "A cat.",
             "size": "1024x1024",
-            "svg_usage": {"input_tokens": 10, "model": "gpt-5", "output_tokens": 20,
-                          "reasoning_tokens": 5, "total_tokens": 30},
+            "svg_usage": {
+                "input_tokens": 10,
+                "model": "gpt-5",
+                "output_tokens": 20,
+                "reasoning_tokens": 5,
+                "total_tokens": 30,
+            },
         },
     ),
     "code_interpreter_call": (
@@ -371,8 +399,12 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "id": "ml_1",
             "server_label": "wiki",
             "tools": [
-                {"name": "ask", "input_schema": _SCHEMA, "annotations": {"readOnlyHint": True},
-                 "description": "Ask."},
+                {
+                    "name": "ask",
+                    "input_schema": _SCHEMA,
+                    "annotations": {"readOnlyHint": True},
+                    "description": "Ask.",
+                },
             ],
             "error": None,
         },
@@ -449,16 +481,36 @@ ITEMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"type": "item_reference", "id": "msg_1"},
     ),
     "program": (
-        {"type": "program", "id": "prg_1", "call_id": "call_prog", "code": "return 1;",
-         "fingerprint": "fp_1"},
-        {"type": "program", "id": "prg_1", "call_id": "call_prog",
-         "code": "const r = await tools.f({q: 'x'});\nreturn r;", "fingerprint": "fp_1"},
+        {
+            "type": "program",
+            "id": "prg_1",
+            "call_id": "call_prog",
+            "code": "return 1;",
+            "fingerprint": "fp_1",
+        },
+        {
+            "type": "program",
+            "id": "prg_1",
+            "call_id": "call_prog",
+            "code": "const r = await tools.f({q: 'x'});\nreturn r;",
+            "fingerprint": "fp_1",
+        },
     ),
     "program_output": (
-        {"type": "program_output", "id": "prgo_1", "call_id": "call_prog", "result": "1",
-         "status": "completed"},
-        {"type": "program_output", "id": "prgo_1", "call_id": "call_prog", "result": "",
-         "status": "incomplete"},
+        {
+            "type": "program_output",
+            "id": "prgo_1",
+            "call_id": "call_prog",
+            "result": "1",
+            "status": "completed",
+        },
+        {
+            "type": "program_output",
+            "id": "prgo_1",
+            "call_id": "call_prog",
+            "result": "",
+            "status": "incomplete",
+        },
     ),
 }
 
@@ -488,10 +540,13 @@ TOOLS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
                 "type": "and",
                 "filters": [
                     {"type": "eq", "key": "lang", "value": "en"},
-                    {"type": "or", "filters": [
-                        {"type": "in", "key": "year", "value": [2024, "2025"]},
-                        {"type": "gte", "key": "score", "value": 0.5},
-                    ]},
+                    {
+                        "type": "or",
+                        "filters": [
+                            {"type": "in", "key": "year", "value": [2024, "2025"]},
+                            {"type": "gte", "key": "score", "value": 0.5},
+                        ],
+                    },
                 ],
             },
             "ranking_options": {
@@ -503,10 +558,18 @@ TOOLS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "computer": ({"type": "computer"}, {"type": "computer"}),
     "computer_use_preview": (
-        {"type": "computer_use_preview", "display_width": 1024, "display_height": 768,
-         "environment": "browser"},
-        {"type": "computer_use_preview", "display_width": 1920.0, "display_height": 1080,
-         "environment": "ubuntu"},
+        {
+            "type": "computer_use_preview",
+            "display_width": 1024,
+            "display_height": 768,
+            "environment": "browser",
+        },
+        {
+            "type": "computer_use_preview",
+            "display_width": 1920.0,
+            "display_height": 1080,
+            "environment": "ubuntu",
+        },
     ),
     "web_search": (
         {"type": "web_search"},
@@ -515,14 +578,22 @@ TOOLS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "external_web_access": False,
             "filters": {"allowed_domains": ["pubmed.ncbi.nlm.nih.gov"]},
             "search_context_size": "high",
-            "user_location": {"type": "approximate", "city": "Paris", "country": "FR",
-                              "region": None, "timezone": "Europe/Paris"},
+            "user_location": {
+                "type": "approximate",
+                "city": "Paris",
+                "country": "FR",
+                "region": None,
+                "timezone": "Europe/Paris",
+            },
         },
     ),
     "web_search_2025_08_26": (
         {"type": "web_search_2025_08_26"},
-        {"type": "web_search_2025_08_26", "search_context_size": "low",
-         "user_location": {"country": "US"}},
+        {
+            "type": "web_search_2025_08_26",
+            "search_context_size": "low",
+            "user_location": {"country": "US"},
+        },
     ),
     "mcp": (
         {"type": "mcp", "server_label": "wiki"},
@@ -603,17 +674,29 @@ TOOLS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "name": "crm",
             "description": "CRM tools.",
             "tools": [
-                {"type": "function", "name": "lookup", "description": "d", "parameters": _SCHEMA,
-                 "strict": False, "defer_loading": True, "async": True,
-                 "allowed_callers": ["programmatic"], "output_schema": _SCHEMA},
+                {
+                    "type": "function",
+                    "name": "lookup",
+                    "description": "d",
+                    "parameters": _SCHEMA,
+                    "strict": False,
+                    "defer_loading": True,
+                    "async": True,
+                    "allowed_callers": ["programmatic"],
+                    "output_schema": _SCHEMA,
+                },
                 {"type": "custom", "name": "sql", "format": {"type": "text"}},
             ],
         },
     ),
     "tool_search": (
         {"type": "tool_search"},
-        {"type": "tool_search", "description": "Find tools.", "execution": "client",
-         "parameters": _SCHEMA},
+        {
+            "type": "tool_search",
+            "description": "Find tools.",
+            "execution": "client",
+            "parameters": _SCHEMA,
+        },
     ),
     "web_search_preview": (
         {"type": "web_search_preview"},
@@ -693,10 +776,23 @@ def test_accuracy_case_validates(request_body: dict[str, Any]) -> None:
                 {"role": "system", "content": "s", "status": "completed", "type": None},
             ],
             "parallel_tool_calls": False,
-            "reasoning": {"effort": "high", "summary": "auto", "generate_summary": None,
-                          "mode": "pro", "context": "all_turns"},
-            "text": {"format": {"type": "json_schema", "name": "r", "schema": _SCHEMA,
-                                "strict": True, "description": "d"}, "verbosity": "low"},
+            "reasoning": {
+                "effort": "high",
+                "summary": "auto",
+                "generate_summary": None,
+                "mode": "pro",
+                "context": "all_turns",
+            },
+            "text": {
+                "format": {
+                    "type": "json_schema",
+                    "name": "r",
+                    "schema": _SCHEMA,
+                    "strict": True,
+                    "description": "d",
+                },
+                "verbosity": "low",
+            },
             "tool_choice": {"type": "function", "name": "f"},
             "tools": [TOOLS["function"][1]],
             "truncation": "auto",
@@ -796,15 +892,21 @@ def test_tool_choice_validates(choice: Any) -> None:
         ),
         (_body(tools=[{"type": "function"}]), "tools[0].name", "missing_required_parameter"),
         (_body(tools=[{"name": "f"}]), "tools[0].type", "missing_required_parameter"),
-        (_body(tools=[{"type": "function", "name": "f", "parameters": []}]),
-         "tools[0].parameters", "invalid_type"),
+        (
+            _body(tools=[{"type": "function", "name": "f", "parameters": []}]),
+            "tools[0].parameters",
+            "invalid_type",
+        ),
         (_body(tools=[{"type": "hammer"}]), "tools[0].type", "invalid_value"),
         (_body(tool_choice="sometimes"), "tool_choice", "invalid_value"),
         (_body(tool_choice=1), "tool_choice", "invalid_type"),
         (_body(truncation="maybe"), "truncation", "invalid_value"),
         (_body(reasoning={"effort": "huge"}), "reasoning.effort", "invalid_value"),
-        (_body(text={"format": {"type": "json_schema", "schema": {}}}),
-         "text.format.name", "missing_required_parameter"),
+        (
+            _body(text={"format": {"type": "json_schema", "schema": {}}}),
+            "text.format.name",
+            "missing_required_parameter",
+        ),
         (_body(conversation=1), "conversation", "invalid_type"),
         (
             _body([{**ITEMS["function_call"][0], "caller": {"type": "program"}}]),

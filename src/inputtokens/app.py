@@ -53,8 +53,7 @@ class InputTokensApp(Starlette):
         self.count = count
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] == "http" and scope["method"] == "POST"
-                and scope["path"] in COUNT_PATHS):
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in COUNT_PATHS:
             await self.count(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
@@ -105,8 +104,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def metrics(request: Request) -> Response:
-        return PlainTextResponse(metrics_text(settings, count.answers.stats()),
-                                 media_type="text/plain; version=0.0.4; charset=utf-8")
+        return PlainTextResponse(
+            metrics_text(settings, count.answers.stats()),
+            media_type="text/plain; version=0.0.4; charset=utf-8",
+        )
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document())
@@ -118,14 +119,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
-        envelope = InputTokensError(f"{request.method} {request.url.path}: {exc.detail}",
-                                    code=code).to_envelope()
+        envelope = InputTokensError(
+            f"{request.method} {request.url.path}: {exc.detail}", code=code
+        ).to_envelope()
         return JSONResponse(envelope, status_code=exc.status_code, headers=exc.headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        envelope = {"error": {"message": "The server had an error processing your request.",
-                              "type": "server_error", "param": None, "code": None}}
+        envelope = {
+            "error": {
+                "message": "The server had an error processing your request.",
+                "type": "server_error",
+                "param": None,
+                "code": None,
+            }
+        }
         return JSONResponse(envelope, status_code=500)
 
     @asynccontextmanager

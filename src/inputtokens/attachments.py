@@ -66,8 +66,9 @@ class Attachments:
         return fetched
 
 
-def load_stored(attachments: Attachments, store: Store, owner: str,
-                fallback: Fallback | None = None) -> None:
+def load_stored(
+    attachments: Attachments, store: Store, owner: str, fallback: Fallback | None = None
+) -> None:
     """Read every wanted stored file of `owner` (or, failing that, of the fallback's owner,
     then from the fallback, kept in the store); an unknown id is a 400 naming the field."""
     refs = [ref for ref in attachments.wanted if ref.kind == "file_id"]
@@ -85,8 +86,11 @@ def load_stored(attachments: Attachments, store: Store, owner: str,
         if found is None and fallback is not None:
             found = _fetch_file(ref, store, fallback)
         if found is None:
-            raise InvalidRequestError(f"No file with id '{ref.url}' is stored here.",
-                                      param=ref.param, code="file_not_found")
+            raise InvalidRequestError(
+                f"No file with id '{ref.url}' is stored here.",
+                param=ref.param,
+                code="file_not_found",
+            )
         attachments.stored[ref.url] = found
 
 
@@ -103,9 +107,16 @@ def _fetch_file(ref: RemoteRef, store: Store, fallback: Fallback) -> tuple[str, 
     meta, data = fetched
     filename = str(meta.get("filename") or ref.url)
     created = meta.get("created_at")
-    keep(lambda: store.cache_file(fallback.owner, ref.url, filename,
-                                  str(meta.get("purpose") or "user_data"), data,
-                                  created if isinstance(created, int) else None))
+    keep(
+        lambda: store.cache_file(
+            fallback.owner,
+            ref.url,
+            filename,
+            str(meta.get("purpose") or "user_data"),
+            data,
+            created if isinstance(created, int) else None,
+        )
+    )
     return filename, data
 
 
@@ -124,10 +135,15 @@ def fetch_wanted(attachments: Attachments, fetcher: SafeFetcher, max_urls: int) 
         first_over = list(unique.values())[max_urls]
         raise InvalidRequestError(
             f"The request names {len(unique)} remote images and files; at most {max_urls} "
-            "are fetched for one request.", param=first_over.param, code="too_many_urls")
+            "are fetched for one request.",
+            param=first_over.param,
+            code="too_many_urls",
+        )
     refs = list(unique.values())
-    jobs = [partial(fetcher.image_size if ref.kind == "image" else fetcher.file, ref.url)
-            for ref in refs]
+    jobs = [
+        partial(fetcher.image_size if ref.kind == "image" else fetcher.file, ref.url)
+        for ref in refs
+    ]
     for ref, result in zip(refs, fetch_all(jobs), strict=True):
         if isinstance(result, FetchError):
             raise InvalidRequestError(str(result), param=ref.param, code=result.code)

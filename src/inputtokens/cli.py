@@ -71,19 +71,28 @@ def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], None]
     def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
         if value is not None:
             ctx.meta[key] = value
+
     return callback
 
 
 def _store_options(f: F) -> F:
     """``--api-key`` and ``--database-url``, for every command that reads the store."""
-    f = click.option("--database-url", metavar="URL", expose_value=False,
-                     callback=_remember(_DATABASE_URL),
-                     help="The store's database (default: INPUTTOKENS_DATABASE_URL, else "
-                          "SQLite under INPUTTOKENS_DATA_DIR).")(f)
-    f = click.option("--api-key", metavar="KEY", expose_value=False,
-                     callback=_remember(_API_KEY),
-                     help="Act as the owner of this API key, as the server does for a "
-                          "request bearing it (default: the keyless owner).")(f)
+    f = click.option(
+        "--database-url",
+        metavar="URL",
+        expose_value=False,
+        callback=_remember(_DATABASE_URL),
+        help="The store's database (default: INPUTTOKENS_DATABASE_URL, else "
+        "SQLite under INPUTTOKENS_DATA_DIR).",
+    )(f)
+    f = click.option(
+        "--api-key",
+        metavar="KEY",
+        expose_value=False,
+        callback=_remember(_API_KEY),
+        help="Act as the owner of this API key, as the server does for a "
+        "request bearing it (default: the keyless owner).",
+    )(f)
     return f
 
 
@@ -114,6 +123,7 @@ def _store(ctx: click.Context) -> Store:
 
 def _reports_errors(f: F) -> F:
     """Errors as OpenAI's envelope on stderr: exit 1 for a missing object, 2 for bad input."""
+
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -123,6 +133,7 @@ def _reports_errors(f: F) -> F:
         except InputTokensError as exc:
             _fail(exc, 2)
         return None
+
     return wrapper  # type: ignore[return-value]
 
 
@@ -137,8 +148,9 @@ def _read_json(text: str, what: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidRequestError(f"{what} is not valid JSON ({exc}).", param=None,
-                                  code="invalid_json") from None
+        raise InvalidRequestError(
+            f"{what} is not valid JSON ({exc}).", param=None, code="invalid_json"
+        ) from None
 
 
 def _items_given(item_args: tuple[str, ...], source: TextIO | None) -> Any:
@@ -159,8 +171,9 @@ def _metadata(pairs: tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}.",
-                                     param_hint="'--metadata'")
+            raise click.BadParameter(
+                f"expected KEY=VALUE, got {pair!r}.", param_hint="'--metadata'"
+            )
         out[key] = value
     return out
 
@@ -178,12 +191,23 @@ def _response_missing(resp_id: str) -> NotFoundError:
 
 
 def _page_options(f: F) -> F:
-    f = click.option("--after", metavar="ITEM_ID", default=None,
-                     help="List the items after this one.")(f)
-    f = click.option("--order", type=click.Choice(["asc", "desc"]), default="desc",
-                     show_default=True, help="Oldest first (asc) or newest first (desc).")(f)
-    f = click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True,
-                     help="Items per page.")(f)
+    f = click.option(
+        "--after", metavar="ITEM_ID", default=None, help="List the items after this one."
+    )(f)
+    f = click.option(
+        "--order",
+        type=click.Choice(["asc", "desc"]),
+        default="desc",
+        show_default=True,
+        help="Oldest first (asc) or newest first (desc).",
+    )(f)
+    f = click.option(
+        "--limit",
+        type=click.IntRange(1, 100),
+        default=20,
+        show_default=True,
+        help="Items per page.",
+    )(f)
     return f
 
 
@@ -192,9 +216,12 @@ def _page_options(f: F) -> F:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="inputtokens")
-@click.option("--no-fetch", is_flag=True,
-              help="Never fetch http(s) images or files; count them by the documented "
-                   "assumption, flagged (same as INPUTTOKENS_REMOTE_FETCH=0).")
+@click.option(
+    "--no-fetch",
+    is_flag=True,
+    help="Never fetch http(s) images or files; count them by the documented "
+    "assumption, flagged (same as INPUTTOKENS_REMOTE_FETCH=0).",
+)
 @click.pass_context
 def cli(ctx: click.Context, no_fetch: bool) -> None:
     """Count OpenAI Responses API input tokens offline."""
@@ -216,13 +243,15 @@ _model = click.option("--model", "-m", help="Override the body's model.")
 @click.option("--tokens", is_flag=True, help="Include token ids and strings (implies --json).")
 @_store_options
 @click.pass_context
-def count(ctx: click.Context, source: TextIO, model: str | None, as_json: bool,
-          tokens: bool) -> None:
+def count(
+    ctx: click.Context, source: TextIO, model: str | None, as_json: bool, tokens: bool
+) -> None:
     """Count the input tokens of a request body read from SOURCE (a file or - for stdin)."""
     body = _load_body(source, model)
     try:
-        result = count_input_tokens(body, settings=_settings(ctx), return_tokens=tokens,
-                                    owner=_owner(ctx))
+        result = count_input_tokens(
+            body, settings=_settings(ctx), return_tokens=tokens, owner=_owner(ctx)
+        )
     except InputTokensError as exc:
         _fail(exc)
         return
@@ -255,22 +284,40 @@ def models(as_json: bool) -> None:
     """List the known models with their encoding and context window."""
     rows = list(MODELS.values())
     if as_json:
-        click.echo(json.dumps([
-            {"id": m.id, "family": m.family, "encoding": m.encoding,
-             "context_window": m.context_window, "max_output_tokens": m.max_output_tokens}
-            for m in rows], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": m.id,
+                        "family": m.family,
+                        "encoding": m.encoding,
+                        "context_window": m.context_window,
+                        "max_output_tokens": m.max_output_tokens,
+                    }
+                    for m in rows
+                ],
+                indent=2,
+            )
+        )
         return
     click.echo(f"{'model':<26} {'family':<8} {'encoding':<14} {'context':>10} {'max out':>8}")
     for m in rows:
-        click.echo(f"{m.id:<26} {m.family:<8} {m.encoding:<14} {m.context_window:>10} "
-                   f"{m.max_output_tokens:>8}")
+        click.echo(
+            f"{m.id:<26} {m.family:<8} {m.encoding:<14} {m.context_window:>10} "
+            f"{m.max_output_tokens:>8}"
+        )
 
 
 @cli.command()
 @click.option("--host", envvar="INPUTTOKENS_HOST", default=None, help="Bind address.")
 @click.option("--port", envvar="INPUTTOKENS_PORT", type=int, default=None, help="Port.")
-@click.option("--workers", envvar="INPUTTOKENS_WORKERS", type=int, default=None,
-              help="Worker processes (default: one per usable core).")
+@click.option(
+    "--workers",
+    envvar="INPUTTOKENS_WORKERS",
+    type=int,
+    default=None,
+    help="Worker processes (default: one per usable core).",
+)
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Run the OpenAI-compatible HTTP service."""
@@ -282,8 +329,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
             "pip install 'inputtokens[server]'"
         ) from None
     settings = _settings(ctx)
-    overrides = {k: v for k, v in (("host", host), ("port", port), ("workers", workers))
-                 if v is not None}
+    overrides = {
+        k: v for k, v in (("host", host), ("port", port), ("workers", workers)) if v is not None
+    }
     run(replace(settings, **overrides))  # type: ignore[arg-type]
 
 
@@ -297,28 +345,40 @@ def conversations() -> None:
     The operations of the Conversations API, on the local store."""
 
 
-_item_option = click.option("--item", "item_args", metavar="JSON", multiple=True,
-                            help="An item as JSON (repeatable).")
-_metadata_option = click.option("--metadata", "pairs", metavar="KEY=VALUE", multiple=True,
-                                help="A metadata pair (repeatable).")
+_item_option = click.option(
+    "--item", "item_args", metavar="JSON", multiple=True, help="An item as JSON (repeatable)."
+)
+_metadata_option = click.option(
+    "--metadata", "pairs", metavar="KEY=VALUE", multiple=True, help="A metadata pair (repeatable)."
+)
 
 
 @conversations.command("create")
 @_item_option
-@click.option("--items-file", type=click.File("r"), default=None, metavar="FILE",
-              help="A JSON array of items (or {\"items\": [...]}); - for stdin.")
+@click.option(
+    "--items-file",
+    type=click.File("r"),
+    default=None,
+    metavar="FILE",
+    help='A JSON array of items (or {"items": [...]}); - for stdin.',
+)
 @_metadata_option
 @_store_options
 @click.pass_context
 @_reports_errors
-def conversations_create(ctx: click.Context, item_args: tuple[str, ...],
-                         items_file: TextIO | None, pairs: tuple[str, ...]) -> None:
+def conversations_create(
+    ctx: click.Context,
+    item_args: tuple[str, ...],
+    items_file: TextIO | None,
+    pairs: tuple[str, ...],
+) -> None:
     """Create a conversation, with initial items."""
     metadata = stored_input.check_metadata(_metadata(pairs))
     initial = stored_input.check_items(_items_given(item_args, items_file))
     store, owner = _store(ctx), _owner(ctx)
-    conv = store.create_conversation(owner, metadata,
-                                     stored_input.dereference(store, owner, initial, "items"))
+    conv = store.create_conversation(
+        owner, metadata, stored_input.dereference(store, owner, initial, "items")
+    )
     _print(conv.to_openai())
 
 
@@ -342,16 +402,20 @@ def conversations_get(ctx: click.Context, conversation_id: str) -> None:
 @_store_options
 @click.pass_context
 @_reports_errors
-def conversations_update(ctx: click.Context, conversation_id: str, pairs: tuple[str, ...],
-                         clear: bool) -> None:
+def conversations_update(
+    ctx: click.Context, conversation_id: str, pairs: tuple[str, ...], clear: bool
+) -> None:
     """Replace a conversation's metadata.
 
     The --metadata pairs given become all of its metadata; --clear removes it all."""
     if clear and pairs:
         raise click.UsageError("Give --metadata or --clear, not both.")
     if not clear and not pairs:
-        raise InvalidRequestError("Missing required parameter: 'metadata'.",
-                                  param="metadata", code="missing_required_parameter")
+        raise InvalidRequestError(
+            "Missing required parameter: 'metadata'.",
+            param="metadata",
+            code="missing_required_parameter",
+        )
     metadata = stored_input.check_metadata(_metadata(pairs))
     conv = _store(ctx).update_conversation(_owner(ctx), conversation_id, metadata)
     if conv is None:
@@ -384,11 +448,13 @@ def conversation_items() -> None:
 @_store_options
 @click.pass_context
 @_reports_errors
-def items_list(ctx: click.Context, conversation_id: str, limit: int, order: str,
-               after: str | None) -> None:
+def items_list(
+    ctx: click.Context, conversation_id: str, limit: int, order: str, after: str | None
+) -> None:
     """Print a page of a conversation's items."""
-    page = _store(ctx).list_items(_owner(ctx), conversation_id, limit=limit, order=order,
-                                  after=after)
+    page = _store(ctx).list_items(
+        _owner(ctx), conversation_id, limit=limit, order=order, after=after
+    )
     if page is None:
         raise _conversation_missing(conversation_id)
     _print(page.to_openai())
@@ -401,8 +467,9 @@ def items_list(ctx: click.Context, conversation_id: str, limit: int, order: str,
 @_store_options
 @click.pass_context
 @_reports_errors
-def items_add(ctx: click.Context, conversation_id: str, source: TextIO | None,
-              item_args: tuple[str, ...]) -> None:
+def items_add(
+    ctx: click.Context, conversation_id: str, source: TextIO | None, item_args: tuple[str, ...]
+) -> None:
     """Add items to a conversation.
 
     The items come as a JSON array from SOURCE (a file; stdin when left out), or as --item
@@ -411,8 +478,9 @@ def items_add(ctx: click.Context, conversation_id: str, source: TextIO | None,
         source = click.open_file("-")
     new = stored_input.check_items(_items_given(item_args, source), required=True)
     store, owner = _store(ctx), _owner(ctx)
-    added = store.add_items(owner, conversation_id,
-                            stored_input.dereference(store, owner, new, "items"))
+    added = store.add_items(
+        owner, conversation_id, stored_input.dereference(store, owner, new, "items")
+    )
     if added is None:
         raise _conversation_missing(conversation_id)
     from .store import ItemPage  # the store module is loaded already (by _store)
@@ -476,14 +544,20 @@ def files_upload(ctx: click.Context, path: Path, purpose: str) -> None:
 
     At most INPUTTOKENS_MAX_FILE_BYTES; prints the file object."""
     if not purpose:
-        raise InvalidRequestError("Missing required parameter: 'purpose'.",
-                                  param="purpose", code="missing_required_parameter")
+        raise InvalidRequestError(
+            "Missing required parameter: 'purpose'.",
+            param="purpose",
+            code="missing_required_parameter",
+        )
     limit = _settings(ctx).max_file_bytes
     with path.open("rb") as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
-        raise PayloadTooLargeError(f"The file is larger than the limit of {limit} bytes.",
-                                   param="file", code="file_too_large")
+        raise PayloadTooLargeError(
+            f"The file is larger than the limit of {limit} bytes.",
+            param="file",
+            code="file_too_large",
+        )
     _print(_store(ctx).put_file(_owner(ctx), path.name, purpose, data).to_openai())
 
 
@@ -512,8 +586,13 @@ def files_get(ctx: click.Context, file_id: str) -> None:
 
 @files.command("content")
 @click.argument("file_id")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the bytes to this file (default: stdout).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the bytes to this file (default: stdout).",
+)
 @_store_options
 @click.pass_context
 @_reports_errors
@@ -592,11 +671,13 @@ def responses_get(ctx: click.Context, response_id: str) -> None:
 @_store_options
 @click.pass_context
 @_reports_errors
-def responses_input_items(ctx: click.Context, response_id: str, limit: int, order: str,
-                          after: str | None) -> None:
+def responses_input_items(
+    ctx: click.Context, response_id: str, limit: int, order: str, after: str | None
+) -> None:
     """Print a page of the items a stored response was given."""
-    page = _store(ctx).list_input_items(_owner(ctx), response_id, limit=limit, order=order,
-                                        after=after)
+    page = _store(ctx).list_input_items(
+        _owner(ctx), response_id, limit=limit, order=order, after=after
+    )
     if page is None:
         raise _response_missing(response_id)
     _print(page.to_openai())

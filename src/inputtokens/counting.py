@@ -29,8 +29,13 @@ from .truncation import context_length_error, items_to_drop
 _DEFAULT_SETTINGS = Settings()
 
 
-def _count_block(block: Block, enc: tiktoken.Encoding, ids: list[int] | None,
-                 cache: TokenCountCache | None, use: CacheUse) -> PartCount:
+def _count_block(
+    block: Block,
+    enc: tiktoken.Encoding,
+    ids: list[int] | None,
+    cache: TokenCountCache | None,
+    use: CacheUse,
+) -> PartCount:
     """Tokens of one block; adjacent text segments are encoded as one string.
 
     Without token ids wanted, long texts are counted through the content cache.
@@ -96,7 +101,9 @@ def prepare(body: Mapping[str, Any] | CountRequest, settings: Settings) -> Count
 
 
 def _render(
-    body: Mapping[str, Any] | CountRequest, settings: Settings, owner: str = "",
+    body: Mapping[str, Any] | CountRequest,
+    settings: Settings,
+    owner: str = "",
     fallback: Fallback | None = None,
 ) -> tuple[CountRequest, ModelInfo, Prompt, Attachments]:
     """Validate, resolve the model and render; the shared first half of every face."""
@@ -108,8 +115,9 @@ def _render(
             from .store import store_for  # the database opens on the first stored id
 
             request = resolve_state(request, store_for(settings.store_url()), owner, fallback)
-        attachments = Attachments(max_image_bytes=settings.max_image_bytes,
-                                  max_file_bytes=settings.max_file_bytes)
+        attachments = Attachments(
+            max_image_bytes=settings.max_image_bytes, max_file_bytes=settings.max_file_bytes
+        )
         prompt = render(request, model, attachments)
         if attachments.wanted:
             # Stored files and remote URLs: load them all at once, then render with them.
@@ -120,8 +128,9 @@ def _render(
             if attachments.wanted and settings.remote_fetch:
                 from .fetch import fetcher_for  # sockets and TLS load on the first URL
 
-                fetch_wanted(attachments, fetcher_for(settings.fetch_policy()),
-                             settings.max_remote_urls)
+                fetch_wanted(
+                    attachments, fetcher_for(settings.fetch_policy()), settings.max_remote_urls
+                )
             attachments.wanted.clear()
             prompt = render(request, model, attachments)
         return request, model, prompt, attachments
@@ -161,7 +170,7 @@ def count_input_tokens(
         if request.truncation != "auto" or (request.input_is_text and not request.stored_items):
             raise context_length_error()
         first_item = len(parts) - len(request.input) - 1  # system blocks, items, priming
-        item_tokens = [p.tokens for p in parts[first_item:first_item + len(request.input)]]
+        item_tokens = [p.tokens for p in parts[first_item : first_item + len(request.input)]]
         cut = items_to_drop(request.input, item_tokens, excess)
         dropped += cut
         request = replace(request, input=request.input[cut:])

@@ -52,11 +52,17 @@ _CHUNK = 64 * 1024
 # (Azure's wire server is in public space) or that deserve a clearer reason than "private".
 _METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a)
-    for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200",
-              "168.63.129.16")
+    for a in (
+        "169.254.169.254",
+        "169.254.170.2",
+        "fd00:ec2::254",
+        "100.100.100.200",
+        "168.63.129.16",
+    )
 )
-_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/jpg", "image/pjpeg", "image/gif",
-                          "image/webp"})
+_IMAGE_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/jpg", "image/pjpeg", "image/gif", "image/webp"}
+)
 # Servers often label any download as one of these; the image header then decides.
 _UNLABELLED_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 # Sizes are read after this many bytes, then after each doubling, until the header parses.
@@ -121,8 +127,13 @@ def blocked_reason(address: IPAddress) -> str | None:
 class _TTLCache:
     """A small thread-safe LRU with expiry; `weigh` bounds the total size of the values."""
 
-    def __init__(self, entries: int, ttl_s: float, budget: int | None = None,
-                 weigh: Callable[[object], int] = lambda _: 0) -> None:
+    def __init__(
+        self,
+        entries: int,
+        ttl_s: float,
+        budget: int | None = None,
+        weigh: Callable[[object], int] = lambda _: 0,
+    ) -> None:
         self._items: OrderedDict[str, tuple[float, object]] = OrderedDict()
         self._lock = threading.Lock()
         self._entries, self._ttl, self._budget, self._weigh = entries, ttl_s, budget, weigh
@@ -193,8 +204,9 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """HTTPS to a checked address; the certificate is verified against the URL's host."""
 
-    def __init__(self, host: str, port: int, address: str, timeout: float,
-                 context: ssl.SSLContext) -> None:
+    def __init__(
+        self, host: str, port: int, address: str, timeout: float, context: ssl.SSLContext
+    ) -> None:
         super().__init__(host, port, timeout=timeout, context=context)
         self._address = address
         self._tls = context
@@ -221,7 +233,9 @@ class SafeFetcher:
         self._allow = frozenset(h.lower().strip("[]") for h in self.policy.allow_hosts)
         self._sizes = _TTLCache(self.policy.cache_entries, self.policy.cache_ttl_s)
         self._files = _TTLCache(
-            self.policy.cache_entries, self.policy.cache_ttl_s, self.policy.cache_file_bytes,
+            self.policy.cache_entries,
+            self.policy.cache_ttl_s,
+            self.policy.cache_file_bytes,
             lambda f: len(f.data) if isinstance(f, FetchedFile) else 0,
         )
         self._tls = ssl.create_default_context()
@@ -249,8 +263,13 @@ class SafeFetcher:
 
     # -- one fetch, redirects included ------------------------------------------------------
 
-    def _fetch(self, url: str, read: Callable[[http.client.HTTPResponse, str, int, _Deadline],
-                                              _T], cap: int, what: str) -> _T:
+    def _fetch(
+        self,
+        url: str,
+        read: Callable[[http.client.HTTPResponse, str, int, _Deadline], _T],
+        cap: int,
+        what: str,
+    ) -> _T:
         deadline = _Deadline(self.policy.timeout_s, url)
         current = url
         for _ in range(self.policy.max_redirects + 1):
@@ -259,17 +278,22 @@ class SafeFetcher:
                 if response.status in _REDIRECTS:
                     location = response.getheader("Location")
                     if not location:
-                        raise FetchError(f"Error while downloading {url}: a redirect without "
-                                         "a Location.")
+                        raise FetchError(
+                            f"Error while downloading {url}: a redirect without a Location."
+                        )
                     current = urljoin(current, location)
                     continue
                 if response.status != 200:
-                    raise FetchError(f"Error while downloading {url}: the server answered "
-                                     f"HTTP {response.status}.")
+                    raise FetchError(
+                        f"Error while downloading {url}: the server answered "
+                        f"HTTP {response.status}."
+                    )
                 encoding = (response.getheader("Content-Encoding") or "identity").lower()
                 if encoding != "identity":
-                    raise FetchError(f"Error while downloading {url}: content encoding "
-                                     f"'{encoding}' was not asked for.")
+                    raise FetchError(
+                        f"Error while downloading {url}: content encoding "
+                        f"'{encoding}' was not asked for."
+                    )
                 length = response.getheader("Content-Length")
                 if length and length.isdigit() and int(length) > cap:
                     # Refused as a data URL of that size would be, though only a header is read.
@@ -278,11 +302,13 @@ class SafeFetcher:
             finally:
                 response.close()  # owns the socket once the server said it will close
                 conn.close()
-        raise FetchError(f"Error while downloading {url}: more than "
-                         f"{self.policy.max_redirects} redirects.")
+        raise FetchError(
+            f"Error while downloading {url}: more than {self.policy.max_redirects} redirects."
+        )
 
-    def _request(self, url: str, deadline: _Deadline
-                 ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    def _request(
+        self, url: str, deadline: _Deadline
+    ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https"):
@@ -309,10 +335,14 @@ class SafeFetcher:
             else:
                 conn = _PinnedHTTPConnection(host, port, address, timeout)
             try:
-                conn.request("GET", target, headers={
-                    "Accept-Encoding": "identity",
-                    "User-Agent": "inputtokens (size probe)",
-                })
+                conn.request(
+                    "GET",
+                    target,
+                    headers={
+                        "Accept-Encoding": "identity",
+                        "User-Agent": "inputtokens (size probe)",
+                    },
+                )
                 response = conn.getresponse()
                 deadline.sock = conn.sock
                 return conn, response
@@ -332,26 +362,31 @@ class SafeFetcher:
         except FutureTimeout:
             raise FetchError(f"Timeout while downloading {url}.", "url_timeout") from None
         except (OSError, UnicodeError):
-            raise FetchError(f"Error while downloading {url}: the host '{host}' does not "
-                             "resolve.") from None
+            raise FetchError(
+                f"Error while downloading {url}: the host '{host}' does not resolve."
+            ) from None
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         if host.lower() not in self._allow:
             for text in addresses:
                 reason = blocked_reason(ipaddress.ip_address(text.split("%", 1)[0]))
                 if reason is not None:
                     raise FetchError(
-                        f"Refusing to download {url}: '{host}' resolves to {reason} "
-                        f"({text}).", "url_not_allowed")
+                        f"Refusing to download {url}: '{host}' resolves to {reason} ({text}).",
+                        "url_not_allowed",
+                    )
         return addresses
 
     # -- reading bodies ---------------------------------------------------------------------
 
-    def _read_image_size(self, response: http.client.HTTPResponse, url: str, cap: int,
-                         deadline: _Deadline) -> ImageSize:
+    def _read_image_size(
+        self, response: http.client.HTTPResponse, url: str, cap: int, deadline: _Deadline
+    ) -> ImageSize:
         media = media_type(response.getheader("Content-Type")) or ""
         if media not in _IMAGE_TYPES and media not in _UNLABELLED_TYPES:
-            raise FetchError(f"The URL {url} did not return an image (content type "
-                             f"'{media}').", "invalid_image_url")
+            raise FetchError(
+                f"The URL {url} did not return an image (content type '{media}').",
+                "invalid_image_url",
+            )
         data = bytearray()
         probe = _FIRST_IMAGE_PROBE
         while True:
@@ -365,20 +400,25 @@ class SafeFetcher:
                 return image_size(bytes(data))
             except ImageError as exc:
                 if not chunk:  # the whole image is here and still does not parse
-                    raise FetchError(f"The image at {url} cannot be used: {exc}",
-                                     "invalid_image") from None
+                    raise FetchError(
+                        f"The image at {url} cannot be used: {exc}", "invalid_image"
+                    ) from None
             probe = len(data) * 2
 
-    def _read_file(self, response: http.client.HTTPResponse, url: str, cap: int,
-                   deadline: _Deadline) -> FetchedFile:
+    def _read_file(
+        self, response: http.client.HTTPResponse, url: str, cap: int, deadline: _Deadline
+    ) -> FetchedFile:
         data = bytearray()
         while chunk := _read_chunk(response, deadline):
             data += chunk
             if len(data) > cap:
                 raise _too_large(url, "file", cap)
-        return FetchedFile(bytes(data), media_type(response.getheader("Content-Type")) or "",
-                           _filename(response, url), url)
-
+        return FetchedFile(
+            bytes(data),
+            media_type(response.getheader("Content-Type")) or "",
+            _filename(response, url),
+            url,
+        )
 
 
 def _read_chunk(response: http.client.HTTPResponse, deadline: _Deadline) -> bytes:
@@ -408,8 +448,9 @@ def fetch_all(jobs: Iterable[Callable[[], object]], workers: int = 8) -> list[ob
     jobs = list(jobs)
     if len(jobs) == 1:
         return [_capture(jobs[0])]
-    with ThreadPoolExecutor(max_workers=min(workers, len(jobs)),
-                            thread_name_prefix="inputtokens-fetch") as pool:
+    with ThreadPoolExecutor(
+        max_workers=min(workers, len(jobs)), thread_name_prefix="inputtokens-fetch"
+    ) as pool:
         return list(pool.map(_capture, jobs))
 
 

@@ -53,35 +53,121 @@ MAX_PDF_PAGES: Final = 100
 FileKind = Literal["pdf", "text"]
 
 # Extensions of the "Text and code" and spreadsheet text rows of OpenAI's list of accepted types.
-TEXT_EXTENSIONS: Final = frozenset({
-    ".asm", ".bat", ".c", ".cc", ".conf", ".cpp", ".css", ".cxx", ".def", ".dic", ".eml", ".h",
-    ".hh", ".htm", ".html", ".ics", ".ifb", ".in", ".js", ".json", ".ksh", ".list", ".log",
-    ".markdown", ".md", ".mht", ".mhtml", ".mime", ".mjs", ".nws", ".pl", ".py", ".rst", ".s",
-    ".sql", ".srt", ".text", ".txt", ".vcf", ".vtt", ".xml",
-    ".csv", ".tsv", ".iif",
-})
+TEXT_EXTENSIONS: Final = frozenset(
+    {
+        ".asm",
+        ".bat",
+        ".c",
+        ".cc",
+        ".conf",
+        ".cpp",
+        ".css",
+        ".cxx",
+        ".def",
+        ".dic",
+        ".eml",
+        ".h",
+        ".hh",
+        ".htm",
+        ".html",
+        ".ics",
+        ".ifb",
+        ".in",
+        ".js",
+        ".json",
+        ".ksh",
+        ".list",
+        ".log",
+        ".markdown",
+        ".md",
+        ".mht",
+        ".mhtml",
+        ".mime",
+        ".mjs",
+        ".nws",
+        ".pl",
+        ".py",
+        ".rst",
+        ".s",
+        ".sql",
+        ".srt",
+        ".text",
+        ".txt",
+        ".vcf",
+        ".vtt",
+        ".xml",
+        ".csv",
+        ".tsv",
+        ".iif",
+    }
+)
 SPREADSHEET_EXTENSIONS: Final = frozenset({".csv", ".tsv", ".iif"})
 SUPPORTED_EXTENSIONS: Final = TEXT_EXTENSIONS | {".pdf"}
 
 # Accepted by OpenAI, not readable by this counter (see the module docstring).
-OFFICE_EXTENSIONS: Final = frozenset({
-    ".doc", ".docx", ".dot", ".odt", ".rtf", ".pages",
-    ".pot", ".ppa", ".pps", ".ppt", ".pptx", ".pwz", ".wiz", ".key",
-    ".xla", ".xlb", ".xlc", ".xlm", ".xls", ".xlsx", ".xlt", ".xlw", ".numbers",
-})
+OFFICE_EXTENSIONS: Final = frozenset(
+    {
+        ".doc",
+        ".docx",
+        ".dot",
+        ".odt",
+        ".rtf",
+        ".pages",
+        ".pot",
+        ".ppa",
+        ".pps",
+        ".ppt",
+        ".pptx",
+        ".pwz",
+        ".wiz",
+        ".key",
+        ".xla",
+        ".xlb",
+        ".xlc",
+        ".xlm",
+        ".xls",
+        ".xlsx",
+        ".xlt",
+        ".xlw",
+        ".numbers",
+    }
+)
 
 # Media types that name text although they are not ``text/*`` (from OpenAI's list). Every
 # ``text/*`` type counts as text except the office ones below.
-_TEXT_APPLICATION_TYPES: Final = frozenset({
-    "application/json", "application/javascript", "application/typescript", "application/xml",
-    "application/x-sql", "application/x-scala", "application/x-rust", "application/x-powershell",
-    "application/x-patch", "application/x-php", "application/x-httpd-php",
-    "application/x-httpd-php-source", "application/x-bash", "application/x-sh",
-    "application/x-awk", "application/x-terraform", "application/x-toml", "application/toml",
-    "application/graphql", "application/x-graphql", "application/x-ndjson", "application/json5",
-    "application/x-json5", "application/x-yaml", "application/yaml", "application/x-subrip",
-    "application/csv", "application/x-iif", "message/rfc822",
-})
+_TEXT_APPLICATION_TYPES: Final = frozenset(
+    {
+        "application/json",
+        "application/javascript",
+        "application/typescript",
+        "application/xml",
+        "application/x-sql",
+        "application/x-scala",
+        "application/x-rust",
+        "application/x-powershell",
+        "application/x-patch",
+        "application/x-php",
+        "application/x-httpd-php",
+        "application/x-httpd-php-source",
+        "application/x-bash",
+        "application/x-sh",
+        "application/x-awk",
+        "application/x-terraform",
+        "application/x-toml",
+        "application/toml",
+        "application/graphql",
+        "application/x-graphql",
+        "application/x-ndjson",
+        "application/json5",
+        "application/x-json5",
+        "application/x-yaml",
+        "application/yaml",
+        "application/x-subrip",
+        "application/csv",
+        "application/x-iif",
+        "message/rfc822",
+    }
+)
 _OFFICE_TEXT_TYPES: Final = frozenset({"text/rtf"})
 _PDF_TYPES: Final = frozenset({"application/pdf", "application/x-pdf"})
 _IMAGE_EXTENSIONS: Final = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp"})
@@ -92,13 +178,16 @@ _PDF_HEADER_WINDOW: Final = 1024
 _PAGE_SEPARATOR: Final = "\n\n"
 # Longest BOMs first: the UTF-32-LE mark begins with the UTF-16-LE one.
 _BOMS: Final = (
-    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
     (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _DATA_URL: Final = re.compile(
     r"data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?)(?P<base64>;base64)?,",
-    re.ASCII | re.IGNORECASE)
+    re.ASCII | re.IGNORECASE,
+)
 
 FileErrorCode = Literal["invalid_file", "unsupported_file_type", "file_too_large"]
 
@@ -151,8 +240,9 @@ def decode_file_data(file_data: str, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     padding = min(len(payload) - len(payload.rstrip("=")), 2)
     size = len(payload) // 4 * 3 - padding
     if size > max_bytes:
-        raise FileError(f"The file is larger than the limit of {max_bytes} bytes.",
-                        "file_too_large")
+        raise FileError(
+            f"The file is larger than the limit of {max_bytes} bytes.", "file_too_large"
+        )
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
@@ -182,8 +272,13 @@ def is_supported_filename(filename: str) -> bool:
     return _extension(filename) in SUPPORTED_EXTENSIONS
 
 
-def read_file(data: bytes, filename: str | None, content_type: str | None = None, *,
-              max_pages: int = MAX_PDF_PAGES) -> FileContent:
+def read_file(
+    data: bytes,
+    filename: str | None,
+    content_type: str | None = None,
+    *,
+    max_pages: int = MAX_PDF_PAGES,
+) -> FileContent:
     """The text of a file, from its bytes, its name and, failing an extension, its media type.
 
     Raises `FileError` for anything that cannot be counted; no other exception escapes for bad
@@ -195,8 +290,9 @@ def read_file(data: bytes, filename: str | None, content_type: str | None = None
     if _looks_like_pdf(data, extension):
         return FileContent("pdf", name, _read_pdf(data, max_pages))
     if extension == ".pdf" or (not extension and mime in _PDF_TYPES):
-        raise FileError("The file is named or typed as a PDF but is not one: no PDF header "
-                        "was found.")
+        raise FileError(
+            "The file is named or typed as a PDF but is not one: no PDF header was found."
+        )
     _check_text_type(name, extension, mime)
     return FileContent("text", name, (FilePage(_decode_text(data), None, None),))
 
@@ -218,11 +314,12 @@ def _base64_payload(file_data: str) -> str:
         return file_data
     match = _DATA_URL.match(file_data)
     if match is None:
-        raise FileError("The file data URL is not valid: expected "
-                        "'data:<media type>;base64,<data>'.")
+        raise FileError(
+            "The file data URL is not valid: expected 'data:<media type>;base64,<data>'."
+        )
     if not match.group("base64"):
         raise FileError("The file data URL must carry base64 data (';base64,').")
-    return file_data[match.end():]
+    return file_data[match.end() :]
 
 
 def _extension(filename: str) -> str:
@@ -249,9 +346,11 @@ def _check_text_type(name: str, extension: str, media_type: str | None) -> None:
         raise _unsupported_error(f"'{extension}' files", extension in _IMAGE_EXTENSIONS)
     if media_type is None:
         what = f"the file name '{name}' has no extension" if name else "no file name was given"
-        raise FileError(f"The file type cannot be told: {what} and the data has no media type. "
-                        "Give a file name with an extension, such as 'notes.txt'.",
-                        "unsupported_file_type")
+        raise FileError(
+            f"The file type cannot be told: {what} and the data has no media type. "
+            "Give a file name with an extension, such as 'notes.txt'.",
+            "unsupported_file_type",
+        )
     if media_type in _OFFICE_TEXT_TYPES:
         raise _office_error(f"Files of type {media_type}")
     if media_type.startswith("text/") or media_type in _TEXT_APPLICATION_TYPES:
@@ -262,14 +361,19 @@ def _check_text_type(name: str, extension: str, media_type: str | None) -> None:
 def _unsupported_error(subject: str, is_image: bool) -> FileError:
     hint = " Send images as input_image content instead." if is_image else ""
     listed = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-    return FileError(f"{subject} cannot be sent as input_file.{hint} Supported extensions: "
-                     f"{listed}.", "unsupported_file_type")
+    return FileError(
+        f"{subject} cannot be sent as input_file.{hint} Supported extensions: {listed}.",
+        "unsupported_file_type",
+    )
 
 
 def _office_error(subject: str) -> FileError:
-    return FileError(f"{subject} are accepted by OpenAI, but this counter cannot read office "
-                     "documents offline. Convert the file to PDF, or send its text as "
-                     "input_text.", "unsupported_file_type")
+    return FileError(
+        f"{subject} are accepted by OpenAI, but this counter cannot read office "
+        "documents offline. Convert the file to PDF, or send its text as "
+        "input_text.",
+        "unsupported_file_type",
+    )
 
 
 def _decode_text(data: bytes) -> str:
@@ -278,8 +382,10 @@ def _decode_text(data: bytes) -> str:
     try:
         return data.decode(codec)
     except UnicodeDecodeError as error:
-        raise FileError(f"The file is not valid {codec.removesuffix('-sig').upper()} text "
-                        f"(bad bytes at offset {error.start}).") from None
+        raise FileError(
+            f"The file is not valid {codec.removesuffix('-sig').upper()} text "
+            f"(bad bytes at offset {error.start})."
+        ) from None
 
 
 def _read_pdf(data: bytes, max_pages: int) -> tuple[FilePage, ...]:
@@ -296,14 +402,18 @@ def _read_pdf(data: bytes, max_pages: int) -> tuple[FilePage, ...]:
             _unlock(reader)
             count = len(reader.pages)
             if count > max_pages:
-                raise FileError(f"The PDF has {count} pages, more than the limit of {max_pages}.",
-                                "file_too_large")
+                raise FileError(
+                    f"The PDF has {count} pages, more than the limit of {max_pages}.",
+                    "file_too_large",
+                )
             pages = tuple(_read_page(page) for page in reader.pages)
     except FileError:
         raise
     except DependencyError:
-        raise FileError("The PDF is encrypted with AES, which this counter can only open when "
-                        "the 'cryptography' package is installed.") from None
+        raise FileError(
+            "The PDF is encrypted with AES, which this counter can only open when "
+            "the 'cryptography' package is installed."
+        ) from None
     except Exception:
         # Untrusted bytes: pypdf raises its own errors for most damage, but truncated or hostile
         # files also surface as KeyError, ValueError, RecursionError, zlib.error and the like.

@@ -21,8 +21,9 @@ MAX_IMAGE_BYTES = 20 * 1024 * 1024
 SUPPORTED_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP"})
 _EXIF_ORIENTATION = 0x0112
 _ROTATED_ORIENTATIONS = frozenset({5, 6, 7, 8})
-_DATA_URL = re.compile(r"data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?);base64,",
-                       re.ASCII)
+_DATA_URL = re.compile(
+    r"data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?);base64,", re.ASCII
+)
 
 
 class ImageError(ValueError):
@@ -40,7 +41,7 @@ def decode_data_url(url: str, max_bytes: int = MAX_IMAGE_BYTES) -> bytes:
     match = _DATA_URL.match(url)
     if match is None:
         raise ImageError("The image data URL is not valid: expected 'data:<type>;base64,<data>'.")
-    payload = url[match.end():]
+    payload = url[match.end() :]
     if len(payload) // 4 * 3 > max_bytes:
         raise ImageError(f"The image is larger than the limit of {max_bytes} bytes.")
     try:
@@ -63,15 +64,18 @@ def image_size(data: bytes) -> ImageSize:
                 orientation = image.getexif().get(_EXIF_ORIENTATION) if fmt == "JPEG" else None
     except Image.DecompressionBombError:
         raise ImageError(
-            f"The image has more than {2 * (Image.MAX_IMAGE_PIXELS or 0)} pixels.") from None
+            f"The image has more than {2 * (Image.MAX_IMAGE_PIXELS or 0)} pixels."
+        ) from None
     except UnidentifiedImageError:
-        raise ImageError("The image is not a supported image (PNG, JPEG, GIF or WebP), or it "
-                         "is corrupt.") from None
+        raise ImageError(
+            "The image is not a supported image (PNG, JPEG, GIF or WebP), or it is corrupt."
+        ) from None
     except (OSError, ValueError, SyntaxError, EOFError):
         raise ImageError("The image is corrupt or truncated.") from None
     if fmt not in SUPPORTED_FORMATS:
-        raise ImageError(f"The image format {fmt or 'unknown'} is not supported: use PNG, "
-                         "JPEG, GIF or WebP.")
+        raise ImageError(
+            f"The image format {fmt or 'unknown'} is not supported: use PNG, JPEG, GIF or WebP."
+        )
     if width <= 0 or height <= 0:
         raise ImageError("The image has no pixels.")
     if orientation in _ROTATED_ORIENTATIONS:

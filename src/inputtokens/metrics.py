@@ -41,6 +41,9 @@ def metrics_text(settings: Settings, answers: dict[str, int]) -> str:
     ):
         for name, kind, help_text in table:
             metric = prefix + name + ("_total" if kind == "counter" else "")
-            lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} {kind}",
-                      f"{metric}{label} {stats[name]}"]
+            lines += [
+                f"# HELP {metric} {help_text}",
+                f"# TYPE {metric} {kind}",
+                f"{metric}{label} {stats[name]}",
+            ]
     return "\n".join(lines) + "\n"

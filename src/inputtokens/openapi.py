@@ -73,26 +73,47 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 def _count_operation(alias: bool) -> dict[str, Any]:
     flags = [
-        {"name": name, "in": "query", "required": False, "schema": {"type": "boolean"},
-         "description": text}
-        for name, text in (("verbose", "return the detailed view"),
-                           ("tokens", "include token ids and strings (implies verbose)"))
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": {"type": "boolean"},
+            "description": text,
+        }
+        for name, text in (
+            ("verbose", "return the detailed view"),
+            ("tokens", "include token ids and strings (implies verbose)"),
+        )
     ] + [
-        {"name": name, "in": "header", "required": False, "schema": {"type": "string"},
-         "description": text}
-        for name, text in (("Inputtokens-Verbose", "'true' returns the detailed view"),
-                           ("Inputtokens-Tokens", "'true' adds token ids and strings"))
+        {
+            "name": name,
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": text,
+        }
+        for name, text in (
+            ("Inputtokens-Verbose", "'true' returns the detailed view"),
+            ("Inputtokens-Tokens", "'true' adds token ids and strings"),
+        )
     ]
     return {
         "summary": "Count input tokens" + (" (gateway alias)" if alias else ""),
         "operationId": "countInputTokens" + ("Gateway" if alias else ""),
         "parameters": flags,
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "properties": _BODY_FIELDS}}}},
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "object", "properties": _BODY_FIELDS}}
+            },
+        },
         "responses": {
-            "200": {"description": "The count",
-                    "content": {"application/json": {"schema": {
-                        "$ref": "#/components/schemas/InputTokens"}}}},
+            "200": {
+                "description": "The count",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/InputTokens"}}
+                },
+            },
             **_errors(400, 401, 405, 413),
         },
     }
@@ -106,41 +127,100 @@ _STATE_ROUTES: tuple[tuple[str, str, str, str, tuple[int, ...]], ...] = (
     ("/v1/files/{file_id}", "get", "retrieveFile", "Retrieve a file", (401, 404)),
     ("/v1/files/{file_id}", "delete", "deleteFile", "Delete a file", (401, 404)),
     ("/v1/files/{file_id}/content", "get", "fileContent", "A file's bytes", (401, 404)),
-    ("/v1/conversations", "post", "createConversation", "Create a conversation",
-     (400, 401, 413)),
-    ("/v1/conversations/{conversation_id}", "get", "retrieveConversation",
-     "Retrieve a conversation", (401, 404)),
-    ("/v1/conversations/{conversation_id}", "post", "updateConversation",
-     "Replace a conversation's metadata", (400, 401, 404)),
-    ("/v1/conversations/{conversation_id}", "delete", "deleteConversation",
-     "Delete a conversation", (401, 404)),
-    ("/v1/conversations/{conversation_id}/items", "get", "listConversationItems",
-     "List a conversation's items (limit, order, after)", (400, 401, 404)),
-    ("/v1/conversations/{conversation_id}/items", "post", "createConversationItems",
-     "Add items to a conversation", (400, 401, 404)),
-    ("/v1/conversations/{conversation_id}/items/{item_id}", "get", "retrieveConversationItem",
-     "Retrieve an item", (401, 404)),
-    ("/v1/conversations/{conversation_id}/items/{item_id}", "delete", "deleteConversationItem",
-     "Delete an item", (401, 404)),
-    ("/v1/responses", "post", "createResponse",
-     "Pass a request through to the upstream and record the response", (400, 401, 502, 504)),
-    ("/v1/responses/{response_id}", "get", "retrieveResponse", "Retrieve a stored response",
-     (401, 404)),
-    ("/v1/responses/{response_id}", "delete", "deleteResponse", "Delete a stored response",
-     (401, 404)),
-    ("/v1/responses/{response_id}/input_items", "get", "listInputItems",
-     "List a stored response's input items (limit, order, after)", (400, 401, 404)),
+    ("/v1/conversations", "post", "createConversation", "Create a conversation", (400, 401, 413)),
+    (
+        "/v1/conversations/{conversation_id}",
+        "get",
+        "retrieveConversation",
+        "Retrieve a conversation",
+        (401, 404),
+    ),
+    (
+        "/v1/conversations/{conversation_id}",
+        "post",
+        "updateConversation",
+        "Replace a conversation's metadata",
+        (400, 401, 404),
+    ),
+    (
+        "/v1/conversations/{conversation_id}",
+        "delete",
+        "deleteConversation",
+        "Delete a conversation",
+        (401, 404),
+    ),
+    (
+        "/v1/conversations/{conversation_id}/items",
+        "get",
+        "listConversationItems",
+        "List a conversation's items (limit, order, after)",
+        (400, 401, 404),
+    ),
+    (
+        "/v1/conversations/{conversation_id}/items",
+        "post",
+        "createConversationItems",
+        "Add items to a conversation",
+        (400, 401, 404),
+    ),
+    (
+        "/v1/conversations/{conversation_id}/items/{item_id}",
+        "get",
+        "retrieveConversationItem",
+        "Retrieve an item",
+        (401, 404),
+    ),
+    (
+        "/v1/conversations/{conversation_id}/items/{item_id}",
+        "delete",
+        "deleteConversationItem",
+        "Delete an item",
+        (401, 404),
+    ),
+    (
+        "/v1/responses",
+        "post",
+        "createResponse",
+        "Pass a request through to the upstream and record the response",
+        (400, 401, 502, 504),
+    ),
+    (
+        "/v1/responses/{response_id}",
+        "get",
+        "retrieveResponse",
+        "Retrieve a stored response",
+        (401, 404),
+    ),
+    (
+        "/v1/responses/{response_id}",
+        "delete",
+        "deleteResponse",
+        "Delete a stored response",
+        (401, 404),
+    ),
+    (
+        "/v1/responses/{response_id}/input_items",
+        "get",
+        "listInputItems",
+        "List a stored response's input items (limit, order, after)",
+        (400, 401, 404),
+    ),
 )
 
 
 def _state_paths() -> dict[str, dict[str, Any]]:
     paths: dict[str, dict[str, Any]] = {}
     for path, method, op_id, summary, errors in _STATE_ROUTES:
-        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                  for name in re.findall(r"{(\w+)}", path)]
+        params = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"{(\w+)}", path)
+        ]
         paths.setdefault(path, {})[method] = {
-            "summary": summary, "operationId": op_id, "parameters": params,
-            "responses": {"200": {"description": "OpenAI's object"}, **_errors(*errors)}}
+            "summary": summary,
+            "operationId": op_id,
+            "parameters": params,
+            "responses": {"200": {"description": "OpenAI's object"}, **_errors(*errors)},
+        }
     return paths
 
 
@@ -153,21 +233,44 @@ def openapi_document() -> dict[str, Any]:
         "paths": {
             "/v1/responses/input_tokens": {"post": _count_operation(False)},
             "/openai/v1/responses/input_tokens": {"post": _count_operation(True)},
-            "/v1/models": {"get": {"summary": "List models", "operationId": "listModels",
-                                   "responses": {"200": {"description": "Model list"},
-                                                 **_errors(401)}}},
-            "/v1/models/{model}": {"get": {
-                "summary": "Retrieve a model", "operationId": "getModel",
-                "parameters": [{"name": "model", "in": "path", "required": True,
-                                "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "Model"}, **_errors(401, 404)}}},
-            "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz",
-                                 "responses": {"200": {"description": "ok"}}}},
-            "/metrics": {"get": {
-                "summary": "This worker's counters (Prometheus text format)",
-                "operationId": "metrics",
-                "responses": {"200": {"description": "Counters",
-                                      "content": {"text/plain": {}}}}}},
+            "/v1/models": {
+                "get": {
+                    "summary": "List models",
+                    "operationId": "listModels",
+                    "responses": {"200": {"description": "Model list"}, **_errors(401)},
+                }
+            },
+            "/v1/models/{model}": {
+                "get": {
+                    "summary": "Retrieve a model",
+                    "operationId": "getModel",
+                    "parameters": [
+                        {
+                            "name": "model",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {"200": {"description": "Model"}, **_errors(401, 404)},
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness",
+                    "operationId": "healthz",
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "This worker's counters (Prometheus text format)",
+                    "operationId": "metrics",
+                    "responses": {
+                        "200": {"description": "Counters", "content": {"text/plain": {}}}
+                    },
+                }
+            },
             **_state_paths(),
         },
         "components": {"schemas": {"Error": _ERROR, "InputTokens": _COUNT}},

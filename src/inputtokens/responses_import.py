@@ -33,8 +33,9 @@ class ResponseImportError(ValueError):
     """A file that is not response objects; the message says where and what is wrong."""
 
 
-def input_items(value: Any, store: Store | None = None,
-                owners: Iterable[str] = ()) -> tuple[list[JSON], int]:
+def input_items(
+    value: Any, store: Store | None = None, owners: Iterable[str] = ()
+) -> tuple[list[JSON], int]:
     """The items a response was given, from a request's ``input``: a string is one user
     message; an ``item_reference`` becomes the stored item it names when one of `owners`
     has it. Every item gets an id (``store.item_with_id``). Returns the items and how many
@@ -52,8 +53,9 @@ def input_items(value: Any, store: Store | None = None,
         if kind == "item_reference":
             found = None
             if store is not None and isinstance(item.get("id"), str):
-                found = next((f for o in owners
-                              if (f := store.get_item(o, item["id"])) is not None), None)
+                found = next(
+                    (f for o in owners if (f := store.get_item(o, item["id"])) is not None), None
+                )
             if found is None:
                 unresolved += 1
                 items.append(item_with_id({**item, "type": "item_reference"}))
@@ -70,14 +72,16 @@ def import_responses(store: Store, owner: str, source: str | Path) -> list[str]:
     `source` is a path, or the text itself: a string is the text when it has more than one
     line or starts with ``{`` or ``[`` (or is empty), else a path."""
     if isinstance(source, str) and (
-            "\n" in source or source.lstrip("\ufeff \t\r")[:1] in ("{", "[", "")):
+        "\n" in source or source.lstrip("\ufeff \t\r")[:1] in ("{", "[", "")
+    ):
         text = source
     else:
         try:
             text = Path(source).read_text(encoding="utf-8")
         except (OSError, ValueError) as exc:  # ValueError: UnicodeDecodeError, a NUL
-            raise ResponseImportError(f"{source}: cannot be read, and is not JSON either "
-                                      f"({exc})") from None
+            raise ResponseImportError(
+                f"{source}: cannot be read, and is not JSON either ({exc})"
+            ) from None
     text = text.removeprefix("\ufeff")
     entries = [(where, _checked(obj, where)) for where, obj in _objects(text)]
     if not entries:
@@ -125,6 +129,7 @@ def _is_json(text: str) -> bool:
 def _checked(obj: Any, where: str) -> tuple[JSON, list[JSON]]:
     """The response to store and the input it was given, or an error saying what is
     wrong."""
+
     def bad(message: str) -> ResponseImportError:
         return ResponseImportError(f"{where}: {message}")
 
@@ -132,13 +137,13 @@ def _checked(obj: Any, where: str) -> tuple[JSON, list[JSON]]:
         raise bad(f"expected a response object, got {type(obj).__name__}")
     resp_id = obj.get("id")
     if not isinstance(resp_id, str) or not resp_id.startswith("resp"):
-        raise bad(f"not a response: 'id' must be a string starting with 'resp', got "
-                  f"{resp_id!r}")
+        raise bad(f"not a response: 'id' must be a string starting with 'resp', got {resp_id!r}")
     if obj.get("object", "response") != "response":
         raise bad(f"not a response: 'object' is {obj.get('object')!r}")
     output = obj.get("output")
-    if not isinstance(output, list) or not all(isinstance(i, dict) and i.get("type")
-                                               for i in output):
+    if not isinstance(output, list) or not all(
+        isinstance(i, dict) and i.get("type") for i in output
+    ):
         raise bad("'output' must be a list of output items, each with a 'type'")
     if not isinstance(obj.get("previous_response_id") or "", str):
         raise bad("'previous_response_id' must be a string or null")

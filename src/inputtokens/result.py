@@ -22,8 +22,7 @@ class MediaCount(NamedTuple):
     param: str | None  # the JSON path of the content part
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "param": self.param, "tokens": self.tokens,
-                "label": self.label}
+        return {"kind": self.kind, "param": self.param, "tokens": self.tokens, "label": self.label}
 
 
 class PartCount(NamedTuple):
@@ -92,8 +91,9 @@ class TokenCount:
             "max_input_tokens": self.input_limit or self.context_window,
             "remaining_context": max(self.context_window - self.input_tokens, 0),
             # What the reply may still use: the window's rest, capped by the output limit.
-            "room_for_output": max(min(self.context_window - self.input_tokens,
-                                       self.max_output_tokens), 0),
+            "room_for_output": max(
+                min(self.context_window - self.input_tokens, self.max_output_tokens), 0
+            ),
             "truncation": {"dropped_items": self.dropped_items},
             "count_cache": (self.cache_use or CacheUse()).to_dict(),
             "breakdown": [

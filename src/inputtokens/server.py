@@ -48,8 +48,7 @@ def run(settings: Settings) -> None:
     # it again and again (and, in forked workers, from writing to and un-sharing its pages).
     gc.freeze()
     if settings.workers <= 1:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
-                    access_log=False)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
         return
     Prefork(app, _listen(settings.host, settings.port), settings.workers).run()
 
@@ -74,8 +73,12 @@ class Prefork:
 
     def run(self) -> None:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
-        log.info("Started parent process [%d], %d workers on %s", os.getpid(), self.count,
-                 self._address())
+        log.info(
+            "Started parent process [%d], %d workers on %s",
+            os.getpid(),
+            self.count,
+            self._address(),
+        )
         for sig in _STOP_SIGNALS:
             signal.signal(sig, self._on_stop)
         while len(self.workers) < self.count:
@@ -91,8 +94,7 @@ class Prefork:
                 continue
             self.workers.discard(pid)
             if self.stopping is None:
-                log.warning("Worker [%d] exited (%s); starting another", pid,
-                            _exit_reason(status))
+                log.warning("Worker [%d] exited (%s); starting another", pid, _exit_reason(status))
                 time.sleep(_RESTART_PAUSE_S)
                 if self.stopping is None:
                     self._fork()

@@ -113,8 +113,9 @@ def default_workers() -> int:
 
 def default_data_dir() -> str:
     """``$XDG_DATA_HOME/inputtokens``, else ``~/.local/share/inputtokens``."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
-                                                          "share")
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
     return os.path.join(base, "inputtokens")
 
 
@@ -157,8 +158,7 @@ def _ttl(value: str) -> float:
 def _base_url(value: str) -> str:
     url = value.strip().rstrip("/")
     if url and not url.lower().startswith(("http://", "https://")):
-        raise ValueError(f"must be an http(s) URL such as https://api.openai.com/v1, "
-                         f"got {value!r}")
+        raise ValueError(f"must be an http(s) URL such as https://api.openai.com/v1, got {value!r}")
     return url
 
 

@@ -251,9 +251,7 @@ def _tiktoken(enc: tiktoken.Encoding, text: str) -> list[int] | None:
         return None
 
 
-def encode_long(
-    enc: tiktoken.Encoding, text: str, limits: Limits = DEFAULT_LIMITS
-) -> list[int]:
+def encode_long(enc: tiktoken.Encoding, text: str, limits: Limits = DEFAULT_LIMITS) -> list[int]:
     """Exactly ``enc.encode_ordinary(text)``, in linear time and without tiktoken panics.
 
     Raises ``UnprocessableText`` only when tiktoken itself must take a stretch it cannot process

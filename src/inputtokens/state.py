@@ -91,20 +91,24 @@ def _is_reference(item: JSON) -> bool:
     return kind == "item_reference" or (kind is None and "role" not in item)
 
 
-def resolve_state(request: CountRequest, store: Store, owner: str,
-                  fallback: Fallback | None = None) -> CountRequest:
+def resolve_state(
+    request: CountRequest, store: Store, owner: str, fallback: Fallback | None = None
+) -> CountRequest:
     """`request` with its stored items in place: prepended, and references replaced."""
     given = tuple(_dereference(request.input, store, lookup_owners(owner, fallback)))
     if request.conversation is not None:
-        stored, source = _conversation_items(request.conversation, store, owner, fallback), \
-            "conversation"
+        stored, source = (
+            _conversation_items(request.conversation, store, owner, fallback),
+            "conversation",
+        )
     elif request.previous_response_id is not None:
-        stored, source = _chain_items(request.previous_response_id, store, owner, fallback), \
-            "previous_response"
+        stored, source = (
+            _chain_items(request.previous_response_id, store, owner, fallback),
+            "previous_response",
+        )
     else:
         return replace(request, input=given)
-    return replace(request, input=(*stored, *given), stored_items=len(stored),
-                   stored_from=source)
+    return replace(request, input=(*stored, *given), stored_items=len(stored), stored_from=source)
 
 
 def _dereference(given: tuple[JSON, ...], store: Store, owners: tuple[str, ...]) -> list[JSON]:
@@ -115,8 +119,11 @@ def _dereference(given: tuple[JSON, ...], store: Store, owners: tuple[str, ...])
             continue
         found = _first(store.get_item(o, str(item["id"])) for o in owners)
         if found is None:
-            raise InvalidRequestError(f"Item with id '{item['id']}' not found.",
-                                      param=f"input[{i}].id", code="item_not_found")
+            raise InvalidRequestError(
+                f"Item with id '{item['id']}' not found.",
+                param=f"input[{i}].id",
+                code="item_not_found",
+            )
         out.append(found)
     return out
 
@@ -126,24 +133,30 @@ def _first(candidates: Any) -> Any:
     return next((c for c in candidates if c is not None), None)
 
 
-def _conversation_items(conv_id: str, store: Store, owner: str,
-                        fallback: Fallback | None) -> list[JSON]:
+def _conversation_items(
+    conv_id: str, store: Store, owner: str, fallback: Fallback | None
+) -> list[JSON]:
     found = None
     for where in lookup_owners(owner, fallback):
         found = store.conversation_items(where, conv_id)
         if found is not None:
             if fallback is not None and where == fallback.owner:
                 fetched_at = store.upstream_fetched_at(where, conv_id)
-                if fetched_at is not None and \
-                        time.time() - fetched_at >= fallback.conversation_ttl_s:
+                if (
+                    fetched_at is not None
+                    and time.time() - fetched_at >= fallback.conversation_ttl_s
+                ):
                     found = _fetch_conversation(conv_id, store, fallback)  # a stale copy
             break
     else:
         if fallback is not None:
             found = _fetch_conversation(conv_id, store, fallback)
     if found is None:
-        raise InvalidRequestError(f"Conversation with id '{conv_id}' not found.",
-                                  param="conversation", code="conversation_not_found")
+        raise InvalidRequestError(
+            f"Conversation with id '{conv_id}' not found.",
+            param="conversation",
+            code="conversation_not_found",
+        )
     return found
 
 
@@ -157,8 +170,11 @@ def _fetch_conversation(conv_id: str, store: Store, fallback: Fallback) -> list[
         return None
     conv, all_items = fetched
     metadata = conv.get("metadata")
-    copy = StoredConversation(conv_id, int(conv.get("created_at") or 0),
-                              dict(metadata) if isinstance(metadata, dict) else {})
+    copy = StoredConversation(
+        conv_id,
+        int(conv.get("created_at") or 0),
+        dict(metadata) if isinstance(metadata, dict) else {},
+    )
     if keep(lambda: store.cache_upstream_conversation(fallback.owner, copy, all_items)):
         found = store.conversation_items(fallback.owner, conv_id)
         if found is not None:
@@ -166,8 +182,9 @@ def _fetch_conversation(conv_id: str, store: Store, fallback: Fallback) -> list[
     return [item_with_id(item) for item in all_items]
 
 
-def _fetch_response(resp_id: str, store: Store,
-                    fallback: Fallback) -> tuple[JSON, list[JSON]] | None:
+def _fetch_response(
+    resp_id: str, store: Store, fallback: Fallback
+) -> tuple[JSON, list[JSON]] | None:
     """A response and its items (input, then output) from the fallback, kept."""
     from .store import item_with_id
 
@@ -182,8 +199,7 @@ def _fetch_response(resp_id: str, store: Store,
     return response, [item_with_id(i) for i in (*input_items, *(response.get("output") or ()))]
 
 
-def _chain_items(resp_id: str, store: Store, owner: str,
-                 fallback: Fallback | None) -> list[JSON]:
+def _chain_items(resp_id: str, store: Store, owner: str, fallback: Fallback | None) -> list[JSON]:
     """The items of every response from the oldest of the chain to `resp_id`."""
     owners = lookup_owners(owner, fallback)
     turns: list[list[JSON]] = []
@@ -193,8 +209,10 @@ def _chain_items(resp_id: str, store: Store, owner: str,
         if current in seen or len(seen) >= MAX_CHAIN:
             raise InvalidRequestError(
                 f"The chain of previous responses from '{resp_id}' loops or is longer than "
-                f"{MAX_CHAIN} responses.", param="previous_response_id",
-                code="invalid_value")
+                f"{MAX_CHAIN} responses.",
+                param="previous_response_id",
+                code="invalid_value",
+            )
         seen.add(current)
         found = _first(store.response_items(o, current) for o in owners)
         if found is None and fallback is not None:
@@ -202,9 +220,11 @@ def _chain_items(resp_id: str, store: Store, owner: str,
         if found is None:
             # The first id is the caller's; a missing ancestor is named too, so it is clear
             # which link of the chain is not stored.
-            raise InvalidRequestError(f"Previous response with id '{current}' not found.",
-                                      param="previous_response_id",
-                                      code="previous_response_not_found")
+            raise InvalidRequestError(
+                f"Previous response with id '{current}' not found.",
+                param="previous_response_id",
+                code="previous_response_not_found",
+            )
         response, response_items = found
         turns.append(response_items)
         current = response.get("previous_response_id")

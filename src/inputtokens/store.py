@@ -35,12 +35,14 @@ from .stored_records import (  # noqa: F401 - the store's values, importable fro
 _metadata = sa.MetaData()
 
 schema_migrations = sa.Table(
-    "schema_migrations", _metadata,
+    "schema_migrations",
+    _metadata,
     sa.Column("version", sa.Integer, primary_key=True),
     sa.Column("applied_at", sa.BigInteger, nullable=False),
 )
 files = sa.Table(
-    "files", _metadata,
+    "files",
+    _metadata,
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("owner", sa.String(128), nullable=False, index=True),
     sa.Column("filename", sa.Text, nullable=False),
@@ -54,7 +56,8 @@ _FILE_META = (files.c.id, files.c.filename, files.c.purpose, files.c.bytes, file
 
 
 conversations = sa.Table(
-    "conversations", _metadata,
+    "conversations",
+    _metadata,
     # Keyed by owner too: two keys may hold copies of the same upstream conversation.
     sa.Column("owner", sa.String(128), primary_key=True),
     sa.Column("id", sa.String(64), primary_key=True),
@@ -68,9 +71,14 @@ conversations = sa.Table(
 # response was made in a conversation. `seq` orders them; items are JSON text kept as sent, so
 # a stored item renders exactly as it would inline.
 items = sa.Table(
-    "items", _metadata,
-    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-              autoincrement=True),
+    "items",
+    _metadata,
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     sa.Column("id", sa.String(128), nullable=False),
     sa.Column("owner", sa.String(128), nullable=False),
     sa.Column("conversation_id", sa.String(64), nullable=True),
@@ -83,7 +91,8 @@ items = sa.Table(
     sa.Index("items_by_response", "response_id", "seq"),
 )
 responses = sa.Table(
-    "responses", _metadata,
+    "responses",
+    _metadata,
     # Keyed by owner too: an imported or upstream response may be held by several keys.
     sa.Column("owner", sa.String(128), primary_key=True),
     sa.Column("id", sa.String(64), primary_key=True),
@@ -140,113 +149,165 @@ class Store:
         for version, step in MIGRATIONS:
             with self.engine.begin() as conn:
                 _lock_for_migration(conn)
-                if conn.execute(sa.select(schema_migrations.c.version).where(
-                        schema_migrations.c.version == version)).first():
+                if conn.execute(
+                    sa.select(schema_migrations.c.version).where(
+                        schema_migrations.c.version == version
+                    )
+                ).first():
                     continue
                 step(conn)
-                conn.execute(schema_migrations.insert().values(
-                    version=version, applied_at=int(time.time())))
+                conn.execute(
+                    schema_migrations.insert().values(version=version, applied_at=int(time.time()))
+                )
 
     def schema_version(self) -> int:
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.max(schema_migrations.c.version)))
-                       .scalar() or 0)
+            return int(
+                conn.execute(sa.select(sa.func.max(schema_migrations.c.version))).scalar() or 0
+            )
 
     # -- files ------------------------------------------------------------------------------
 
     def put_file(self, owner: str, filename: str, purpose: str, data: bytes) -> StoredFile:
         stored = StoredFile(new_id("file-"), filename, purpose, len(data), int(time.time()))
         with self.engine.begin() as conn:
-            conn.execute(files.insert().values(
-                id=stored.id, owner=owner, filename=filename, purpose=purpose,
-                bytes=stored.bytes, created_at=stored.created_at, data=data))
+            conn.execute(
+                files.insert().values(
+                    id=stored.id,
+                    owner=owner,
+                    filename=filename,
+                    purpose=purpose,
+                    bytes=stored.bytes,
+                    created_at=stored.created_at,
+                    data=data,
+                )
+            )
         return stored
 
     def get_file(self, owner: str, file_id: str) -> StoredFile | None:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(*_FILE_META).where(
-                files.c.id == file_id, files.c.owner == owner)).first()
+            row = conn.execute(
+                sa.select(*_FILE_META).where(files.c.id == file_id, files.c.owner == owner)
+            ).first()
         return StoredFile(*row) if row else None
 
     def file_with_content(self, owner: str, file_id: str) -> tuple[StoredFile, bytes] | None:
         """A file's metadata and bytes in one query, or None when `owner` has no such file."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(*_FILE_META, files.c.data).where(
-                files.c.id == file_id, files.c.owner == owner)).first()
+            row = conn.execute(
+                sa.select(*_FILE_META, files.c.data).where(
+                    files.c.id == file_id, files.c.owner == owner
+                )
+            ).first()
         return (StoredFile(*row[:-1]), bytes(row[-1])) if row else None
 
     def list_files(self, owner: str, limit: int = 100) -> list[StoredFile]:
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(*_FILE_META).where(files.c.owner == owner)
-                                .order_by(files.c.created_at.desc(), files.c.id)
-                                .limit(limit)).all()
+            rows = conn.execute(
+                sa.select(*_FILE_META)
+                .where(files.c.owner == owner)
+                .order_by(files.c.created_at.desc(), files.c.id)
+                .limit(limit)
+            ).all()
         return [StoredFile(*row) for row in rows]
 
     def delete_file(self, owner: str, file_id: str) -> bool:
         with self.engine.begin() as conn:
-            result = conn.execute(files.delete().where(
-                files.c.id == file_id, files.c.owner == owner))
+            result = conn.execute(
+                files.delete().where(files.c.id == file_id, files.c.owner == owner)
+            )
         return bool(result.rowcount)
 
     # -- conversations ----------------------------------------------------------------------
 
-    def create_conversation(self, owner: str, metadata: dict[str, str],
-                            initial: list[dict[str, Any]]) -> StoredConversation:
+    def create_conversation(
+        self, owner: str, metadata: dict[str, str], initial: list[dict[str, Any]]
+    ) -> StoredConversation:
         """A new conversation holding `initial` items (given ids); one transaction."""
         conv = StoredConversation(new_id("conv_"), int(time.time()), dict(metadata))
         with self.engine.begin() as conn:
-            conn.execute(conversations.insert().values(
-                id=conv.id, owner=owner, created_at=conv.created_at,
-                metadata=json.dumps(conv.metadata)))
+            conn.execute(
+                conversations.insert().values(
+                    id=conv.id,
+                    owner=owner,
+                    created_at=conv.created_at,
+                    metadata=json.dumps(conv.metadata),
+                )
+            )
             self._insert_items(conn, owner, initial, conversation_id=conv.id)
         return conv
 
     def upstream_fetched_at(self, owner: str, conv_id: str) -> int | None:
         """When a cached upstream conversation was copied (None: made here, or not stored)."""
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(conversations.c.upstream_fetched_at).where(
-                conversations.c.id == conv_id, conversations.c.owner == owner)).scalar()
+            return conn.execute(
+                sa.select(conversations.c.upstream_fetched_at).where(
+                    conversations.c.id == conv_id, conversations.c.owner == owner
+                )
+            ).scalar()
 
     def get_conversation(self, owner: str, conv_id: str) -> StoredConversation | None:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(
-                conversations.c.id, conversations.c.created_at, conversations.c.metadata
-            ).where(conversations.c.id == conv_id, conversations.c.owner == owner)).first()
+            row = conn.execute(
+                sa.select(
+                    conversations.c.id, conversations.c.created_at, conversations.c.metadata
+                ).where(conversations.c.id == conv_id, conversations.c.owner == owner)
+            ).first()
         return StoredConversation(row[0], row[1], json.loads(row[2])) if row else None
 
-    def update_conversation(self, owner: str, conv_id: str,
-                            metadata: dict[str, str]) -> StoredConversation | None:
+    def update_conversation(
+        self, owner: str, conv_id: str, metadata: dict[str, str]
+    ) -> StoredConversation | None:
         with self.engine.begin() as conn:
-            result = conn.execute(conversations.update().where(
-                conversations.c.id == conv_id, conversations.c.owner == owner
-            ).values(metadata=json.dumps(metadata)))
+            result = conn.execute(
+                conversations.update()
+                .where(conversations.c.id == conv_id, conversations.c.owner == owner)
+                .values(metadata=json.dumps(metadata))
+            )
         return self.get_conversation(owner, conv_id) if result.rowcount else None
 
     def delete_conversation(self, owner: str, conv_id: str) -> bool:
         """Delete a conversation and the items only it held (a response's items stay)."""
         with self.engine.begin() as conn:
-            result = conn.execute(conversations.delete().where(
-                conversations.c.id == conv_id, conversations.c.owner == owner))
+            result = conn.execute(
+                conversations.delete().where(
+                    conversations.c.id == conv_id, conversations.c.owner == owner
+                )
+            )
             if not result.rowcount:
                 return False
-            conn.execute(items.delete().where(
-                items.c.conversation_id == conv_id, items.c.owner == owner,
-                items.c.response_id.is_(None)))
-            conn.execute(items.update().where(
-                items.c.conversation_id == conv_id, items.c.owner == owner
-            ).values(conversation_id=None))
+            conn.execute(
+                items.delete().where(
+                    items.c.conversation_id == conv_id,
+                    items.c.owner == owner,
+                    items.c.response_id.is_(None),
+                )
+            )
+            conn.execute(
+                items.update()
+                .where(items.c.conversation_id == conv_id, items.c.owner == owner)
+                .values(conversation_id=None)
+            )
         return True
 
-    def add_items(self, owner: str, conv_id: str,
-                  new: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    def add_items(
+        self, owner: str, conv_id: str, new: list[dict[str, Any]]
+    ) -> list[dict[str, Any]] | None:
         """Append `new` items (given ids) to a conversation; None when it is not `owner`'s."""
         with self.engine.begin() as conn:
             if not self._owns_conversation(conn, owner, conv_id):
                 return None
             return self._insert_items(conn, owner, new, conversation_id=conv_id)
 
-    def list_items(self, owner: str, conv_id: str, *, limit: int = 20, order: str = "desc",
-                   after: str | None = None) -> ItemPage | None:
+    def list_items(
+        self,
+        owner: str,
+        conv_id: str,
+        *,
+        limit: int = 20,
+        order: str = "desc",
+        after: str | None = None,
+    ) -> ItemPage | None:
         """A page of a conversation's items; None when the conversation is not `owner`'s."""
         with self.engine.connect() as conn:
             if not self._owns_conversation(conn, owner, conv_id):
@@ -259,26 +320,37 @@ class Store:
         with self.engine.connect() as conn:
             if not self._owns_conversation(conn, owner, conv_id):
                 return None
-            rows = conn.execute(sa.select(items.c.data).where(
-                items.c.conversation_id == conv_id, items.c.owner == owner
-            ).order_by(items.c.seq)).scalars().all()
+            rows = (
+                conn.execute(
+                    sa.select(items.c.data)
+                    .where(items.c.conversation_id == conv_id, items.c.owner == owner)
+                    .order_by(items.c.seq)
+                )
+                .scalars()
+                .all()
+            )
         return [json.loads(row) for row in rows]
 
-    def get_item(self, owner: str, item_id: str,
-                 conv_id: str | None = None) -> dict[str, Any] | None:
+    def get_item(
+        self, owner: str, item_id: str, conv_id: str | None = None
+    ) -> dict[str, Any] | None:
         """A stored item by id (within one conversation, when `conv_id` is given)."""
         where = [items.c.owner == owner, items.c.id == item_id]
         if conv_id is not None:
             where.append(items.c.conversation_id == conv_id)
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(items.c.data).where(*where)
-                               .order_by(items.c.seq.desc()).limit(1)).scalar()
+            row = conn.execute(
+                sa.select(items.c.data).where(*where).order_by(items.c.seq.desc()).limit(1)
+            ).scalar()
         return json.loads(row) if row is not None else None
 
     def delete_item(self, owner: str, conv_id: str, item_id: str) -> bool:
         with self.engine.begin() as conn:
-            where = (items.c.conversation_id == conv_id, items.c.owner == owner,
-                     items.c.id == item_id)
+            where = (
+                items.c.conversation_id == conv_id,
+                items.c.owner == owner,
+                items.c.id == item_id,
+            )
             found = conn.execute(sa.select(items.c.seq).where(*where)).first()
             if found is None:
                 return False
@@ -288,9 +360,14 @@ class Store:
 
     # -- responses --------------------------------------------------------------------------
 
-    def put_response(self, owner: str, response: dict[str, Any],
-                     input_items: list[dict[str, Any]], *,
-                     join_conversation: bool = True) -> None:
+    def put_response(
+        self,
+        owner: str,
+        response: dict[str, Any],
+        input_items: list[dict[str, Any]],
+        *,
+        join_conversation: bool = True,
+    ) -> None:
         """Record a finished response with the items it was given (`input_items`, given ids)
         and its output; both join its conversation, when it names one (and
         `join_conversation`). Replaces an earlier copy of the same response (an import run
@@ -300,94 +377,169 @@ class Store:
         conv_id = conv.get("id") if isinstance(conv, dict) else conv
         created = int(response.get("created_at") or time.time())
         with self.engine.begin() as conn:
-            conn.execute(items.delete().where(items.c.response_id == resp_id,
-                                              items.c.owner == owner))
-            conn.execute(responses.delete().where(responses.c.id == resp_id,
-                                                  responses.c.owner == owner))
-            conn.execute(responses.insert().values(
-                id=resp_id, owner=owner, created_at=created,
-                previous_response_id=response.get("previous_response_id"),
-                data=json.dumps(response)))
+            conn.execute(
+                items.delete().where(items.c.response_id == resp_id, items.c.owner == owner)
+            )
+            conn.execute(
+                responses.delete().where(responses.c.id == resp_id, responses.c.owner == owner)
+            )
+            conn.execute(
+                responses.insert().values(
+                    id=resp_id,
+                    owner=owner,
+                    created_at=created,
+                    previous_response_id=response.get("previous_response_id"),
+                    data=json.dumps(response),
+                )
+            )
             if conv_id and not self._owns_conversation(conn, owner, conv_id):
                 conv_id = None
-            self._insert_items(conn, owner, input_items, conversation_id=conv_id,
-                               response_id=resp_id, role="input")
-            self._insert_items(conn, owner, list(response.get("output") or ()),
-                               conversation_id=conv_id, response_id=resp_id, role="output")
+            self._insert_items(
+                conn, owner, input_items, conversation_id=conv_id, response_id=resp_id, role="input"
+            )
+            self._insert_items(
+                conn,
+                owner,
+                list(response.get("output") or ()),
+                conversation_id=conv_id,
+                response_id=resp_id,
+                role="output",
+            )
 
     def get_response(self, owner: str, resp_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(responses.c.data).where(
-                responses.c.id == resp_id, responses.c.owner == owner)).scalar()
+            row = conn.execute(
+                sa.select(responses.c.data).where(
+                    responses.c.id == resp_id, responses.c.owner == owner
+                )
+            ).scalar()
         return json.loads(row) if row is not None else None
 
-    def response_items(self, owner: str, resp_id: str
-                       ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    def response_items(
+        self, owner: str, resp_id: str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         """A response and its items in order (its input, then its output)."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(responses.c.data).where(
-                responses.c.id == resp_id, responses.c.owner == owner)).scalar()
+            row = conn.execute(
+                sa.select(responses.c.data).where(
+                    responses.c.id == resp_id, responses.c.owner == owner
+                )
+            ).scalar()
             if row is None:
                 return None
-            rows = conn.execute(sa.select(items.c.data).where(
-                items.c.response_id == resp_id, items.c.owner == owner
-            ).order_by(sa.case((items.c.role == "input", 0), else_=1), items.c.seq)
-            ).scalars().all()
+            rows = (
+                conn.execute(
+                    sa.select(items.c.data)
+                    .where(items.c.response_id == resp_id, items.c.owner == owner)
+                    .order_by(sa.case((items.c.role == "input", 0), else_=1), items.c.seq)
+                )
+                .scalars()
+                .all()
+            )
         return json.loads(row), [json.loads(r) for r in rows]
 
-    def list_input_items(self, owner: str, resp_id: str, *, limit: int = 20,
-                         order: str = "desc", after: str | None = None) -> ItemPage | None:
+    def list_input_items(
+        self,
+        owner: str,
+        resp_id: str,
+        *,
+        limit: int = 20,
+        order: str = "desc",
+        after: str | None = None,
+    ) -> ItemPage | None:
         with self.engine.connect() as conn:
-            if conn.execute(sa.select(responses.c.id).where(
-                    responses.c.id == resp_id, responses.c.owner == owner)).first() is None:
+            if (
+                conn.execute(
+                    sa.select(responses.c.id).where(
+                        responses.c.id == resp_id, responses.c.owner == owner
+                    )
+                ).first()
+                is None
+            ):
                 return None
-            where = (items.c.response_id == resp_id, items.c.owner == owner,
-                     items.c.role == "input")
+            where = (
+                items.c.response_id == resp_id,
+                items.c.owner == owner,
+                items.c.role == "input",
+            )
             return self._page(conn, where, limit, order, after)
 
     def delete_response(self, owner: str, resp_id: str) -> bool:
         with self.engine.begin() as conn:
-            result = conn.execute(responses.delete().where(
-                responses.c.id == resp_id, responses.c.owner == owner))
-            conn.execute(items.delete().where(items.c.response_id == resp_id,
-                                              items.c.owner == owner,
-                                              items.c.conversation_id.is_(None)))
+            result = conn.execute(
+                responses.delete().where(responses.c.id == resp_id, responses.c.owner == owner)
+            )
+            conn.execute(
+                items.delete().where(
+                    items.c.response_id == resp_id,
+                    items.c.owner == owner,
+                    items.c.conversation_id.is_(None),
+                )
+            )
         return bool(result.rowcount)
 
     # -- shared -----------------------------------------------------------------------------
 
     @staticmethod
     def _owns_conversation(conn: sa.Connection, owner: str, conv_id: str) -> bool:
-        return conn.execute(sa.select(conversations.c.id).where(
-            conversations.c.id == conv_id, conversations.c.owner == owner)).first() is not None
+        return (
+            conn.execute(
+                sa.select(conversations.c.id).where(
+                    conversations.c.id == conv_id, conversations.c.owner == owner
+                )
+            ).first()
+            is not None
+        )
 
     @staticmethod
-    def _insert_items(conn: sa.Connection, owner: str, new: list[dict[str, Any]], *,
-                      conversation_id: str | None = None, response_id: str | None = None,
-                      role: str | None = None) -> list[dict[str, Any]]:
+    def _insert_items(
+        conn: sa.Connection,
+        owner: str,
+        new: list[dict[str, Any]],
+        *,
+        conversation_id: str | None = None,
+        response_id: str | None = None,
+        role: str | None = None,
+    ) -> list[dict[str, Any]]:
         stored = [item_with_id(item) for item in new]
         if stored:
             now = int(time.time())
-            conn.execute(items.insert(), [
-                {"id": item["id"], "owner": owner, "conversation_id": conversation_id,
-                 "response_id": response_id, "role": role, "created_at": now,
-                 "data": json.dumps(item)} for item in stored])
+            conn.execute(
+                items.insert(),
+                [
+                    {
+                        "id": item["id"],
+                        "owner": owner,
+                        "conversation_id": conversation_id,
+                        "response_id": response_id,
+                        "role": role,
+                        "created_at": now,
+                        "data": json.dumps(item),
+                    }
+                    for item in stored
+                ],
+            )
         return stored
 
     @staticmethod
-    def _page(conn: sa.Connection, where: tuple[Any, ...], limit: int, order: str,
-              after: str | None) -> ItemPage:
+    def _page(
+        conn: sa.Connection, where: tuple[Any, ...], limit: int, order: str, after: str | None
+    ) -> ItemPage:
         """Items matching `where` in `order` of insertion, starting past the item `after`."""
         conditions = list(where)
         if after is not None:
-            cursor = conn.execute(sa.select(items.c.seq).where(
-                *where, items.c.id == after)).scalar()
+            cursor = conn.execute(
+                sa.select(items.c.seq).where(*where, items.c.id == after)
+            ).scalar()
             if cursor is None:  # an unknown cursor ends the listing rather than restart it
                 return ItemPage([], False)
             conditions.append(items.c.seq < cursor if order == "desc" else items.c.seq > cursor)
         by = items.c.seq.desc() if order == "desc" else items.c.seq
-        rows = conn.execute(sa.select(items.c.data).where(*conditions).order_by(by)
-                            .limit(limit + 1)).scalars().all()
+        rows = (
+            conn.execute(sa.select(items.c.data).where(*conditions).order_by(by).limit(limit + 1))
+            .scalars()
+            .all()
+        )
         return ItemPage([json.loads(r) for r in rows[:limit]], len(rows) > limit)
 
     def close(self) -> None:
@@ -399,27 +551,43 @@ class Store:
     # already holds raises sqlalchemy's IntegrityError, and the caller then counts with what
     # it fetched without keeping it.
 
-    def cache_file(self, owner: str, file_id: str, filename: str, purpose: str, data: bytes,
-                   created_at: int | None = None) -> StoredFile:
+    def cache_file(
+        self,
+        owner: str,
+        file_id: str,
+        filename: str,
+        purpose: str,
+        data: bytes,
+        created_at: int | None = None,
+    ) -> StoredFile:
         """Keep a copy of an upstream file under its upstream id."""
-        stored = StoredFile(file_id, filename, purpose, len(data),
-                            int(created_at or time.time()))
+        stored = StoredFile(file_id, filename, purpose, len(data), int(created_at or time.time()))
         with self.engine.begin() as conn:
             conn.execute(files.delete().where(files.c.id == file_id, files.c.owner == owner))
-            conn.execute(files.insert().values(
-                id=file_id, owner=owner, filename=filename, purpose=purpose,
-                bytes=stored.bytes, created_at=stored.created_at, data=data))
+            conn.execute(
+                files.insert().values(
+                    id=file_id,
+                    owner=owner,
+                    filename=filename,
+                    purpose=purpose,
+                    bytes=stored.bytes,
+                    created_at=stored.created_at,
+                    data=data,
+                )
+            )
         return stored
 
-    def cache_response(self, owner: str, response: dict[str, Any],
-                       input_items: list[dict[str, Any]]) -> None:
+    def cache_response(
+        self, owner: str, response: dict[str, Any], input_items: list[dict[str, Any]]
+    ) -> None:
         """Keep a copy of an upstream response with its input items and output. Unlike
         ``put_response``, its items never join a stored conversation: a copy of an upstream
         conversation holds them already (or will, when it is fetched)."""
         self.put_response(owner, response, input_items, join_conversation=False)
 
-    def cache_upstream_conversation(self, owner: str, conv: StoredConversation,
-                                    all_items: list[dict[str, Any]]) -> None:
+    def cache_upstream_conversation(
+        self, owner: str, conv: StoredConversation, all_items: list[dict[str, Any]]
+    ) -> None:
         """Keep (or refresh) a copy of an upstream conversation and all its items. Items that
         recorded responses hold stay theirs, leaving the conversation (whose fresh copy has
         them) rather than being deleted, as ``delete_conversation`` does."""
@@ -427,11 +595,20 @@ class Store:
             mine = (items.c.conversation_id == conv.id, items.c.owner == owner)
             conn.execute(items.delete().where(*mine, items.c.response_id.is_(None)))
             conn.execute(items.update().where(*mine).values(conversation_id=None))
-            conn.execute(conversations.delete().where(conversations.c.id == conv.id,
-                                                      conversations.c.owner == owner))
-            conn.execute(conversations.insert().values(
-                id=conv.id, owner=owner, created_at=conv.created_at,
-                metadata=json.dumps(conv.metadata), upstream_fetched_at=int(time.time())))
+            conn.execute(
+                conversations.delete().where(
+                    conversations.c.id == conv.id, conversations.c.owner == owner
+                )
+            )
+            conn.execute(
+                conversations.insert().values(
+                    id=conv.id,
+                    owner=owner,
+                    created_at=conv.created_at,
+                    metadata=json.dumps(conv.metadata),
+                    upstream_fetched_at=int(time.time()),
+                )
+            )
             self._insert_items(conn, owner, all_items, conversation_id=conv.id)
 
 

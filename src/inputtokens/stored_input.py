@@ -23,22 +23,29 @@ def check_metadata(value: Any, param: str = "metadata") -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InvalidRequestError(f"Invalid type for '{param}': expected an object.",
-                                  param=param, code="invalid_type")
+        raise InvalidRequestError(
+            f"Invalid type for '{param}': expected an object.", param=param, code="invalid_type"
+        )
     if len(value) > MAX_METADATA_PAIRS:
         raise InvalidRequestError(
             f"Invalid '{param}': at most {MAX_METADATA_PAIRS} pairs are allowed.",
-            param=param, code="object_above_max_properties")
+            param=param,
+            code="object_above_max_properties",
+        )
     for key, item in value.items():
         if len(key) > MAX_METADATA_KEY:
             raise InvalidRequestError(
                 f"Invalid '{param}': keys are at most {MAX_METADATA_KEY} characters.",
-                param=f"{param}.{key}", code="invalid_value")
+                param=f"{param}.{key}",
+                code="invalid_value",
+            )
         if not isinstance(item, str) or len(item) > MAX_METADATA_VALUE:
             raise InvalidRequestError(
                 f"Invalid '{param}.{key}': expected a string of at most "
-                f"{MAX_METADATA_VALUE} characters.", param=f"{param}.{key}",
-                code="invalid_value")
+                f"{MAX_METADATA_VALUE} characters.",
+                param=f"{param}.{key}",
+                code="invalid_value",
+            )
     return dict(value)
 
 
@@ -47,16 +54,22 @@ def check_items(value: Any, param: str = "items", *, required: bool = False) -> 
     if value is None and not required:
         return []
     if value is None:
-        raise InvalidRequestError(f"Missing required parameter: '{param}'.", param=param,
-                                  code="missing_required_parameter")
+        raise InvalidRequestError(
+            f"Missing required parameter: '{param}'.",
+            param=param,
+            code="missing_required_parameter",
+        )
     if not isinstance(value, list):
-        raise InvalidRequestError(f"Invalid type for '{param}': expected an array.",
-                                  param=param, code="invalid_type")
+        raise InvalidRequestError(
+            f"Invalid type for '{param}': expected an array.", param=param, code="invalid_type"
+        )
     if len(value) > MAX_ITEMS_PER_CALL:
         raise InvalidRequestError(
             f"Invalid '{param}': array too long. Expected an array with maximum length "
             f"{MAX_ITEMS_PER_CALL}, but got an array with length {len(value)} instead.",
-            param=param, code="array_above_max_length")
+            param=param,
+            code="array_above_max_length",
+        )
     for i, item in enumerate(value):
         wire_schema.INPUT_ITEM.validate(item, f"{param}[{i}]")
     return value
@@ -69,8 +82,11 @@ def dereference(store: Store, owner: str, items: list[Any], param: str) -> list[
         if item.get("type", "item_reference" if "role" not in item else "") == "item_reference":
             found = store.get_item(owner, str(item["id"]))
             if found is None:
-                raise InvalidRequestError(f"Item with id '{item['id']}' not found.",
-                                          param=f"{param}[{i}].id", code="item_not_found")
+                raise InvalidRequestError(
+                    f"Item with id '{item['id']}' not found.",
+                    param=f"{param}[{i}].id",
+                    code="item_not_found",
+                )
             item = {k: v for k, v in found.items() if k != "id"}
         out.append(item)
     return out

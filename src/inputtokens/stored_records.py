@@ -24,10 +24,17 @@ class StoredFile:
     created_at: int
 
     def to_openai(self) -> dict[str, Any]:
-        return {"id": self.id, "object": "file", "bytes": self.bytes,
-                "created_at": self.created_at, "filename": self.filename,
-                "purpose": self.purpose, "status": "processed", "expires_at": None,
-                "status_details": None}
+        return {
+            "id": self.id,
+            "object": "file",
+            "bytes": self.bytes,
+            "created_at": self.created_at,
+            "filename": self.filename,
+            "purpose": self.purpose,
+            "status": "processed",
+            "expires_at": None,
+            "status_details": None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +46,12 @@ class StoredConversation:
     metadata: dict[str, str]
 
     def to_openai(self) -> dict[str, Any]:
-        return {"id": self.id, "object": "conversation", "created_at": self.created_at,
-                "metadata": self.metadata}
+        return {
+            "id": self.id,
+            "object": "conversation",
+            "created_at": self.created_at,
+            "metadata": self.metadata,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,19 +62,31 @@ class ItemPage:
     has_more: bool
 
     def to_openai(self) -> dict[str, Any]:
-        return {"object": "list", "data": self.data,
-                "first_id": self.data[0]["id"] if self.data else None,
-                "last_id": self.data[-1]["id"] if self.data else None,
-                "has_more": self.has_more}
+        return {
+            "object": "list",
+            "data": self.data,
+            "first_id": self.data[0]["id"] if self.data else None,
+            "last_id": self.data[-1]["id"] if self.data else None,
+            "has_more": self.has_more,
+        }
 
 
 # OpenAI's id prefixes per item type; other types get "item_".
 _ITEM_PREFIXES = {
-    "message": "msg_", "function_call": "fc_", "function_call_output": "fco_",
-    "reasoning": "rs_", "custom_tool_call": "ctc_", "custom_tool_call_output": "ctco_",
-    "web_search_call": "ws_", "file_search_call": "fs_", "computer_call": "cu_",
-    "computer_call_output": "cuo_", "image_generation_call": "ig_",
-    "code_interpreter_call": "ci_", "mcp_call": "mcp_", "compaction": "cmp_",
+    "message": "msg_",
+    "function_call": "fc_",
+    "function_call_output": "fco_",
+    "reasoning": "rs_",
+    "custom_tool_call": "ctc_",
+    "custom_tool_call_output": "ctco_",
+    "web_search_call": "ws_",
+    "file_search_call": "fs_",
+    "computer_call": "cu_",
+    "computer_call_output": "cuo_",
+    "image_generation_call": "ig_",
+    "code_interpreter_call": "ci_",
+    "mcp_call": "mcp_",
+    "compaction": "cmp_",
 }
 
 
@@ -95,5 +118,3 @@ def key_owner(key: str) -> str:
 def new_id(prefix: str) -> str:
     """An id in OpenAI's style: a prefix and 24 random hex digits (``file-…``)."""
     return prefix + secrets.token_hex(12)
-
-

@@ -38,8 +38,11 @@ class CacheUse:
         self.hits = self.misses = self.tokens_from_cache = 0
 
     def to_dict(self) -> dict[str, int]:
-        return {"hits": self.hits, "misses": self.misses,
-                "tokens_from_cache": self.tokens_from_cache}
+        return {
+            "hits": self.hits,
+            "misses": self.misses,
+            "tokens_from_cache": self.tokens_from_cache,
+        }
 
 
 class LruTable(Generic[V]):
@@ -70,8 +73,13 @@ class LruTable(Generic[V]):
             self.evictions += 1
 
     def stats(self) -> dict[str, int]:
-        return {"entries": len(self._entries), "max_entries": self.max_entries,
-                "hits": self.hits, "misses": self.misses, "evictions": self.evictions}
+        return {
+            "entries": len(self._entries),
+            "max_entries": self.max_entries,
+            "hits": self.hits,
+            "misses": self.misses,
+            "evictions": self.evictions,
+        }
 
     def clear(self) -> None:
         self._entries.clear()
@@ -89,8 +97,9 @@ class TokenCountCache:
     @staticmethod
     def key(encoding: str, text: str) -> bytes:
         """The content key of `text` under `encoding`."""
-        return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16,
-                       person=encoding.encode()[:16]).digest()
+        return blake2b(
+            text.encode("utf-8", "surrogatepass"), digest_size=16, person=encoding.encode()[:16]
+        ).digest()
 
     def get(self, key: bytes, use: CacheUse) -> int | None:
         """The kept count for `key`, or None (a miss, to be followed by ``put``)."""

@@ -128,8 +128,7 @@ def _read_ranks(rank_file: str, sha256: str) -> dict[bytes, int]:
     # 0, 1, 2, ... in line order (the hash above proves the file is that file, and
     # test_tokenizer checks the order), so the rank column is not parsed: a third less time.
     fields = data.split()
-    ranks = dict(zip(map(binascii.a2b_base64, fields[0::2]), range(len(fields) // 2),
-                     strict=True))
+    ranks = dict(zip(map(binascii.a2b_base64, fields[0::2]), range(len(fields) // 2), strict=True))
     _ranks_by_file[rank_file] = ranks
     return ranks
 

@@ -20,20 +20,27 @@ from .errors import InvalidRequestError
 JSON = dict[str, Any]
 
 CONTEXT_LENGTH_MESSAGE = (
-    "Your input exceeds the context window of this model. Please adjust your input and try "
-    "again."
+    "Your input exceeds the context window of this model. Please adjust your input and try again."
 )
 # Items that answer a call: keeping one whose call was dropped would leave an orphan.
-_OUTPUT_TYPES = frozenset({
-    "function_call_output", "custom_tool_call_output", "computer_call_output",
-    "local_shell_call_output", "shell_call_output", "apply_patch_call_output",
-    "mcp_approval_response", "tool_search_output",
-})
+_OUTPUT_TYPES = frozenset(
+    {
+        "function_call_output",
+        "custom_tool_call_output",
+        "computer_call_output",
+        "local_shell_call_output",
+        "shell_call_output",
+        "apply_patch_call_output",
+        "mcp_approval_response",
+        "tool_search_output",
+    }
+)
 
 
 def context_length_error() -> InvalidRequestError:
-    return InvalidRequestError(CONTEXT_LENGTH_MESSAGE, param="input",
-                               code="context_length_exceeded")
+    return InvalidRequestError(
+        CONTEXT_LENGTH_MESSAGE, param="input", code="context_length_exceeded"
+    )
 
 
 def items_to_drop(items: Sequence[JSON], item_tokens: Sequence[int], excess: int) -> int:
@@ -52,9 +59,11 @@ def items_to_drop(items: Sequence[JSON], item_tokens: Sequence[int], excess: int
     # A kept output whose call was dropped would be an orphan: move the cut past it.
     while True:
         dropped_calls = {item.get("call_id") for item in items[:cut]} - {None}
-        orphans = [i for i in range(cut, len(items))
-                   if items[i].get("type") in _OUTPUT_TYPES
-                   and items[i].get("call_id") in dropped_calls]
+        orphans = [
+            i
+            for i in range(cut, len(items))
+            if items[i].get("type") in _OUTPUT_TYPES and items[i].get("call_id") in dropped_calls
+        ]
         if not orphans:
             return cut
         cut = orphans[-1] + 1

@@ -44,8 +44,15 @@ FORWARDED_HEADERS = ("authorization", "openai-organization", "openai-project")
 class UpstreamError(InputTokensError):
     """The upstream could not be asked, or refused: carries the status to answer with."""
 
-    def __init__(self, message: str, *, status: int = 502, type: str = "server_error",
-                 param: str | None = None, code: str | None = "upstream_error") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 502,
+        type: str = "server_error",
+        param: str | None = None,
+        code: str | None = "upstream_error",
+    ) -> None:
         super().__init__(message, param=param, code=code)
         self.status = status
         self.type = type
@@ -53,8 +60,11 @@ class UpstreamError(InputTokensError):
 
 def forwarded_headers(request: Request) -> dict[str, str]:
     """The caller's headers that go to the upstream with its request."""
-    return {name: value for name in FORWARDED_HEADERS
-            if (value := request.headers.get(name)) is not None}
+    return {
+        name: value
+        for name in FORWARDED_HEADERS
+        if (value := request.headers.get(name)) is not None
+    }
 
 
 @lru_cache(maxsize=1)
@@ -70,10 +80,17 @@ def transport_error(exc: Exception, doing: str, param: str | None = None) -> Ups
     import httpx
 
     if isinstance(exc, httpx.TimeoutException):
-        return UpstreamError(f"The upstream did not answer in time ({doing}).", status=504,
-                             param=param, code="upstream_timeout")
-    return UpstreamError(f"The upstream could not be reached ({doing}): "
-                         f"{type(exc).__name__}.", param=param, code="upstream_unavailable")
+        return UpstreamError(
+            f"The upstream did not answer in time ({doing}).",
+            status=504,
+            param=param,
+            code="upstream_timeout",
+        )
+    return UpstreamError(
+        f"The upstream could not be reached ({doing}): {type(exc).__name__}.",
+        param=param,
+        code="upstream_unavailable",
+    )
 
 
 def refused(response: httpx.Response, doing: str, param: str | None) -> UpstreamError:
@@ -86,12 +103,16 @@ def refused(response: httpx.Response, doing: str, param: str | None) -> Upstream
         error = {}
     detail = error.get("message") or response.reason_phrase or "no message"
     if response.status_code >= 500:
-        return UpstreamError(f"The upstream failed ({doing}): {response.status_code} {detail}",
-                             param=param)
+        return UpstreamError(
+            f"The upstream failed ({doing}): {response.status_code} {detail}", param=param
+        )
     return UpstreamError(
-        f"The upstream refused {doing}: {detail}", status=response.status_code,
-        type=str(error.get("type") or "invalid_request_error"), param=param,
-        code=str(error.get("code") or "upstream_error"))
+        f"The upstream refused {doing}: {detail}",
+        status=response.status_code,
+        type=str(error.get("type") or "invalid_request_error"),
+        param=param,
+        code=str(error.get("code") or "upstream_error"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,22 +131,30 @@ class UpstreamFallback:
         """GET /responses/{id} and all its input items (oldest first)."""
         what = f"looking up the previous response '{resp_id}'"
         with self._client() as client:
-            response = self._get(client, f"/responses/{_path(resp_id)}", what,
-                                 "previous_response_id")
+            response = self._get(
+                client, f"/responses/{_path(resp_id)}", what, "previous_response_id"
+            )
             if response is None:
                 return None
             if not isinstance(response.get("output"), list):
-                raise UpstreamError(f"The upstream's answer to {what} is not a response.",
-                                    param="previous_response_id")
-            found = self._items(client, f"/responses/{_path(resp_id)}/input_items", what,
-                                "previous_response_id")
+                raise UpstreamError(
+                    f"The upstream's answer to {what} is not a response.",
+                    param="previous_response_id",
+                )
+            found = self._items(
+                client, f"/responses/{_path(resp_id)}/input_items", what, "previous_response_id"
+            )
         return None if found is None else (response, found)
 
     def input_items(self, resp_id: str) -> list[JSON] | None:
         """All input items of a response, as the upstream resolved them (oldest first)."""
         with self._client() as client:
-            return self._items(client, f"/responses/{_path(resp_id)}/input_items",
-                               f"listing the input items of '{resp_id}'", None)
+            return self._items(
+                client,
+                f"/responses/{_path(resp_id)}/input_items",
+                f"listing the input items of '{resp_id}'",
+                None,
+            )
 
     def conversation(self, conv_id: str) -> tuple[JSON, list[JSON]] | None:
         """GET /conversations/{id} and all its items (oldest first)."""
@@ -134,8 +163,9 @@ class UpstreamFallback:
             conv = self._get(client, f"/conversations/{_path(conv_id)}", what, "conversation")
             if conv is None:
                 return None
-            found = self._items(client, f"/conversations/{_path(conv_id)}/items", what,
-                                "conversation")
+            found = self._items(
+                client, f"/conversations/{_path(conv_id)}/items", what, "conversation"
+            )
         return None if found is None else (conv, found)
 
     def file(self, file_id: str) -> tuple[JSON, bytes] | None:
@@ -146,7 +176,8 @@ class UpstreamFallback:
         what = f"looking up the file '{file_id}'"
         too_large = InvalidRequestError(
             f"The file '{file_id}' is larger than the limit of {self.max_file_bytes} bytes.",
-            code="file_too_large")
+            code="file_too_large",
+        )
         with self._client() as client:
             meta = self._get(client, f"/files/{_path(file_id)}", what, None)
             if meta is None:
@@ -178,12 +209,22 @@ class UpstreamFallback:
     def _client(self) -> Iterator[httpx.Client]:
         import httpx
 
-        with httpx.Client(base_url=self.base_url, headers=dict(self.headers),
-                          timeout=self.timeout_s, verify=ssl_context()) as client:
+        with httpx.Client(
+            base_url=self.base_url,
+            headers=dict(self.headers),
+            timeout=self.timeout_s,
+            verify=ssl_context(),
+        ) as client:
             yield client
 
-    def _get(self, client: httpx.Client, path: str, what: str, param: str | None,
-             params: dict[str, Any] | None = None) -> JSON | None:
+    def _get(
+        self,
+        client: httpx.Client,
+        path: str,
+        what: str,
+        param: str | None,
+        params: dict[str, Any] | None = None,
+    ) -> JSON | None:
         """The JSON object at `path`; None on 404; the errors of the module docstring."""
         import httpx
 
@@ -200,12 +241,14 @@ class UpstreamFallback:
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            raise UpstreamError(f"The upstream's answer to {what} is not a JSON object.",
-                                param=param)
+            raise UpstreamError(
+                f"The upstream's answer to {what} is not a JSON object.", param=param
+            )
         return body
 
-    def _items(self, client: httpx.Client, path: str, what: str,
-               param: str | None) -> list[JSON] | None:
+    def _items(
+        self, client: httpx.Client, path: str, what: str, param: str | None
+    ) -> list[JSON] | None:
         """Every item of a listing, oldest first, a page of 100 at a time."""
         out: list[JSON] = []
         after: str | None = None
@@ -218,16 +261,18 @@ class UpstreamFallback:
                 return None
             data = page.get("data")
             if not isinstance(data, list) or not all(isinstance(i, dict) for i in data):
-                raise UpstreamError(f"The upstream's answer to {what} is not a list of items.",
-                                    param=param)
+                raise UpstreamError(
+                    f"The upstream's answer to {what} is not a list of items.", param=param
+                )
             out.extend(data)
             if len(out) > self.max_items:
                 raise InvalidRequestError(
                     f"Too many items upstream ({what}): more than {self.max_items}.",
-                    param=param, code="array_above_max_length")
+                    param=param,
+                    code="array_above_max_length",
+                )
             last = page.get("last_id") or (data[-1].get("id") if data else None)
-            if not page.get("has_more") or not data or not isinstance(last, str) \
-                    or last == after:
+            if not page.get("has_more") or not data or not isinstance(last, str) or last == after:
                 return out
             after = last
 

@@ -146,12 +146,14 @@ class Str(Spec):
             raise self._type_error(value)
         max_length = self.max_length
         if max_length is not None and len(value) > max_length:
-            raise _Invalid(lambda path: InvalidRequestError(
-                f"Invalid '{path}': string too long. Expected a string with maximum length "
-                f"{max_length}, but got a string with length {len(value)} instead.",
-                param=path,
-                code="string_above_max_length",
-            ))
+            raise _Invalid(
+                lambda path: InvalidRequestError(
+                    f"Invalid '{path}': string too long. Expected a string with maximum length "
+                    f"{max_length}, but got a string with length {len(value)} instead.",
+                    param=path,
+                    code="string_above_max_length",
+                )
+            )
 
 
 class Int(Spec):
@@ -167,12 +169,14 @@ class Int(Spec):
             raise self._type_error(value)
         minimum = self.minimum
         if minimum is not None and value < minimum:
-            raise _Invalid(lambda path: InvalidRequestError(
-                f"Invalid '{path}': integer below minimum value. Expected a value >= "
-                f"{minimum}, but got {value} instead.",
-                param=path,
-                code="integer_below_min_value",
-            ))
+            raise _Invalid(
+                lambda path: InvalidRequestError(
+                    f"Invalid '{path}': integer below minimum value. Expected a value >= "
+                    f"{minimum}, but got {value} instead.",
+                    param=path,
+                    code="integer_below_min_value",
+                )
+            )
 
 
 class Num(Spec):
@@ -273,19 +277,23 @@ class Array(Spec):
         min_items, max_items = self.min_items, self.max_items
         if min_items and n < min_items:
             detail = "empty array" if n == 0 else "array too short"
-            raise _Invalid(lambda path: InvalidRequestError(
-                f"Invalid '{path}': {detail}. Expected an array with minimum length "
-                f"{min_items}, but got an array with length {n} instead.",
-                param=path,
-                code="empty_array" if n == 0 else "array_below_min_length",
-            ))
+            raise _Invalid(
+                lambda path: InvalidRequestError(
+                    f"Invalid '{path}': {detail}. Expected an array with minimum length "
+                    f"{min_items}, but got an array with length {n} instead.",
+                    param=path,
+                    code="empty_array" if n == 0 else "array_below_min_length",
+                )
+            )
         if max_items is not None and n > max_items:
-            raise _Invalid(lambda path: InvalidRequestError(
-                f"Invalid '{path}': array too long. Expected an array with maximum length "
-                f"{max_items}, but got an array with length {n} instead.",
-                param=path,
-                code="array_above_max_length",
-            ))
+            raise _Invalid(
+                lambda path: InvalidRequestError(
+                    f"Invalid '{path}': array too long. Expected an array with maximum length "
+                    f"{max_items}, but got an array with length {n} instead.",
+                    param=path,
+                    code="array_above_max_length",
+                )
+            )
 
 
 class Obj(Spec):

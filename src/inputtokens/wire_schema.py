@@ -164,9 +164,7 @@ _FILTER: Tagged = _tagged(
         for op in ("eq", "ne", "gt", "gte", "lt", "lte", "in", "nin")
     )
 )
-_FILTER.variants.update(
-    (op, _variant(op, {"filters": Array(_FILTER)})) for op in ("and", "or")
-)
+_FILTER.variants.update((op, _variant(op, {"filters": Array(_FILTER)})) for op in ("and", "or"))
 
 _NETWORK_POLICY = _tagged(
     ("disabled", _variant("disabled")),
@@ -175,11 +173,7 @@ _NETWORK_POLICY = _tagged(
         _variant(
             "allowlist",
             {"allowed_domains": _STRINGS},
-            {
-                "domain_secrets": Array(
-                    Obj({"domain": Str(), "name": Str(), "value": Str()})
-                )
-            },
+            {"domain_secrets": Array(Obj({"domain": Str(), "name": Str(), "value": Str()}))},
         ),
     ),
 )
@@ -338,9 +332,7 @@ TOOL: Tagged = _tagged(
                 "max_num_results": Num(),
                 "ranking_options": Obj(
                     optional={
-                        "hybrid_search": Obj(
-                            {"embedding_weight": Num(), "text_weight": Num()}
-                        ),
+                        "hybrid_search": Obj({"embedding_weight": Num(), "text_weight": Num()}),
                         # Dated ranker names grow over time: any string.
                         "ranker": Str(),
                         "score_threshold": Num(),
@@ -825,9 +817,7 @@ INPUT_ITEM: Tagged = Tagged(
             "shell_call_output",
             {
                 "call_id": Str(),
-                "output": Array(
-                    Obj({"outcome": _SHELL_OUTCOME, "stderr": Str(), "stdout": Str()})
-                ),
+                "output": Array(Obj({"outcome": _SHELL_OUTCOME, "stderr": Str(), "stdout": Str()})),
             },
             {"id": Str(), "caller": _CALLER, "max_output_length": Num(), "status": _STATUS},
         ),
@@ -966,9 +956,7 @@ REASONING_CONFIG: Obj = Obj(
 )
 """`reasoning`: effort, summary and related options of reasoning models."""
 
-CONVERSATION: Union = Union(
-    Str(), Obj({"id": Str()}), expected="a string or an object"
-)
+CONVERSATION: Union = Union(Str(), Obj({"id": Str()}), expected="a string or an object")
 """`conversation`: a conversation id, or an object holding it."""
 
 # Fields of a Responses create request (or of a gateway in front of it) that do not affect the

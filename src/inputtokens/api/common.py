@@ -59,8 +59,9 @@ async def receive_body(receive: Receive, declared: str | bytes | None, limit: in
 
 
 def _too_large(limit: int) -> PayloadTooLargeError:
-    return PayloadTooLargeError(f"Request body too large: the limit is {limit} bytes.",
-                                code="request_too_large")
+    return PayloadTooLargeError(
+        f"Request body too large: the limit is {limit} bytes.", code="request_too_large"
+    )
 
 
 def parse_json(raw: bytes) -> Any:
@@ -79,8 +80,9 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
     raw = await read_body(request, limit)
     body = parse_json(raw) if raw.strip() else {}
     if not isinstance(body, dict):
-        raise InvalidRequestError("The request body must be a JSON object.", param=None,
-                                  code="invalid_type")
+        raise InvalidRequestError(
+            "The request body must be a JSON object.", param=None, code="invalid_type"
+        )
     return body
 
 

@@ -36,11 +36,14 @@ def page_params(request: Request) -> tuple[int, str, str | None]:
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE:
         raise InvalidRequestError(
             f"Invalid 'limit': expected an integer between 1 and {MAX_PAGE}.",
-            param="limit", code="invalid_value")
+            param="limit",
+            code="invalid_value",
+        )
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):
-        raise InvalidRequestError("Invalid 'order': expected 'asc' or 'desc'.",
-                                  param="order", code="invalid_value")
+        raise InvalidRequestError(
+            "Invalid 'order': expected 'asc' or 'desc'.", param="order", code="invalid_value"
+        )
     return int(raw_limit), order, query.get("after")
 
 
@@ -56,7 +59,8 @@ def routes(ctx: ApiContext) -> list[Route]:
         def work() -> dict[str, Any]:
             store = ctx.store()
             return store.create_conversation(
-                owner, metadata, dereference(store, owner, initial, "items")).to_openai()
+                owner, metadata, dereference(store, owner, initial, "items")
+            ).to_openai()
 
         return JSONResponse(await run_in_threadpool(work))
 
@@ -73,11 +77,13 @@ def routes(ctx: ApiContext) -> list[Route]:
         conv_id = request.path_params["conversation_id"]
         body = await read_json_object(request, limit)
         if "metadata" not in body:
-            raise InvalidRequestError("Missing required parameter: 'metadata'.",
-                                      param="metadata", code="missing_required_parameter")
+            raise InvalidRequestError(
+                "Missing required parameter: 'metadata'.",
+                param="metadata",
+                code="missing_required_parameter",
+            )
         metadata = check_metadata(body["metadata"])
-        conv = await run_in_threadpool(ctx.store().update_conversation, owner, conv_id,
-                                       metadata)
+        conv = await run_in_threadpool(ctx.store().update_conversation, owner, conv_id, metadata)
         if conv is None:
             raise _conversation_missing(conv_id)
         return JSONResponse(conv.to_openai())
@@ -93,8 +99,11 @@ def routes(ctx: ApiContext) -> list[Route]:
         owner = ctx.authenticate(request)
         conv_id = request.path_params["conversation_id"]
         page_limit, order, after = page_params(request)
-        page = await run_in_threadpool(lambda: ctx.store().list_items(
-            owner, conv_id, limit=page_limit, order=order, after=after))
+        page = await run_in_threadpool(
+            lambda: ctx.store().list_items(
+                owner, conv_id, limit=page_limit, order=order, after=after
+            )
+        )
         if page is None:
             raise _conversation_missing(conv_id)
         return JSONResponse(page.to_openai())

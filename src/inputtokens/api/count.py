@@ -37,9 +37,16 @@ COUNT_PATHS = ("/v1/responses/input_tokens", "/openai/v1/responses/input_tokens"
 log = logging.getLogger("inputtokens")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _JSON_TYPE = (b"content-type", b"application/json")
-_SERVER_ERROR = orjson.dumps({"error": {
-    "message": "The server had an error processing your request.",
-    "type": "server_error", "param": None, "code": None}})
+_SERVER_ERROR = orjson.dumps(
+    {
+        "error": {
+            "message": "The server had an error processing your request.",
+            "type": "server_error",
+            "param": None,
+            "code": None,
+        }
+    }
+)
 
 
 def _names_remote_url(raw: bytes) -> bool:
@@ -107,8 +114,13 @@ class CountEndpoint:
         except Exception:
             log.exception("unexpected error on POST %s", scope.get("path"))
             status, body = 500, _SERVER_ERROR
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [_JSON_TYPE, (b"content-length", b"%d" % len(body))]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [_JSON_TYPE, (b"content-length", b"%d" % len(body))],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def _answer(self, scope: Scope, receive: Receive) -> bytes:
@@ -123,16 +135,24 @@ class CountEndpoint:
             if answer is not None:
                 return answer
         body = prepare(parse_json(raw), settings)
-        if (needs_state(body) or b'"file_id"' in raw
-                or (settings.remote_fetch and _names_remote_url(raw))):
+        if (
+            needs_state(body)
+            or b'"file_id"' in raw
+            or (settings.remote_fetch and _names_remote_url(raw))
+        ):
             # The store and fetching block; a worker thread keeps the event loop serving.
             from starlette.requests import Request
 
             from ..upstream import upstream_fallback
 
             result = await run_in_threadpool(
-                count_input_tokens, body, settings=settings, return_tokens=call.tokens,
-                owner=owner, fallback=upstream_fallback(settings, Request(scope)))
+                count_input_tokens,
+                body,
+                settings=settings,
+                return_tokens=call.tokens,
+                owner=owner,
+                fallback=upstream_fallback(settings, Request(scope)),
+            )
             key = None  # the answer depends on stored or fetched data too
         else:
             result = count_input_tokens(body, settings=settings, return_tokens=call.tokens)

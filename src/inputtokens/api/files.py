@@ -19,15 +19,22 @@ async def _read_upload(form: FormData, limit: int) -> tuple[str, str, bytes]:
     """(filename, purpose, bytes) of a Files API upload, or an OpenAI-shaped error."""
     upload, purpose = form.get("file"), form.get("purpose")
     if not isinstance(purpose, str) or not purpose:
-        raise InvalidRequestError("Missing required parameter: 'purpose'.",
-                                  param="purpose", code="missing_required_parameter")
+        raise InvalidRequestError(
+            "Missing required parameter: 'purpose'.",
+            param="purpose",
+            code="missing_required_parameter",
+        )
     if upload is None or isinstance(upload, str):
-        raise InvalidRequestError("Missing required parameter: 'file'.",
-                                  param="file", code="missing_required_parameter")
+        raise InvalidRequestError(
+            "Missing required parameter: 'file'.", param="file", code="missing_required_parameter"
+        )
     data = await upload.read(limit + 1)
     if len(data) > limit:
-        raise PayloadTooLargeError(f"The file is larger than the limit of {limit} bytes.",
-                                   param="file", code="file_too_large")
+        raise PayloadTooLargeError(
+            f"The file is larger than the limit of {limit} bytes.",
+            param="file",
+            code="file_too_large",
+        )
     return upload.filename or "file", purpose, data
 
 
@@ -40,22 +47,28 @@ def routes(ctx: ApiContext) -> list[Route]:
         if length and length.isdigit() and int(length) > settings.max_file_bytes + 64 * 1024:
             raise PayloadTooLargeError(
                 f"The file is larger than the limit of {settings.max_file_bytes} bytes.",
-                param="file", code="file_too_large")
+                param="file",
+                code="file_too_large",
+            )
         try:
             # `async with` closes the spooled upload files whatever happens below.
             async with request.form(max_files=1, max_fields=8) as form:
                 filename, purpose, data = await _read_upload(form, settings.max_file_bytes)
         except HTTPException as exc:
-            raise InvalidRequestError(f"The upload is not valid multipart form data: "
-                                      f"{exc.detail}", param="file", code="invalid_value") from None
+            raise InvalidRequestError(
+                f"The upload is not valid multipart form data: {exc.detail}",
+                param="file",
+                code="invalid_value",
+            ) from None
         stored = await run_in_threadpool(ctx.store().put_file, owner, filename, purpose, data)
         return JSONResponse(stored.to_openai())
 
     async def list_files(request: Request) -> Response:
         owner = ctx.authenticate(request)
         stored = await run_in_threadpool(ctx.store().list_files, owner)
-        return JSONResponse({"object": "list", "data": [f.to_openai() for f in stored],
-                             "has_more": False})
+        return JSONResponse(
+            {"object": "list", "data": [f.to_openai() for f in stored], "has_more": False}
+        )
 
     async def owned_file(request: Request) -> tuple[str, StoredFile]:
         """The caller's file named in the path; 404 when it is not theirs or not there."""

@@ -56,20 +56,34 @@ _RELAYED_PREFIXES = ("openai-", "x-ratelimit-")
 
 
 def _relayed_headers(answer: httpx.Response) -> dict[str, str]:
-    return {name: value for name, value in answer.headers.items()
-            if name in _RELAYED or name.startswith(_RELAYED_PREFIXES)}
+    return {
+        name: value
+        for name, value in answer.headers.items()
+        if name in _RELAYED or name.startswith(_RELAYED_PREFIXES)
+    }
 
 
 def recordable(body: JSON, response: Any) -> bool:
     """Whether an upstream answer is a finished response the upstream keeps."""
-    return (isinstance(response, dict) and isinstance(response.get("id"), str)
-            and response["id"].startswith("resp") and isinstance(response.get("output"), list)
-            and response.get("status") not in ("queued", "in_progress")
-            and body.get("store") is not False and response.get("store") is not False)
+    return (
+        isinstance(response, dict)
+        and isinstance(response.get("id"), str)
+        and response["id"].startswith("resp")
+        and isinstance(response.get("output"), list)
+        and response.get("status") not in ("queued", "in_progress")
+        and body.get("store") is not False
+        and response.get("store") is not False
+    )
 
 
-def record(store: Store, owner: str, owners: tuple[str, ...], body: JSON, response: JSON,
-           fallback: UpstreamFallback | None) -> None:
+def record(
+    store: Store,
+    owner: str,
+    owners: tuple[str, ...],
+    body: JSON,
+    response: JSON,
+    fallback: UpstreamFallback | None,
+) -> None:
     """Keep `response` with the items `body` gave it. References the store cannot resolve
     are taken from the upstream's own list of the response's input items."""
     given, unresolved = input_items(body.get("input"), store, owners)
@@ -102,33 +116,44 @@ class SSEEvents:
     def _final(event: bytes) -> JSON | None:
         if not any(name.encode() in event for name in FINAL_EVENTS):
             return None
-        data = b"\n".join(line[5:].removeprefix(b" ") for line in event.split(b"\n")
-                          if line.startswith(b"data:"))
+        data = b"\n".join(
+            line[5:].removeprefix(b" ") for line in event.split(b"\n") if line.startswith(b"data:")
+        )
         try:
             payload = orjson.loads(data)
         except orjson.JSONDecodeError:
             return None
-        if isinstance(payload, dict) and payload.get("type") in FINAL_EVENTS \
-                and isinstance(payload.get("response"), dict):
+        if (
+            isinstance(payload, dict)
+            and payload.get("type") in FINAL_EVENTS
+            and isinstance(payload.get("response"), dict)
+        ):
             return payload["response"]  # type: ignore[no-any-return]
         return None
 
 
 def _error_event(code: str, message: str) -> bytes:
     """An OpenAI stream error event, sent when the upstream stream breaks off."""
-    return b"event: error\ndata: " + orjson.dumps(
-        {"type": "error", "code": code, "message": message, "param": None}) + b"\n\n"
+    return (
+        b"event: error\ndata: "
+        + orjson.dumps({"type": "error", "code": code, "message": message, "param": None})
+        + b"\n\n"
+    )
 
 
 class _Relay(StreamingResponse):
     """An upstream stream relayed as it arrives; the upstream connection and client close
     however the relay ends (finished, failed, or the caller gone)."""
 
-    def __init__(self, answer: httpx.Response, client: httpx.AsyncClient,
-                 on_response: Callable[[JSON], Any]) -> None:
+    def __init__(
+        self, answer: httpx.Response, client: httpx.AsyncClient, on_response: Callable[[JSON], Any]
+    ) -> None:
         self._answer, self._client = answer, client
-        super().__init__(self._relay(on_response), status_code=answer.status_code,
-                         headers=_relayed_headers(answer))
+        super().__init__(
+            self._relay(on_response),
+            status_code=answer.status_code,
+            headers=_relayed_headers(answer),
+        )
 
     async def _relay(self, on_response: Callable[[JSON], Any]) -> AsyncIterator[bytes]:
         import httpx
@@ -177,12 +202,15 @@ def routes(ctx: ApiContext) -> list[Route]:
             raise InvalidRequestError(
                 "This service has no upstream to create responses with: it counts tokens "
                 "offline. Set INPUTTOKENS_UPSTREAM_URL (e.g. https://api.openai.com/v1) to "
-                "pass POST /v1/responses through to it.", code="upstream_not_configured")
+                "pass POST /v1/responses through to it.",
+                code="upstream_not_configured",
+            )
         raw = await read_body(request, settings.max_body_bytes)
         parsed = parse_json(raw) if raw.strip() else None
         if not isinstance(parsed, dict):
-            raise InvalidRequestError("The request body must be a JSON object.",
-                                      code="invalid_type")
+            raise InvalidRequestError(
+                "The request body must be a JSON object.", code="invalid_type"
+            )
         body: JSON = parsed
         fallback = upstream_fallback(settings, request)
 
@@ -190,23 +218,33 @@ def routes(ctx: ApiContext) -> list[Route]:
             if not recordable(body, response):
                 return
             try:
-                await run_in_threadpool(record, ctx.store(), keeper, owners, body, response,
-                                        fallback)
+                await run_in_threadpool(
+                    record, ctx.store(), keeper, owners, body, response, fallback
+                )
             except Exception:  # the upstream made (and billed) it: answer it regardless
                 log.exception("could not record response %s", response.get("id"))
 
-        client = httpx.AsyncClient(base_url=settings.upstream_base_url.rstrip("/"),
-                                   timeout=settings.upstream_timeout_s, verify=ssl_context())
-        headers = {**forwarded_headers(request), "content-type": "application/json",
-                   "accept-encoding": "identity"}
+        client = httpx.AsyncClient(
+            base_url=settings.upstream_base_url.rstrip("/"),
+            timeout=settings.upstream_timeout_s,
+            verify=ssl_context(),
+        )
+        headers = {
+            **forwarded_headers(request),
+            "content-type": "application/json",
+            "accept-encoding": "identity",
+        }
         try:
-            answer = await client.send(client.build_request(
-                "POST", "/responses", content=raw, headers=headers), stream=True)
+            answer = await client.send(
+                client.build_request("POST", "/responses", content=raw, headers=headers),
+                stream=True,
+            )
         except httpx.HTTPError as exc:
             await client.aclose()
             raise transport_error(exc, "POST /responses") from None
-        if answer.status_code == 200 and \
-                answer.headers.get("content-type", "").startswith("text/event-stream"):
+        if answer.status_code == 200 and answer.headers.get("content-type", "").startswith(
+            "text/event-stream"
+        ):
             return _Relay(answer, client, on_response)
         try:
             content = await answer.aread()
@@ -221,8 +259,7 @@ def routes(ctx: ApiContext) -> list[Route]:
             except orjson.JSONDecodeError:
                 response = None
             await on_response(response)
-        return Response(content, status_code=answer.status_code,
-                        headers=_relayed_headers(answer))
+        return Response(content, status_code=answer.status_code, headers=_relayed_headers(answer))
 
     def _missing(resp_id: str) -> NotFoundError:
         return NotFoundError(f"Response with id '{resp_id}' not found.", param="response_id")
@@ -247,8 +284,19 @@ def routes(ctx: ApiContext) -> list[Route]:
 
         def work() -> Any:
             store = ctx.store()
-            return next((page for o in owners if (page := store.list_input_items(
-                o, resp_id, limit=limit, order=order, after=after)) is not None), None)
+            return next(
+                (
+                    page
+                    for o in owners
+                    if (
+                        page := store.list_input_items(
+                            o, resp_id, limit=limit, order=order, after=after
+                        )
+                    )
+                    is not None
+                ),
+                None,
+            )
 
         page = await run_in_threadpool(work)
         if page is None:

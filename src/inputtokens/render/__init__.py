@@ -23,8 +23,13 @@ from .system import system_blocks
 
 __all__ = ["render", "Prompt", "Block"]
 
-def render(request: CountRequest, model: ModelInfo,
-           attachments: Attachments | None = None, first_index: int = 0) -> Prompt:
+
+def render(
+    request: CountRequest,
+    model: ModelInfo,
+    attachments: Attachments | None = None,
+    first_index: int = 0,
+) -> Prompt:
     """Render `request` for `model`, with remote content from `attachments` (see there).
 
     `first_index` is the position of ``request.input[0]`` in the body the client sent (not 0
@@ -63,7 +68,8 @@ def render(request: CountRequest, model: ModelInfo,
         priming.estimate_reasons.append("reasoning mode 'pro' adds a hidden prompt of unknown size")
     if request.text and request.text.get("verbosity") is not None:
         priming.estimate_reasons.append(
-            "text.verbosity: its effect on the prompt is not recorded (counted as nothing)")
+            "text.verbosity: its effect on the prompt is not recorded (counted as nothing)"
+        )
     blocks.append(priming)
     return prompt
 

@@ -67,17 +67,23 @@ def _image_source(part: dict[str, Any], path: str) -> tuple[str, str]:
     if not isinstance(url, str):
         if isinstance(part.get("file_id"), str):
             return "file_id", part["file_id"]
-        raise InvalidRequestError("An input_image needs an 'image_url' or a 'file_id'.",
-                                  param=f"{path}.image_url", code="missing_required_parameter")
+        raise InvalidRequestError(
+            "An input_image needs an 'image_url' or a 'file_id'.",
+            param=f"{path}.image_url",
+            code="missing_required_parameter",
+        )
     if not url.startswith(("data:", *_REMOTE)):
         raise InvalidRequestError(
             "The image_url must be an http(s) URL or a base64 data URL.",
-            param=f"{path}.image_url", code="invalid_image_url")
+            param=f"{path}.image_url",
+            code="invalid_image_url",
+        )
     return "url", url
 
 
-def _read_size(part: dict[str, Any], path: str, ctx: MediaContext, block: Block
-               ) -> tuple[int, int] | None:
+def _read_size(
+    part: dict[str, Any], path: str, ctx: MediaContext, block: Block
+) -> tuple[int, int] | None:
     """The displayed size of the image, or None when it is not (yet) known."""
     kind, source = _image_source(part, path)
     if kind == "file_id":
@@ -90,7 +96,8 @@ def _read_size(part: dict[str, Any], path: str, ctx: MediaContext, block: Block
         size = ctx.attachments.image(source, f"{path}.image_url")
         if size is None:
             block.estimate_reasons.append(
-                "remote image not fetched (remote fetching is off): counted as 1024x1024")
+                "remote image not fetched (remote fetching is off): counted as 1024x1024"
+            )
             return None
         return size.width, size.height
     else:
@@ -139,19 +146,24 @@ def image_segment(part: dict[str, Any], path: str, ctx: MediaContext, block: Blo
     return Media("image", tokens, label, param=path)
 
 
-def _file_content(part: dict[str, Any], path: str, ctx: MediaContext, block: Block
-                  ) -> FileContent | str:
+def _file_content(
+    part: dict[str, Any], path: str, ctx: MediaContext, block: Block
+) -> FileContent | str:
     """The file's content, or (when it cannot be had offline) the name it is known by."""
     sources = [k for k in ("file_data", "file_id", "file_url") if isinstance(part.get(k), str)]
     if not sources:
         raise InvalidRequestError(
             "An input_file needs one of 'file_data', 'file_id' or 'file_url'.",
-            param=f"{path}.file_data", code="missing_required_parameter")
+            param=f"{path}.file_data",
+            code="missing_required_parameter",
+        )
     if len(sources) > 1:
         raise InvalidRequestError(
             f"An input_file takes only one of 'file_data', 'file_id' and 'file_url'; got "
             f"{' and '.join(repr(s) for s in sources)}.",
-            param=f"{path}.{sources[1]}", code="invalid_value")
+            param=f"{path}.{sources[1]}",
+            code="invalid_value",
+        )
     source = sources[0]
     filename = part.get("filename")
     try:
@@ -164,25 +176,32 @@ def _file_content(part: dict[str, Any], path: str, ctx: MediaContext, block: Blo
             if not isinstance(filename, str) or not filename:
                 raise InvalidRequestError(
                     "An input_file with 'file_data' needs a 'filename'.",
-                    param=f"{path}.filename", code="missing_required_parameter")
+                    param=f"{path}.filename",
+                    code="missing_required_parameter",
+                )
             data = decode_file_data(part["file_data"], ctx.attachments.max_file_bytes)
             return read_file(data, filename, file_data_media_type(part["file_data"]))
         url = part["file_url"]
         if not url.startswith(_REMOTE):
-            raise InvalidRequestError("The file_url must be an http(s) URL.",
-                                      param=f"{path}.file_url", code="invalid_value")
+            raise InvalidRequestError(
+                "The file_url must be an http(s) URL.",
+                param=f"{path}.file_url",
+                code="invalid_value",
+            )
         fetched = ctx.attachments.file(url, f"{path}.file_url")
         if fetched is None:
             block.estimate_reasons.append(
-                "remote file not fetched (remote fetching is off): only its name is counted")
+                "remote file not fetched (remote fetching is off): only its name is counted"
+            )
             return filename or url_filename(url)
         return read_file(fetched.data, filename or fetched.filename, fetched.content_type)
     except FileError as exc:
         raise InvalidRequestError(str(exc), param=f"{path}.{source}", code=exc.code) from None
 
 
-def file_segments(part: dict[str, Any], path: str, ctx: MediaContext, block: Block
-                  ) -> list[Segment]:
+def file_segments(
+    part: dict[str, Any], path: str, ctx: MediaContext, block: Block
+) -> list[Segment]:
     """A file part: its name and its extracted text (docs/counting-rules.md, Files)."""
     content = _file_content(part, path, ctx, block)
     enc = get_encoding(ctx.model.encoding)
@@ -194,10 +213,12 @@ def file_segments(part: dict[str, Any], path: str, ctx: MediaContext, block: Blo
         if content.kind == "pdf":
             block.estimate_reasons.append(
                 "PDF: extracted text counted; page images counted as nothing, as recorded "
-                "Responses counts show (file framing unrecorded)")
+                "Responses counts show (file framing unrecorded)"
+            )
         elif name.lower().endswith(tuple(SPREADSHEET_EXTENSIONS)):
             block.estimate_reasons.append(
-                "spreadsheet text: counted as sent; OpenAI parses it and adds a summary")
+                "spreadsheet text: counted as sent; OpenAI parses it and adds a summary"
+            )
         else:
             block.estimate_reasons.append("text file: its text counted (file framing unrecorded)")
     tokens = len(encode_text(enc, name, f"{path}.filename"))

@@ -88,14 +88,37 @@ class HarmonyFraming:
     def tool_call(self, recipient: str, body: list[Segment], json: bool = True) -> list[Segment]:
         """A call; `json` arguments may be marked with ``<|constrain|>json`` (free text never)."""
         if json and self.constrain_json:
-            return [_START, Text(f"assistant to={recipient}"), _CHANNEL, Text("commentary "),
-                    _CONSTRAIN, Text("json"), _MESSAGE, *body, _CALL]
-        return [_START, Text(f"assistant to={recipient}"), _CHANNEL, Text("commentary"), _MESSAGE,
-                *body, _CALL]
+            return [
+                _START,
+                Text(f"assistant to={recipient}"),
+                _CHANNEL,
+                Text("commentary "),
+                _CONSTRAIN,
+                Text("json"),
+                _MESSAGE,
+                *body,
+                _CALL,
+            ]
+        return [
+            _START,
+            Text(f"assistant to={recipient}"),
+            _CHANNEL,
+            Text("commentary"),
+            _MESSAGE,
+            *body,
+            _CALL,
+        ]
 
     def tool_result(self, author: str, body: list[Segment]) -> list[Segment]:
-        return [_START, Text(f"{author} to=assistant"), _CHANNEL, Text("commentary"), _MESSAGE,
-                *body, _END]
+        return [
+            _START,
+            Text(f"{author} to=assistant"),
+            _CHANNEL,
+            Text("commentary"),
+            _MESSAGE,
+            *body,
+            _END,
+        ]
 
     def reasoning(self, body: list[Segment]) -> list[Segment]:
         return [_START, Text("assistant"), _CHANNEL, Text("analysis"), _MESSAGE, *body, _END]

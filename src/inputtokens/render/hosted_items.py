@@ -29,8 +29,9 @@ def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _image(url: str | None, file_id: str | None, path: str, ctx: ItemContext,
-           block: Block) -> list[Segment]:
+def _image(
+    url: str | None, file_id: str | None, path: str, ctx: ItemContext, block: Block
+) -> list[Segment]:
     part: JSON = {"type": "input_image", "detail": "auto"}
     if url:
         part["image_url"] = url
@@ -39,8 +40,9 @@ def _image(url: str | None, file_id: str | None, path: str, ctx: ItemContext,
     return content_segments([part], path, ctx, block)
 
 
-def _call(ctx: ItemContext, block: Block, recipient: str, text: str, path: str,
-          json_args: bool = True) -> None:
+def _call(
+    ctx: ItemContext, block: Block, recipient: str, text: str, path: str, json_args: bool = True
+) -> None:
     block.segments = ctx.framing.tool_call(recipient, [Text(text, path)], json=json_args)
 
 
@@ -52,8 +54,7 @@ def _file_search_call(item: JSON, path: str, ctx: ItemContext, block: Block) -> 
     _call(ctx, block, "file_search", _compact({"queries": item["queries"]}), f"{path}.queries")
     results = item.get("results") or []
     if results:
-        text = "\n\n".join(f"{r.get('filename', '')}\n{r.get('text', '')}".strip()
-                           for r in results)
+        text = "\n\n".join(f"{r.get('filename', '')}\n{r.get('text', '')}".strip() for r in results)
         block.segments += ctx.framing.tool_result("file_search", [Text(text, f"{path}.results")])
 
 
@@ -90,7 +91,8 @@ def _tool_search_output(item: JSON, path: str, ctx: ItemContext, block: Block) -
 
 def _additional_tools(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
     block.segments = ctx.framing.message(
-        "developer", [Text(_tools_text(item["tools"]), f"{path}.tools")])
+        "developer", [Text(_tools_text(item["tools"]), f"{path}.tools")]
+    )
 
 
 def _image_generation_call(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
@@ -99,7 +101,8 @@ def _image_generation_call(item: JSON, path: str, ctx: ItemContext, block: Block
         fmt = item.get("output_format") or "png"
         url = f"data:image/{fmt};base64,{item['result']}"
         block.segments += ctx.framing.tool_result(
-            "image_generation", _image(url, None, f"{path}.result", ctx, block))
+            "image_generation", _image(url, None, f"{path}.result", ctx, block)
+        )
 
 
 def _code_interpreter_call(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
@@ -145,28 +148,39 @@ def _apply_patch_call_output(item: JSON, path: str, ctx: ItemContext, block: Blo
 
 
 def _mcp_list_tools(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
-    tools = [{"name": t.get("name"), "description": t.get("description"),
-              "input_schema": t.get("input_schema")} for t in item["tools"]]
+    tools = [
+        {
+            "name": t.get("name"),
+            "description": t.get("description"),
+            "input_schema": t.get("input_schema"),
+        }
+        for t in item["tools"]
+    ]
     _result(ctx, block, item["server_label"], [Text(_compact(tools), f"{path}.tools")])
 
 
 def _mcp_call(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
-    _call(ctx, block, f"{item['server_label']}.{item['name']}", item["arguments"],
-          f"{path}.arguments")
+    _call(
+        ctx, block, f"{item['server_label']}.{item['name']}", item["arguments"], f"{path}.arguments"
+    )
     result = item.get("output") or (item.get("error") and _compact(item["error"]))
     if result:
         block.segments += ctx.framing.tool_result(
-            f"{item['server_label']}.{item['name']}", [Text(result, f"{path}.output")])
+            f"{item['server_label']}.{item['name']}", [Text(result, f"{path}.output")]
+        )
 
 
 def _mcp_approval_request(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
-    _call(ctx, block, f"{item['server_label']}.{item['name']}", item["arguments"],
-          f"{path}.arguments")
+    _call(
+        ctx, block, f"{item['server_label']}.{item['name']}", item["arguments"], f"{path}.arguments"
+    )
 
 
 def _mcp_approval_response(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
-    answer = {"approve": item["approve"], **({"reason": item["reason"]} if item.get("reason")
-                                             else {})}
+    answer = {
+        "approve": item["approve"],
+        **({"reason": item["reason"]} if item.get("reason") else {}),
+    }
     _result(ctx, block, "mcp_approval", [Text(_compact(answer), path)])
 
 

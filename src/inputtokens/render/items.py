@@ -114,8 +114,11 @@ def _item_reference(item: JSON, path: str, ctx: ItemContext, block: Block) -> No
 
 def _generic(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
     """An item type without a renderer of its own: its visible fields as compact JSON."""
-    visible = {k: v for k, v in item.items()
-               if k not in ("type", "id", "status", "call_id") and v is not None}
+    visible = {
+        k: v
+        for k, v in item.items()
+        if k not in ("type", "id", "status", "call_id") and v is not None
+    }
     body = [Text(json.dumps(visible, ensure_ascii=False, separators=(",", ":")), path)]
     block.segments = ctx.framing.tool_result(str(item["type"]), body)
 
@@ -160,9 +163,12 @@ def dropped_reasoning(items: tuple[JSON, ...], family: str) -> frozenset[int]:
     if not reasoning:
         return frozenset()
     if family == "oss":
-        assistant = [i for i, item in enumerate(items)
-                     if _is_message(item, "assistant")
-                     or item_type(item) in ("reasoning", "function_call", "custom_tool_call")]
+        assistant = [
+            i
+            for i, item in enumerate(items)
+            if _is_message(item, "assistant")
+            or item_type(item) in ("reasoning", "function_call", "custom_tool_call")
+        ]
         finals = [i for i in assistant if _is_message(items[i], "assistant")]
         if not finals or assistant[-1] != finals[-1]:
             return frozenset()
@@ -180,5 +186,6 @@ def render_item(item: JSON, path: str, ctx: ItemContext) -> Block:
     (renderer or _generic)(item, path, ctx, block)
     if renderer is None or kind in HOSTED_RENDERERS:
         block.estimate_reasons.append(
-            f"'{kind}' items: no published rendering, their visible fields are counted")
+            f"'{kind}' items: no published rendering, their visible fields are counted"
+        )
     return block

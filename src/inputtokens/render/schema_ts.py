@@ -151,8 +151,9 @@ class TypeScriptSchema:
         props = schema.get("properties")
         if is_mapping(props):
             required = schema.get("required")
-            needed = {r for r in required if isinstance(r, str)} if isinstance(
-                required, list) else set()
+            needed = (
+                {r for r in required if isinstance(r, str)} if isinstance(required, list) else set()
+            )
             prop_text = self._property
             for key, prop in props.items():
                 out.append(prop_text(str(key), prop, key in needed, indent, depth))
@@ -193,8 +194,14 @@ class TypeScriptSchema:
         return "".join(out)
 
     def _one_of_property(
-        self, key: str, mark: str, prop: Mapping[str, Any], variants: list[Any],
-        description: str | None, indent: str, depth: int,
+        self,
+        key: str,
+        mark: str,
+        prop: Mapping[str, Any],
+        variants: list[Any],
+        description: str | None,
+        indent: str,
+        depth: int,
     ) -> str:
         """A property whose value is one of several variants, one ``| variant`` line each."""
         first = variants[0] if variants else None
@@ -268,5 +275,6 @@ def ts_type(schema: Any, *, extended: bool = True) -> str:
     >>> ts_type({"type": "array", "items": {"type": "integer"}})
     'number[]'
     """
-    return TypeScriptSchema(extended=extended, root=schema if is_mapping(schema) else None
-                            ).render(schema)
+    return TypeScriptSchema(extended=extended, root=schema if is_mapping(schema) else None).render(
+        schema
+    )

@@ -45,16 +45,22 @@ class Section:
 
     __slots__ = ("label", "text", "offsets", "reasons")
 
-    def __init__(self, label: str, text: str, offsets: list[Offset] | None = None,
-                 reasons: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        label: str,
+        text: str,
+        offsets: list[Offset] | None = None,
+        reasons: list[str] | None = None,
+    ) -> None:
         self.label, self.text = label, text
         self.offsets = offsets or []
         self.reasons = reasons or []
 
 
 def _visible_json(tool: Mapping[str, Any]) -> str:
-    return json.dumps({k: v for k, v in tool.items() if v is not None}, ensure_ascii=False,
-                      separators=(",", ":"))
+    return json.dumps(
+        {k: v for k, v in tool.items() if v is not None}, ensure_ascii=False, separators=(",", ":")
+    )
 
 
 def _in_functions_namespace(tool: Mapping[str, Any]) -> bool:
@@ -92,24 +98,33 @@ def tools_section(request: CountRequest, style: Style) -> Section | None:
         parts.append(namespace.text)
         offsets += namespace.offsets
         unverified |= namespace.unverified
-        reasons += [f"custom tool '{name}': the free-text tool rendering is not verified"
-                    for name in namespace.custom]
+        reasons += [
+            f"custom tool '{name}': the free-text tool rendering is not verified"
+            for name in namespace.custom
+        ]
         if style == "chat" and any(
-            t.get("description") or (t.get("parameters") or {}).get("properties")
-            for t in functions
+            t.get("description") or (t.get("parameters") or {}).get("properties") for t in functions
         ):
-            reasons.append("function tools with a description or parameters on a non-reasoning "
-                           "model: rule fitted only on tools without them")
+            reasons.append(
+                "function tools with a description or parameters on a non-reasoning "
+                "model: rule fitted only on tools without them"
+            )
     for tool in namespaces:
         members = [t for t in tool["tools"] if t.get("defer_loading") is not True]
-        namespace = FunctionNamespace(members, style, name=tool["name"],
-                                      description=tool.get("description"),
-                                      headings=not parts)
+        namespace = FunctionNamespace(
+            members,
+            style,
+            name=tool["name"],
+            description=tool.get("description"),
+            headings=not parts,
+        )
         parts.append(namespace.text)
         offsets += namespace.offsets
         reasons.append(f"namespace tool '{tool['name']}': its rendering is not verified")
-    reasons += [f"tool parameters use {feature}: rendering not verified on records"
-                for feature in sorted(unverified)]
+    reasons += [
+        f"tool parameters use {feature}: rendering not verified on records"
+        for feature in sorted(unverified)
+    ]
     for tool in hosted:
         kind = str(tool.get("type"))
         # No published rendering: the tool's own definition is counted as the model could see it.
@@ -117,8 +132,10 @@ def tools_section(request: CountRequest, style: Style) -> Section | None:
         if not parts and style != "chat":
             heading = "# Tools\n\n" + heading
         parts.append(f"{heading}\n\n{_visible_json(tool)}")
-        reasons.append(f"{kind} tool '{tool.get('name') or kind}': no published token overhead, "
-                       "its definition is counted as JSON")
+        reasons.append(
+            f"{kind} tool '{tool.get('name') or kind}': no published token overhead, "
+            "its definition is counted as JSON"
+        )
     return Section("tools", _JOIN.join(parts), offsets, reasons)
 
 
@@ -161,8 +178,9 @@ def format_section(request: CountRequest) -> Section | None:
     return Section("text.format", "\n".join(lines), reasons=reasons)
 
 
-def _message_blocks(role: str, family: str, sections: list[Section],
-                    opening_offset: dict[str, int]) -> list[Block]:
+def _message_blocks(
+    role: str, family: str, sections: list[Section], opening_offset: dict[str, int]
+) -> list[Block]:
     """One message holding `sections`, each its own block and tokenized apart.
 
     A section without text (all its tools deferred) becomes an empty block that only carries
@@ -199,7 +217,8 @@ def _harmony_blocks(request: CountRequest) -> list[Block]:
     labels = [s.label for s in sections if s.text]
     if "text.format" in labels and labels[0] != "text.format":
         blocks[-1].estimate_reasons.append(
-            "text.format after instructions or tools: placement fitted only when alone")
+            "text.format after instructions or tools: placement fitted only when alone"
+        )
     return blocks
 
 
@@ -207,8 +226,12 @@ def _chat_blocks(request: CountRequest) -> list[Block]:
     framing = FRAMINGS["chat"]
     blocks: list[Block] = []
     if request.instructions:
-        blocks.append(Block("instructions", framing.message(
-            "system", [Text(request.instructions, "instructions")])))
+        blocks.append(
+            Block(
+                "instructions",
+                framing.message("system", [Text(request.instructions, "instructions")]),
+            )
+        )
     sections = [s for s in (tools_section(request, "chat"), format_section(request)) if s]
     if not sections:
         return blocks
@@ -217,10 +240,12 @@ def _chat_blocks(request: CountRequest) -> list[Block]:
     labels = [s.label for s in sections if s.text]
     if labels and labels[0] == "text.format":
         system[-1].estimate_reasons.append(
-            "text.format without tools on a non-reasoning model: not recorded")
+            "text.format without tools on a non-reasoning model: not recorded"
+        )
     if blocks and labels:
         system[-1].estimate_reasons.append(
-            "tools or text.format with instructions on a non-reasoning model: not recorded")
+            "tools or text.format with instructions on a non-reasoning model: not recorded"
+        )
     return blocks + system
 
 
@@ -230,8 +255,9 @@ def _oss_blocks(request: CountRequest) -> list[Block]:
     effort_shown = effort in ("low", "medium", "high")  # the efforts the reference can write
     tools = tools_section(request, "harmony")
     has_functions = any(_in_functions_namespace(t) for t in request.tools)
-    channels = ("# Valid channels: analysis, commentary, final. "
-                "Channel must be included for every message.")
+    channels = (
+        "# Valid channels: analysis, commentary, final. Channel must be included for every message."
+    )
     if has_functions:
         channels += "\nCalls to these tools must go to the commentary channel: 'functions'."
     system_parts = [f"{OSS_MODEL_IDENTITY}\nKnowledge cutoff: {OSS_KNOWLEDGE_CUTOFF}"]

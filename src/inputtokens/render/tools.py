@@ -59,8 +59,9 @@ def _lines(text: str) -> list[str]:
 
 
 def _has_properties(params: Any) -> bool:
-    return is_mapping(params) and is_mapping(params.get("properties")) and bool(
-        params["properties"])
+    return (
+        is_mapping(params) and is_mapping(params.get("properties")) and bool(params["properties"])
+    )
 
 
 def _described_arrays(schema: Any, depth: int = 0) -> int:
@@ -89,9 +90,15 @@ class FunctionNamespace:
 
     __slots__ = ("text", "offsets", "unverified", "custom")
 
-    def __init__(self, tools: Iterable[Mapping[str, Any]], style: Style, *,
-                 name: str = "functions", description: str | None = None,
-                 headings: bool = True) -> None:
+    def __init__(
+        self,
+        tools: Iterable[Mapping[str, Any]],
+        style: Style,
+        *,
+        name: str = "functions",
+        description: str | None = None,
+        headings: bool = True,
+    ) -> None:
         self.offsets: list[Offset] = []
         self.unverified: set[str] = set()
         self.custom: list[str] = []  # names of custom (free-text) tools
@@ -141,4 +148,5 @@ class FunctionNamespace:
         arrays = _described_arrays(params)
         if arrays:
             self.offsets.append(
-                Offset(FITTED["described_array"] * arrays, "described array properties"))
+                Offset(FITTED["described_array"] * arrays, "described array properties")
+            )
