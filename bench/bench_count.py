@@ -17,7 +17,7 @@ dict, as ``json.loads`` would give it). Both are timed in the same process, inte
 repeat, so machine noise affects both alike; results are ratios against the baseline.
 
 Only the standard library, tiktoken and inputtokens are used. The o200k vocabulary comes from
-``inputtokens.tokenizer.get_encoding`` (tiktoken's own ``get_encoding`` needs the network).
+``inputtokens.core.tokenizer.get_encoding`` (tiktoken's own ``get_encoding`` needs the network).
 The script reports; it never gates: the exit code is 0 unless the script itself fails.
 """
 
@@ -40,7 +40,7 @@ from typing import Any
 import tiktoken
 
 import inputtokens
-from inputtokens.tokenizer import ENCODING_SPECS, get_encoding
+from inputtokens.core.tokenizer import ENCODING_SPECS, get_encoding
 
 ENCODING = "o200k_base"
 LARGE_BYTES = 1 << 20  # 1 MiB of message text
@@ -369,7 +369,7 @@ import time
 t0 = time.perf_counter_ns()
 import inputtokens
 t1 = time.perf_counter_ns()
-from inputtokens.tokenizer import get_encoding
+from inputtokens.core.tokenizer import get_encoding
 get_encoding("o200k_base")
 t2 = time.perf_counter_ns()
 import json
@@ -476,8 +476,8 @@ def tiny_breakdown(body: dict[str, Any], seconds: float) -> dict[str, float] | s
     may change: on any error the breakdown is skipped, never the benchmark.
     """
     try:
-        from inputtokens import counting
-        from inputtokens.models import lookup_model
+        from inputtokens.core.models import lookup_model
+        from inputtokens.count import pipeline as counting
         from inputtokens.render import render
         from inputtokens.render.prompt import Text
 

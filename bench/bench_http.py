@@ -59,7 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_count  # noqa: E402
 
 from inputtokens import count_input_tokens  # noqa: E402
-from inputtokens.tokenizer import get_encoding  # noqa: E402
+from inputtokens.core.tokenizer import get_encoding  # noqa: E402
 
 COUNT_PATH = "/v1/responses/input_tokens"
 

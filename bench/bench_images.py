@@ -3,7 +3,7 @@
     python bench/bench_images.py [--megabytes 20]
 
 Builds a noise PNG and a progressive JPEG of about the given size (noise does not compress),
-then times ``inputtokens.images.image_size`` (header and EXIF only) against Pillow decoding
+then times ``inputtokens.media.images.image_size`` (header and EXIF only) against Pillow decoding
 every pixel (``Image.open(...).load()``), and prints the medians and the ratio.
 
 Then the same images are served by a loopback HTTP server, and the safe fetcher's size probe
@@ -24,8 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from PIL import Image
 
-from inputtokens.fetch import FetchPolicy, SafeFetcher
-from inputtokens.images import image_size
+from inputtokens.media.fetch import FetchPolicy, SafeFetcher
+from inputtokens.media.images import image_size
 
 
 def _median_seconds(fn: Callable[[], object], repeats: int) -> float:

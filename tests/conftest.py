@@ -39,9 +39,9 @@ import pytest
 import sqlalchemy as sa
 import uvicorn
 
-from inputtokens.app import create_app
+from inputtokens.api.app import create_app
+from inputtokens.core.tokenizer import get_encoding
 from inputtokens.settings import Settings
-from inputtokens.tokenizer import get_encoding
 
 # Read once: `clean_environ` removes INPUTTOKENS_* variables around every test.
 POSTGRES_ADMIN_URL = os.environ.get("INPUTTOKENS_TEST_POSTGRES_URL", "").strip()
@@ -444,7 +444,7 @@ class Databases:
     def close(self) -> None:
         # Stores left open on these databases (the app's cached ones included) let go of their
         # connections now, rather than when garbage collected in some later test.
-        from inputtokens.store import Store
+        from inputtokens.state.store import Store
 
         urls = set(self.urls)
         for obj in gc.get_objects():

@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 import inputtokens
 import inputtokens.server
 from inputtokens.cli import cli
-from inputtokens.models import MODELS
+from inputtokens.core.models import MODELS
 from inputtokens.settings import Settings
 
 JOKE = "Tell me a joke."
@@ -297,7 +297,7 @@ def test_server_run_one_worker_serves_the_app_in_process(monkeypatch: pytest.Mon
     (app,) = args
     assert app.count.settings == settings  # the app was built from exactly these settings
     assert (kwargs["host"], kwargs["port"]) == ("0.0.0.0", 9321)
-    assert "cl100k_base" in inputtokens.tokenizer._encodings
+    assert "cl100k_base" in inputtokens.core.tokenizer._encodings
 
 
 def test_server_run_builds_the_app_once_then_forks(monkeypatch: pytest.MonkeyPatch) -> None:

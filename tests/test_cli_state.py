@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner, Result
 from starlette.testclient import TestClient
 
-from inputtokens.app import create_app
+from inputtokens.api.app import create_app
 from inputtokens.cli import cli, owner_of
 from inputtokens.settings import Settings
-from inputtokens.store import store_for
+from inputtokens.state.store import store_for
 
 USER_HI = {"role": "user", "content": "Hi there, how are you today?"}
 ASSISTANT = {"role": "assistant", "content": "Very well, thank you. And you?"}

@@ -15,8 +15,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from inputtokens import count_input_tokens
+from inputtokens.core.token_cache import CacheUse, TokenCountCache, cache_for
 from inputtokens.settings import Settings
-from inputtokens.token_cache import CacheUse, TokenCountCache, cache_for
 
 COUNT_PATH = "/v1/responses/input_tokens"
 OFF = Settings(cache_entries=0)

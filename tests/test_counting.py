@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from inputtokens import InvalidRequestError, Settings, count_input_tokens
-from inputtokens.tokenizer import get_encoding
+from inputtokens.core.tokenizer import get_encoding
 
 O200K = get_encoding("o200k_base")
 

@@ -27,7 +27,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from inputtokens.store import MIGRATIONS, Store
+from inputtokens.state.store import MIGRATIONS, Store
 
 ACKED_BEFORE_KILL = 40  # acknowledged batches to wait for before the kill
 BATCH_SIZES = (1, 3, 7, 20, 2)  # items per call (OpenAI allows at most 20)

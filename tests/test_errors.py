@@ -14,7 +14,7 @@ import httpx
 import openai
 import pytest
 
-from inputtokens.tokenizer import get_encoding
+from inputtokens.core.tokenizer import get_encoding
 
 COUNT_PATH = "/v1/responses/input_tokens"
 INVALID = "invalid_request_error"

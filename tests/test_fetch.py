@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 
 from inputtokens import InvalidRequestError, Settings, count_input_tokens
-from inputtokens.fetch import FetchError, FetchPolicy, SafeFetcher, blocked_reason
+from inputtokens.media.fetch import FetchError, FetchPolicy, SafeFetcher, blocked_reason
 
 
 def _png(width: int, height: int) -> bytes:

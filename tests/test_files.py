@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 
 from inputtokens import InvalidRequestError, Settings, count_input_tokens
-from inputtokens.files import (
+from inputtokens.core.tokenizer import get_encoding
+from inputtokens.media.files import (
     MAX_FILE_BYTES,
     MAX_PDF_PAGES,
     FileContent,
@@ -24,7 +25,6 @@ from inputtokens.files import (
     is_supported_filename,
     read_file,
 )
-from inputtokens.tokenizer import get_encoding
 
 A4 = (595.28, 841.89)  # points
 PAGE_TEXTS = ("Quarterly revenue grew", "Operating costs fell", "Outlook for next year")

@@ -18,7 +18,7 @@ from openai import NotFoundError, OpenAI
 from tests.clients import openai_for
 
 from inputtokens import InvalidRequestError, Settings, count_input_tokens
-from inputtokens.store import MIGRATIONS, Store
+from inputtokens.state.store import MIGRATIONS, Store
 
 KEY_A, KEY_B = "sk-files-a", "sk-files-b"
 NOTES = "Meeting notes\n- ship the counter\n- measure twice\n" * 10

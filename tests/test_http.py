@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from inputtokens import lookup_model
-from inputtokens.models import MODELS
-from inputtokens.tokenizer import get_encoding
+from inputtokens.core.models import MODELS
+from inputtokens.core.tokenizer import get_encoding
 
 COUNT_PATH = "/v1/responses/input_tokens"
 JOKE = "Tell me a joke."
@@ -366,8 +366,8 @@ def test_openapi_document(http: httpx.Client) -> None:
 def test_the_document_lists_exactly_the_served_routes() -> None:
     from starlette.routing import Route
 
-    from inputtokens.app import create_app
-    from inputtokens.openapi import openapi_document
+    from inputtokens.api.app import create_app
+    from inputtokens.api.openapi import openapi_document
 
     served = {
         (route.path.replace(":path", ""), method.lower())

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from inputtokens import InvalidRequestError, count_input_tokens
-from inputtokens.images import ImageError, decode_data_url, image_size
+from inputtokens.media.images import ImageError, decode_data_url, image_size
 from inputtokens.settings import Settings
 
 COUNT_PATH = "/v1/responses/input_tokens"

@@ -50,7 +50,7 @@ def test_the_server_loads_the_database_only_when_used() -> None:
     script = """
 import json, sys, tempfile
 from starlette.testclient import TestClient
-from inputtokens.app import create_app
+from inputtokens.api.app import create_app
 from inputtokens.settings import Settings
 client = TestClient(create_app(Settings(data_dir=tempfile.mkdtemp())))
 n = client.post("/v1/responses/input_tokens", json={"model": "gpt-5", "input": "Hi"}).json()

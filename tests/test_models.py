@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inputtokens import ModelNotFoundError, lookup_model
-from inputtokens.models import MODELS, PatchRule, TileRule
+from inputtokens.core.models import MODELS, PatchRule, TileRule
 
 
 @pytest.mark.parametrize(

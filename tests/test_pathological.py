@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inputtokens import splitting, tokenizer
-from inputtokens.splitting import Limits, encode_long
-from inputtokens.tokenizer import encode_text, get_encoding
+from inputtokens.core import splitting, tokenizer
+from inputtokens.core.splitting import Limits, encode_long
+from inputtokens.core.tokenizer import encode_text, get_encoding
 
 ENCODINGS = ("o200k_base", "cl100k_base")
 COUNT_PATH = "/v1/responses/input_tokens"

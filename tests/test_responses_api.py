@@ -21,9 +21,9 @@ from tests.fake_upstream import SLOW_S, FakeOpenAI, message, response_object
 
 from inputtokens import Settings, count_input_tokens
 from inputtokens.api.responses import SSEEvents
-from inputtokens.responses_import import ResponseImportError, import_responses
-from inputtokens.store import Store
-from inputtokens.upstream import key_owner
+from inputtokens.state.responses_import import ResponseImportError, import_responses
+from inputtokens.state.store import Store
+from inputtokens.state.upstream import key_owner
 
 KEY_A, KEY_B = "sk-resp-a", "sk-resp-b"
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from inputtokens import InvalidRequestError, Settings, count_input_tokens
-from inputtokens.store import Store, store_for
+from inputtokens.state.store import Store, store_for
 
 
 @pytest.fixture()

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from inputtokens import store as store_module
-from inputtokens.store import MIGRATIONS, Store, new_id, schema_migrations
+from inputtokens.state import store as store_module
+from inputtokens.state.store import MIGRATIONS, Store, new_id, schema_migrations
 
 
 @pytest.fixture(scope="module")

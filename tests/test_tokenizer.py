@@ -7,8 +7,9 @@ import threading
 
 import pytest
 
-from inputtokens import TokenizationError, splitting, tokenizer
-from inputtokens.tokenizer import ENCODING_SPECS, encode_text, get_encoding, special_token_id
+from inputtokens import TokenizationError
+from inputtokens.core import splitting, tokenizer
+from inputtokens.core.tokenizer import ENCODING_SPECS, encode_text, get_encoding, special_token_id
 
 
 def test_encodings_load_from_package_data_without_network() -> None:

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from inputtokens import count_input_tokens, render_prompt
+from inputtokens.formats.responses import parse_request
 from inputtokens.render.system import format_section
-from inputtokens.request import parse_request
 
 from .conftest import Expected
 

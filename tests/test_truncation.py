@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from inputtokens import InvalidRequestError, count_input_tokens
-from inputtokens.models import lookup_model
-from inputtokens.truncation import CONTEXT_LENGTH_MESSAGE, items_to_drop
+from inputtokens.core.models import lookup_model
+from inputtokens.count.truncation import CONTEXT_LENGTH_MESSAGE, items_to_drop
 
 WORDS = " ".join(f"word{i}" for i in range(1500))  # about 3,000 cl100k tokens
 

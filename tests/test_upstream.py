@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from tests.fake_upstream import FakeOpenAI, message, response_object
 
 from inputtokens import Settings, count_input_tokens
-from inputtokens.store import Store, conversations
-from inputtokens.upstream import UpstreamFallback, key_owner, upstream_fallback
+from inputtokens.state.store import Store, conversations
+from inputtokens.state.upstream import UpstreamFallback, key_owner, upstream_fallback
 
 KEY_A, KEY_B = "sk-up-a", "sk-up-b"  # the keyed server's keys, which the upstream accepts
 OPEN_1, OPEN_2 = "sk-open-1", "sk-open-2"  # upstream keys of callers of the open server
@@ -455,7 +455,7 @@ def test_fallback_reads_pages_and_caps_file_bytes(upstream: FakeOpenAI) -> None:
     assert found is not None and found[0]["id"] == "resp_up_1"
     assert [i["id"] for i in found[1]] == ["msg_q1"]
     assert fallback.conversation("conv_nowhere") is None
-    from inputtokens.errors import InvalidRequestError
+    from inputtokens.core.errors import InvalidRequestError
 
     with pytest.raises(InvalidRequestError) as info:
         fallback.response("resp_up_2")  # five input items, more than max_items

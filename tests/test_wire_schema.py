@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from inputtokens.errors import InvalidRequestError
-from inputtokens.wire_schema import (
+from inputtokens.core.errors import InvalidRequestError
+from inputtokens.formats.responses_schema import (
     BODY,
     CONTENT_PART,
     INPUT_ITEM,

@@ -6,8 +6,7 @@
 """
 
 from ._version import __version__
-from .counting import count_input_tokens, render_prompt
-from .errors import (
+from .core.errors import (
     AuthenticationError,
     InputTokensError,
     InvalidRequestError,
@@ -16,10 +15,11 @@ from .errors import (
     PayloadTooLargeError,
     TokenizationError,
 )
-from .models import ModelInfo, lookup_model
+from .core.models import ModelInfo, lookup_model
+from .core.result import PartCount, TokenCount
+from .count.pipeline import count_input_tokens, render_prompt
+from .formats.responses import CountRequest, parse_request
 from .render.prompt import Prompt
-from .request import CountRequest, parse_request
-from .result import PartCount, TokenCount
 from .settings import Settings
 
 __all__ = [

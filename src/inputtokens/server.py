@@ -22,9 +22,9 @@ import time
 import uvicorn
 from starlette.applications import Starlette
 
-from .app import create_app
+from .api.app import create_app
+from .core.tokenizer import get_encoding
 from .settings import Settings
-from .tokenizer import get_encoding
 
 log = logging.getLogger("uvicorn.error")
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

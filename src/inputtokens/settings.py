@@ -11,13 +11,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
-from .files import MAX_FILE_BYTES
-from .images import MAX_IMAGE_BYTES
-from .token_cache import DEFAULT_MAX_ENTRIES
-from .tokenizer import ENCODING_SPECS
+from .core.token_cache import DEFAULT_MAX_ENTRIES
+from .core.tokenizer import ENCODING_SPECS
+from .media.files import MAX_FILE_BYTES
+from .media.images import MAX_IMAGE_BYTES
 
 if TYPE_CHECKING:
-    from .fetch import FetchPolicy
+    from .media.fetch import FetchPolicy
 
 DEFAULT_MODEL = "gpt-5"
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # the spec's 10 Mi-character input, JSON-escaped
@@ -63,7 +63,7 @@ class Settings:
 
     def fetch_policy(self) -> FetchPolicy:
         """What the remote fetcher may do under these settings."""
-        from .fetch import FetchPolicy  # sockets and TLS load only when a URL is fetched
+        from .media.fetch import FetchPolicy  # sockets and TLS load only when a URL is fetched
 
         return FetchPolicy(
             allow_hosts=self.remote_allow_hosts,

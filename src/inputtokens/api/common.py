@@ -13,12 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive
 
-from ..errors import AuthenticationError, InvalidRequestError, PayloadTooLargeError
+from ..core.errors import AuthenticationError, InvalidRequestError, PayloadTooLargeError
 from ..settings import Settings
-from ..stored_records import key_owner
+from ..state.records import key_owner
 
 if TYPE_CHECKING:
-    from ..store import Store
+    from ..state.store import Store
 
 
 class JSONResponse(Response):
@@ -127,7 +127,7 @@ class ApiContext:
         raise AuthenticationError("Incorrect API key provided.", code="invalid_api_key")
 
     def store(self) -> Store:
-        from ..store import store_for  # SQLAlchemy loads with the first stored object
+        from ..state.store import store_for  # SQLAlchemy loads with the first stored object
 
         return store_for(self.settings.store_url())
 

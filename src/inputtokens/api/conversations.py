@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..errors import InvalidRequestError, NotFoundError
-from ..stored_input import check_items, check_metadata, dereference
-from ..stored_records import ItemPage
+from ..core.errors import InvalidRequestError, NotFoundError
+from ..state.records import ItemPage
+from ..state.service import check_items, check_metadata, dereference
 from .common import ApiContext, JSONResponse, read_json_object
 
 # Limits on a page of items.

@@ -21,11 +21,11 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.concurrency import run_in_threadpool
 
-from ..counting import count_input_tokens, prepare
-from ..errors import InputTokensError
+from ..core.errors import InputTokensError
+from ..core.token_cache import LruTable
+from ..count.pipeline import count_input_tokens, prepare
 from ..settings import Settings
-from ..state import needs_state
-from ..token_cache import LruTable
+from ..state.resolve import needs_state
 from .common import ApiContext, parse_json, receive_body, token_from_authorization
 
 Scope = MutableMapping[str, Any]
@@ -143,7 +143,7 @@ class CountEndpoint:
             # The store and fetching block; a worker thread keeps the event loop serving.
             from starlette.requests import Request
 
-            from ..upstream import upstream_fallback
+            from ..state.upstream import upstream_fallback
 
             result = await run_in_threadpool(
                 count_input_tokens,

@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..errors import InvalidRequestError, NotFoundError, PayloadTooLargeError
-from ..stored_records import StoredFile
+from ..core.errors import InvalidRequestError, NotFoundError, PayloadTooLargeError
+from ..state.records import StoredFile
 from .common import ApiContext, JSONResponse
 
 

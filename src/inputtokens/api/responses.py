@@ -28,9 +28,9 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from ..errors import InvalidRequestError, NotFoundError
-from ..responses_import import input_items
-from ..upstream import (
+from ..core.errors import InvalidRequestError, NotFoundError
+from ..state.responses_import import input_items
+from ..state.upstream import (
     UpstreamFallback,
     forwarded_headers,
     key_owner,
@@ -44,7 +44,7 @@ from .conversations import page_params
 if TYPE_CHECKING:
     import httpx
 
-    from ..store import Store
+    from ..state.store import Store
 
 log = logging.getLogger("inputtokens")
 JSON = dict[str, Any]

@@ -13,9 +13,9 @@ golden tests. It is pure: no I/O, no global state.
 
 from __future__ import annotations
 
-from ..attachments import Attachments
-from ..models import ModelInfo
-from ..request import CountRequest
+from ..core.models import ModelInfo
+from ..formats.responses import CountRequest
+from ..state.sources import Attachments
 from .framing import FRAMINGS
 from .items import ItemContext, dropped_reasoning, render_item
 from .prompt import Block, Prompt, Text
@@ -35,8 +35,8 @@ def render(
     `first_index` is the position of ``request.input[0]`` in the body the client sent (not 0
     when truncation dropped leading items), so labels and error paths name the sent field.
 
-    >>> from inputtokens.models import lookup_model
-    >>> from inputtokens.request import parse_request
+    >>> from inputtokens.core.models import lookup_model
+    >>> from inputtokens.formats.responses import parse_request
     >>> req = parse_request({"model": "gpt-5", "input": "Tell me a joke."}, default_model="")
     >>> render(req, lookup_model("gpt-5")).text
     '<|start|>user<|message|>Tell me a joke.<|end|><|start|>assistant'

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from ..attachments import Attachments
-from ..errors import InvalidRequestError
-from ..files import (
+from ..core.errors import InvalidRequestError
+from ..core.models import ModelInfo, TileRule
+from ..core.tokenizer import encode_text, get_encoding
+from ..media.files import (
     SPREADSHEET_EXTENSIONS,
     FileContent,
     FileError,
@@ -19,11 +20,10 @@ from ..files import (
     file_data_media_type,
     read_file,
 )
-from ..images import ImageError, decode_data_url, image_size
-from ..media import ASSUMED_SIZE, image_tokens
-from ..models import ModelInfo, TileRule
-from ..tokenizer import encode_text, get_encoding
-from ..urls import url_filename
+from ..media.images import ImageError, decode_data_url, image_size
+from ..media.rules import ASSUMED_SIZE, image_tokens
+from ..media.urls import url_filename
+from ..state.sources import Attachments
 from .prompt import Block, Media, Segment, Text
 
 _FALLBACK_IMAGE_RULE = TileRule(85, 170)

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..attachments import Attachments
-from ..models import ModelInfo
+from ..core.models import ModelInfo
+from ..state.sources import Attachments
 from .content import content_segments
 from .framing import Framing
 from .hosted_items import HOSTED_RENDERERS

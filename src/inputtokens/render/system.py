@@ -20,7 +20,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..request import CountRequest
+from ..formats.responses import CountRequest
 from .framing import FRAMINGS
 from .prompt import Block, Offset, Segment, Text
 from .schema_ts import is_mapping

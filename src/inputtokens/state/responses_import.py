@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import wire_schema
-from .errors import InputTokensError
+from ..core.errors import InputTokensError
+from ..formats import responses_schema as wire_schema
 
 if TYPE_CHECKING:
     from .store import Store

@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
-from . import stored_input
-from .counting import count_input_tokens, render_prompt
-from .errors import InputTokensError, InvalidRequestError, NotFoundError, PayloadTooLargeError
-from .models import MODELS
-from .settings import Settings
+from ..core.errors import InputTokensError, InvalidRequestError, NotFoundError, PayloadTooLargeError
+from ..core.models import MODELS
+from ..count.pipeline import count_input_tokens, render_prompt
+from ..settings import Settings
+from ..state import service as stored_input
 
 if TYPE_CHECKING:
-    from .store import Store
+    from ..state.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -101,7 +101,7 @@ def owner_of(api_key: str | None) -> str:
     (api/common.py, ``ApiContext.authenticate``), and "" is the owner of a keyless server."""
     if not api_key:
         return ""
-    from .store import key_owner  # SQLAlchemy loads only for commands that use the store
+    from ..state.store import key_owner  # SQLAlchemy loads only for commands that use the store
 
     return key_owner(api_key)
 
@@ -113,7 +113,7 @@ def _owner(ctx: click.Context) -> str:
 def _store(ctx: click.Context) -> Store:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .store import store_for  # the database (and SQLAlchemy) load only here
+    from ..state.store import store_for  # the database (and SQLAlchemy) load only here
 
     try:
         return store_for(_settings(ctx).store_url())
@@ -322,7 +322,7 @@ def models(as_json: bool) -> None:
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Run the OpenAI-compatible HTTP service."""
     try:
-        from .server import run
+        from ..server import run
     except ImportError as exc:
         raise click.ClickException(
             f"serving needs the server extra ({exc.name} is missing): "
@@ -483,7 +483,7 @@ def items_add(
     )
     if added is None:
         raise _conversation_missing(conversation_id)
-    from .store import ItemPage  # the store module is loaded already (by _store)
+    from ..state.store import ItemPage  # the store module is loaded already (by _store)
 
     _print(ItemPage(added, has_more=False).to_openai())
 
@@ -640,7 +640,7 @@ def responses_import(ctx: click.Context, source: TextIO) -> None:
     SOURCE holds a response object, a JSON array of them, or JSON lines. Prints the id of each
     one imported."""
     try:
-        from .responses_import import import_responses
+        from ..state.responses_import import import_responses
     except ImportError as exc:  # pragma: no cover - depends on the build
         raise click.ClickException(f"importing responses is not available ({exc})") from None
     text = source.read()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import wire_schema
-from .errors import InvalidRequestError
+from ..core.errors import InvalidRequestError
+from ..formats import responses_schema as wire_schema
 
 if TYPE_CHECKING:
     from .store import Store

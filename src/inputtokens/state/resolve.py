@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import InvalidRequestError
-from .request import CountRequest
+from ..core.errors import InvalidRequestError
+from ..formats.responses import CountRequest
 
 if TYPE_CHECKING:
     from .store import Store

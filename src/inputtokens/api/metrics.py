@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-from .settings import Settings
-from .token_cache import cache_for
+from ..core.token_cache import cache_for
+from ..settings import Settings
 
 _CACHE_METRICS = (
     ("hits", "counter", "Texts whose token count came from the content cache."),

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
-from .errors import InputTokensError, InvalidRequestError
-from .files import MAX_FILE_BYTES
-from .images import MAX_IMAGE_BYTES, ImageSize
-from .state import keep, lookup_owners
+from ..core.errors import InputTokensError, InvalidRequestError
+from ..media.files import MAX_FILE_BYTES
+from ..media.images import MAX_IMAGE_BYTES, ImageSize
+from .resolve import keep, lookup_owners
 
 if TYPE_CHECKING:  # fetch.py (sockets, TLS) is imported only when a request names a URL
-    from .fetch import FetchedFile, SafeFetcher
-    from .state import Fallback
+    from ..media.fetch import FetchedFile, SafeFetcher
+    from .resolve import Fallback
     from .store import Store
 
 
@@ -125,7 +125,7 @@ def fetch_wanted(attachments: Attachments, fetcher: SafeFetcher, max_urls: int) 
 
     This is the I/O edge of counting: called by the facade between two renders.
     """
-    from .fetch import FetchedFile, FetchError, fetch_all
+    from ..media.fetch import FetchedFile, FetchError, fetch_all
 
     unique: dict[tuple[str, str], RemoteRef] = {}
     for ref in attachments.wanted:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .errors import InvalidRequestError
+from ..core.errors import InvalidRequestError
 
 _KIND_BY_TYPE: dict[type, str] = {
     str: "string",

@@ -102,7 +102,7 @@ ENCODING_SPECS: dict[str, EncodingSpec] = {
     )
 }
 
-_VOCAB_DIR = Path(__file__).resolve().parent / "vocab"
+_VOCAB_DIR = Path(__file__).resolve().parent.parent / "vocab"  # shipped at the package root
 # Texts up to this many characters are encoded by tiktoken in one call (the splitter's chunk size):
 # below it tiktoken neither panics (that takes ~1,000,000 whitespace characters) nor gets slow.
 _DIRECT_MAX = 65536

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import InvalidRequestError
+from ..core.errors import InvalidRequestError
 
 JSON = dict[str, Any]
 

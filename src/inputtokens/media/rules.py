@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from .models import ImageRule, PatchRule, TileRule
+from ..core.models import ImageRule, PatchRule, TileRule
 
 ASSUMED_SIZE = (1024, 1024)
 _EPS = 1e-9  # guards ceil/floor against float noise such as 1055.9999999 for 1056

@@ -13,17 +13,17 @@ from typing import Any
 
 import tiktoken
 
-from .attachments import Attachments, fetch_wanted, load_stored
-from .errors import InvalidRequestError
-from .models import ModelInfo, lookup_model
-from .render import render
-from .render.prompt import Block, Media, Offset, Prompt, Special, Text
-from .request import CountRequest, parse_request
-from .result import MediaCount, PartCount, TokenCount
-from .settings import Settings
-from .state import Fallback, needs_state, resolve_state
-from .token_cache import MIN_CHARS, CacheUse, TokenCountCache, cache_for
-from .tokenizer import encode_cached, encode_text, get_encoding, special_token_id
+from ..core.errors import InvalidRequestError
+from ..core.models import ModelInfo, lookup_model
+from ..core.result import MediaCount, PartCount, TokenCount
+from ..core.token_cache import MIN_CHARS, CacheUse, TokenCountCache, cache_for
+from ..core.tokenizer import encode_cached, encode_text, get_encoding, special_token_id
+from ..formats.responses import CountRequest, parse_request
+from ..render import render
+from ..render.prompt import Block, Media, Offset, Prompt, Special, Text
+from ..settings import Settings
+from ..state.resolve import Fallback, needs_state, resolve_state
+from ..state.sources import Attachments, fetch_wanted, load_stored
 from .truncation import context_length_error, items_to_drop
 
 _DEFAULT_SETTINGS = Settings()
@@ -112,7 +112,7 @@ def _render(
         model = lookup_model(request.model)
         if needs_state(request):
             # Stored conversations, previous responses and referenced items come first.
-            from .store import store_for  # the database opens on the first stored id
+            from ..state.store import store_for  # the database opens on the first stored id
 
             request = resolve_state(request, store_for(settings.store_url()), owner, fallback)
         attachments = Attachments(
@@ -122,11 +122,11 @@ def _render(
         if attachments.wanted:
             # Stored files and remote URLs: load them all at once, then render with them.
             if any(ref.kind == "file_id" for ref in attachments.wanted):
-                from .store import store_for  # the database opens on the first file id
+                from ..state.store import store_for  # the database opens on the first file id
 
                 load_stored(attachments, store_for(settings.store_url()), owner, fallback)
             if attachments.wanted and settings.remote_fetch:
-                from .fetch import fetcher_for  # sockets and TLS load on the first URL
+                from ..media.fetch import fetcher_for  # sockets and TLS load on the first URL
 
                 fetch_wanted(
                     attachments, fetcher_for(settings.fetch_policy()), settings.max_remote_urls

@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .stored_records import (  # noqa: F401 - the store's values, importable from here too
+from .records import (  # noqa: F401 - the store's values, importable from here too
     ItemPage,
     StoredConversation,
     StoredFile,

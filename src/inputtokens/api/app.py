@@ -26,17 +26,17 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from .api import conversations as conversations_api
-from .api import files as files_api
-from .api import responses as responses_api
-from .api.common import ApiContext, JSONResponse
-from .api.count import COUNT_PATHS, CountEndpoint, Receive, Scope, Send
-from .errors import InputTokensError, NotFoundError
+from ..core.errors import InputTokensError, NotFoundError
+from ..core.models import MODELS, ModelInfo, lookup_model
+from ..core.tokenizer import get_encoding
+from ..settings import Settings
+from . import conversations as conversations_api
+from . import files as files_api
+from . import responses as responses_api
+from .common import ApiContext, JSONResponse
+from .count import COUNT_PATHS, CountEndpoint, Receive, Scope, Send
 from .metrics import metrics_text
-from .models import MODELS, ModelInfo, lookup_model
 from .openapi import openapi_document
-from .settings import Settings
-from .tokenizer import get_encoding
 
 log = logging.getLogger("inputtokens")
 

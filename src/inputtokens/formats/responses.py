@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import wire_schema
-from .errors import InvalidRequestError
+from ..core.errors import InvalidRequestError
+from . import responses_schema as wire_schema
 
 JSON = dict[str, Any]
 

@@ -10,7 +10,7 @@ import re
 from functools import cache
 from typing import Any
 
-from ._version import __version__
+from .._version import __version__
 
 _ERROR = {
     "type": "object",

@@ -24,8 +24,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .errors import InputTokensError, InvalidRequestError
-from .stored_records import key_owner
+from ..core.errors import InputTokensError, InvalidRequestError
+from .records import key_owner
 
 if TYPE_CHECKING:
     import ssl
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import httpx
     from starlette.requests import Request
 
-    from .settings import Settings
+    from ..settings import Settings
 
 JSON = dict[str, Any]
 PAGE = 100  # OpenAI's largest page of items
@@ -284,7 +284,7 @@ def _path(object_id: str) -> str:
 
 def upstream_fallback(settings: Settings, request: Request) -> UpstreamFallback | None:
     """The fallback for one caller's count: None without an upstream or a bearer key."""
-    from .api.common import bearer_token
+    from ..api.common import bearer_token
 
     token = bearer_token(request)
     if not settings.upstream_base_url or not token:
