@@ -9,8 +9,8 @@ Routes (docs/http.md):
 - ``GET /healthz``; ``GET /openapi.json``: what the service serves.
 - OpenAI's Files and Conversations APIs over the store (api/files.py, api/conversations.py).
 
-Every error, ours or Starlette's, leaves through one mapper as OpenAI's envelope; no traceback
-ever reaches a client.
+Every error, ours or Starlette's, leaves through ``on_error`` and core.errors' ``wire_error``, the
+mapper the CLI uses too, as OpenAI's envelope; no traceback ever reaches a client.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from ..core.errors import InputTokensError, NotFoundError
+from ..core.errors import InputTokensError, NotFoundError, wire_error
 from ..core.models import MODELS, ModelInfo, lookup_model
 from ..core.tokenizer import get_encoding
 from ..settings import Settings
@@ -59,8 +59,26 @@ class InputTokensApp(Starlette):
             await super().__call__(scope, receive, send)
 
 
-def error_response(exc: InputTokensError) -> JSONResponse:
-    return JSONResponse(exc.to_envelope(), status_code=exc.status)
+def routing_error(request: Request, exc: HTTPException) -> InputTokensError:
+    """Starlette's own refusal (no such route, a method not allowed) as one of ours, so it
+    leaves in OpenAI's envelope with Starlette's status."""
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
+    error = InputTokensError(f"{request.method} {request.url.path}: {exc.detail}", code=code)
+    error.status = exc.status_code
+    return error
+
+
+async def on_error(request: Request, exc: Exception) -> Response:
+    """Every exception a route raises, answered through ``wire_error``; one that is not ours is
+    a bug, logged with its traceback and answered with a bare 500."""
+    headers = None
+    if isinstance(exc, HTTPException):
+        headers = exc.headers  # e.g. the Allow of a 405
+        exc = routing_error(request, exc)
+    wire = wire_error(exc)
+    if not wire.expected:
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse(wire.envelope, status_code=wire.status, headers=headers)
 
 
 def _model_card(model: ModelInfo, name: str | None = None) -> dict[str, Any]:
@@ -105,36 +123,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def metrics(request: Request) -> Response:
         return PlainTextResponse(
-            metrics_text(settings, count.answers.stats()),
+            metrics_text(count.cache, count.answers.stats()),
             media_type="text/plain; version=0.0.4; charset=utf-8",
         )
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document())
-
-    async def on_domain_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, InputTokensError)
-        return error_response(exc)
-
-    async def on_http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
-        envelope = InputTokensError(
-            f"{request.method} {request.url.path}: {exc.detail}", code=code
-        ).to_envelope()
-        return JSONResponse(envelope, status_code=exc.status_code, headers=exc.headers)
-
-    async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        envelope = {
-            "error": {
-                "message": "The server had an error processing your request.",
-                "type": "server_error",
-                "param": None,
-                "code": None,
-            }
-        }
-        return JSONResponse(envelope, status_code=500)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -157,9 +151,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         count,
         routes=routes,
         lifespan=lifespan,
+        # Starlette picks a handler by the exception's class, and answers from the one for
+        # Exception only as a last resort, outside its routing middleware (and re-raises
+        # there): ours and Starlette's errors need their own entries.
         exception_handlers={
-            InputTokensError: on_domain_error,
-            HTTPException: on_http_error,
-            Exception: on_unexpected,
+            InputTokensError: on_error,
+            HTTPException: on_error,
+            Exception: on_error,
         },
     )

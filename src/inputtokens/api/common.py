@@ -1,24 +1,29 @@
 """What every route module shares: the JSON response, body reading, the caller's identity and
-the store, bundled as an ``ApiContext`` that app.py builds once per app."""
+the store, bundled as an ``ApiContext`` that app.py builds once per app; the stored-object
+routes call the service (state/service.py) through ``ApiContext.run_stored``."""
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
-from starlette.requests import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import Receive
 
 from ..core.errors import AuthenticationError, InvalidRequestError, PayloadTooLargeError
 from ..settings import Settings
 from ..state.records import key_owner
+from ..state.service import StoredObjects
 
 if TYPE_CHECKING:
     from ..state.store import Store
+
+T = TypeVar("T")
 
 
 class JSONResponse(Response):
@@ -86,7 +91,7 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
     return body
 
 
-def bearer_token(request: Request) -> str | None:
+def bearer_token(request: HTTPConnection) -> str | None:
     return token_from_authorization(request.headers.get("authorization", ""))
 
 
@@ -131,5 +136,9 @@ class ApiContext:
 
         return store_for(self.settings.store_url())
 
-
-RouteHandler = Callable[[Request], Any]
+    async def run_stored(
+        self, owners: str | tuple[str, ...], call: Callable[[StoredObjects], T]
+    ) -> T:
+        """`call` on the stored objects of `owners`, in a worker thread: opening the store
+        (migrating it, the first time) and every query block, so none may run on the loop."""
+        return await run_in_threadpool(lambda: call(StoredObjects(self.store(), owners)))

@@ -1,41 +1,33 @@
 """OpenAI's Files API over the store: upload (multipart, size-limited), list, read, delete.
-Every file belongs to the caller that uploaded it; anyone else gets a 404."""
+Every file belongs to the caller that uploaded it; anyone else gets a 404. The routes read the
+request and answer; the checks and the store work are state/service.py's."""
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
+from typing import Any
+
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..core.errors import InvalidRequestError, NotFoundError, PayloadTooLargeError
-from ..state.records import StoredFile
+from ..core.errors import InvalidRequestError
+from ..state.service import file_too_large
 from .common import ApiContext, JSONResponse
 
+# What multipart framing may add to a file's bytes: a body declared longer than the limit plus
+# this cannot hold an acceptable file, and is refused before it is read.
+MULTIPART_SLACK = 64 * 1024
 
-async def _read_upload(form: FormData, limit: int) -> tuple[str, str, bytes]:
-    """(filename, purpose, bytes) of a Files API upload, or an OpenAI-shaped error."""
+
+async def _read_upload(form: FormData, limit: int) -> tuple[str, Any, bytes | None]:
+    """(filename, purpose, at most `limit` + 1 bytes) of a Files API upload; the bytes are
+    None when the form has no file part. The service checks all three."""
     upload, purpose = form.get("file"), form.get("purpose")
-    if not isinstance(purpose, str) or not purpose:
-        raise InvalidRequestError(
-            "Missing required parameter: 'purpose'.",
-            param="purpose",
-            code="missing_required_parameter",
-        )
     if upload is None or isinstance(upload, str):
-        raise InvalidRequestError(
-            "Missing required parameter: 'file'.", param="file", code="missing_required_parameter"
-        )
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLargeError(
-            f"The file is larger than the limit of {limit} bytes.",
-            param="file",
-            code="file_too_large",
-        )
-    return upload.filename or "file", purpose, data
+        return "file", purpose, None
+    return upload.filename or "file", purpose, await upload.read(limit + 1)
 
 
 def routes(ctx: ApiContext) -> list[Route]:
@@ -43,58 +35,46 @@ def routes(ctx: ApiContext) -> list[Route]:
 
     async def upload_file(request: Request) -> Response:
         owner = ctx.authenticate(request)
+        limit = settings.max_file_bytes
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_file_bytes + 64 * 1024:
-            raise PayloadTooLargeError(
-                f"The file is larger than the limit of {settings.max_file_bytes} bytes.",
-                param="file",
-                code="file_too_large",
-            )
+        if length and length.isdigit() and int(length) > limit + MULTIPART_SLACK:
+            raise file_too_large(limit)
         try:
             # `async with` closes the spooled upload files whatever happens below.
             async with request.form(max_files=1, max_fields=8) as form:
-                filename, purpose, data = await _read_upload(form, settings.max_file_bytes)
+                filename, purpose, data = await _read_upload(form, limit)
         except HTTPException as exc:
             raise InvalidRequestError(
                 f"The upload is not valid multipart form data: {exc.detail}",
                 param="file",
                 code="invalid_value",
             ) from None
-        stored = await run_in_threadpool(ctx.store().put_file, owner, filename, purpose, data)
-        return JSONResponse(stored.to_openai())
+        stored = await ctx.run_stored(
+            owner, lambda objects: objects.upload_file(filename, purpose, data, limit=limit)
+        )
+        return JSONResponse(stored)
 
     async def list_files(request: Request) -> Response:
         owner = ctx.authenticate(request)
-        stored = await run_in_threadpool(ctx.store().list_files, owner)
-        return JSONResponse(
-            {"object": "list", "data": [f.to_openai() for f in stored], "has_more": False}
-        )
-
-    async def owned_file(request: Request) -> tuple[str, StoredFile]:
-        """The caller's file named in the path; 404 when it is not theirs or not there."""
-        owner = ctx.authenticate(request)
-        file_id = request.path_params["file_id"]
-        stored = await run_in_threadpool(ctx.store().get_file, owner, file_id)
-        if stored is None:
-            raise NotFoundError(f"No such File object: {file_id}", param="id")
-        return owner, stored
+        return JSONResponse(await ctx.run_stored(owner, lambda objects: objects.list_files()))
 
     async def get_file(request: Request) -> Response:
-        _, stored = await owned_file(request)
-        return JSONResponse(stored.to_openai())
+        owner = ctx.authenticate(request)
+        file_id = request.path_params["file_id"]
+        return JSONResponse(await ctx.run_stored(owner, lambda objects: objects.get_file(file_id)))
 
     async def file_content(request: Request) -> Response:
         owner = ctx.authenticate(request)
         file_id = request.path_params["file_id"]
-        found = await run_in_threadpool(ctx.store().file_with_content, owner, file_id)
-        if found is None:
-            raise NotFoundError(f"No such File object: {file_id}", param="id")
-        return Response(found[1], media_type="application/octet-stream")
+        data = await ctx.run_stored(owner, lambda objects: objects.file_content(file_id))
+        return Response(data, media_type="application/octet-stream")
 
     async def delete_file(request: Request) -> Response:
-        owner, stored = await owned_file(request)
-        await run_in_threadpool(ctx.store().delete_file, owner, stored.id)
-        return JSONResponse({"id": stored.id, "object": "file", "deleted": True})
+        owner = ctx.authenticate(request)
+        file_id = request.path_params["file_id"]
+        return JSONResponse(
+            await ctx.run_stored(owner, lambda objects: objects.delete_file(file_id))
+        )
 
     return [
         Route("/v1/files", upload_file, methods=["POST"]),

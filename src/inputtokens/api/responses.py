@@ -28,18 +28,13 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from ..core.errors import InvalidRequestError, NotFoundError
+from ..core.errors import InvalidRequestError
+from ..core.types import JSON
+from ..state.records import key_owner
 from ..state.responses_import import input_items
-from ..state.upstream import (
-    UpstreamFallback,
-    forwarded_headers,
-    key_owner,
-    ssl_context,
-    transport_error,
-    upstream_fallback,
-)
+from ..state.upstream import UpstreamFallback, ssl_context, transport_error
 from .common import ApiContext, JSONResponse, bearer_token, parse_json, read_body
-from .conversations import page_params
+from .upstream import forwarded_headers, upstream_fallback
 
 if TYPE_CHECKING:
     import httpx
@@ -47,7 +42,6 @@ if TYPE_CHECKING:
     from ..state.store import Store
 
 log = logging.getLogger("inputtokens")
-JSON = dict[str, Any]
 # Stream events that end a response the upstream keeps (a failed one has nothing to count).
 FINAL_EVENTS = ("response.completed", "response.incomplete")
 # Answer headers relayed from the upstream (hop-by-hop and length headers are the server's).
@@ -261,59 +255,33 @@ def routes(ctx: ApiContext) -> list[Route]:
             await on_response(response)
         return Response(content, status_code=answer.status_code, headers=_relayed_headers(answer))
 
-    def _missing(resp_id: str) -> NotFoundError:
-        return NotFoundError(f"Response with id '{resp_id}' not found.", param="response_id")
-
     async def get(request: Request) -> Response:
         _, owners = identity(request)
         resp_id = request.path_params["response_id"]
-
-        def work() -> JSON | None:
-            store = ctx.store()
-            return next((r for o in owners if (r := store.get_response(o, resp_id))), None)
-
-        response = await run_in_threadpool(work)
-        if response is None:
-            raise _missing(resp_id)
-        return JSONResponse(response)
+        return JSONResponse(
+            await ctx.run_stored(owners, lambda objects: objects.get_response(resp_id))
+        )
 
     async def list_input_items(request: Request) -> Response:
         _, owners = identity(request)
         resp_id = request.path_params["response_id"]
-        limit, order, after = page_params(request)
-
-        def work() -> Any:
-            store = ctx.store()
-            return next(
-                (
-                    page
-                    for o in owners
-                    if (
-                        page := store.list_input_items(
-                            o, resp_id, limit=limit, order=order, after=after
-                        )
-                    )
-                    is not None
+        query = request.query_params
+        limit, order, after = query.get("limit"), query.get("order"), query.get("after")
+        return JSONResponse(
+            await ctx.run_stored(
+                owners,
+                lambda objects: objects.list_input_items(
+                    resp_id, limit=limit, order=order, after=after
                 ),
-                None,
             )
-
-        page = await run_in_threadpool(work)
-        if page is None:
-            raise _missing(resp_id)
-        return JSONResponse(page.to_openai())
+        )
 
     async def delete(request: Request) -> Response:
         _, owners = identity(request)
         resp_id = request.path_params["response_id"]
-
-        def work() -> bool:
-            store = ctx.store()
-            return any([store.delete_response(o, resp_id) for o in owners])
-
-        if not await run_in_threadpool(work):
-            raise _missing(resp_id)
-        return JSONResponse({"id": resp_id, "object": "response", "deleted": True})
+        return JSONResponse(
+            await ctx.run_stored(owners, lambda objects: objects.delete_response(resp_id))
+        )
 
     base = "/v1/responses/{response_id}"
     return [

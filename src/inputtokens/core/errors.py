@@ -10,13 +10,15 @@ Hierarchy::
     ├── NotFoundError                 404: no such route or object
     └── PayloadTooLargeError          413: the body is over the configured size limit
 
-Every error maps to OpenAI's envelope ``{"error": {"message", "type", "param", "code"}}`` via
-``to_envelope``; the HTTP layer does that in one place.
+Every face (the HTTP routes, the bare count route, the CLI) turns an exception into an answer
+through ``wire_error``, the one mapper: an ``InputTokensError`` becomes its status and OpenAI's
+envelope ``{"error": {"message", "type", "param", "code"}}``; anything else becomes a 500
+``server_error`` whose message never shows the exception (faces log it).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class InputTokensError(Exception):
@@ -76,3 +78,35 @@ class PayloadTooLargeError(InputTokensError):
     """Raised when the request body exceeds the configured byte limit."""
 
     status = 413
+
+
+SERVER_ERROR_MESSAGE = "The server had an error processing your request."
+
+
+class WireError(NamedTuple):
+    """An exception as a face answers it: an HTTP status and OpenAI's error envelope."""
+
+    status: int
+    envelope: dict[str, Any]
+    expected: bool  # False: not an InputTokensError (a bug), which the face should log
+
+
+def wire_error(exc: BaseException) -> WireError:
+    """The one mapping from an exception to OpenAI's answer, shared by every face.
+
+    >>> wire_error(NotFoundError("No such File object: f", param="id")).status
+    404
+    >>> wire_error(KeyError("x")).envelope["error"]["type"]
+    'server_error'
+    """
+    if isinstance(exc, InputTokensError):
+        return WireError(exc.status, exc.to_envelope(), True)
+    envelope = {
+        "error": {
+            "message": SERVER_ERROR_MESSAGE,
+            "type": "server_error",
+            "param": None,
+            "code": None,
+        }
+    }
+    return WireError(500, envelope, False)

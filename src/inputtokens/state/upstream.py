@@ -25,17 +25,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ..core.errors import InputTokensError, InvalidRequestError
-from .records import key_owner
+from ..core.types import JSON
 
 if TYPE_CHECKING:
     import ssl
 
     import httpx
-    from starlette.requests import Request
 
-    from ..settings import Settings
 
-JSON = dict[str, Any]
 PAGE = 100  # OpenAI's largest page of items
 # Request headers passed on to the upstream: the caller's key and the account it selects.
 FORWARDED_HEADERS = ("authorization", "openai-organization", "openai-project")
@@ -56,15 +53,6 @@ class UpstreamError(InputTokensError):
         super().__init__(message, param=param, code=code)
         self.status = status
         self.type = type
-
-
-def forwarded_headers(request: Request) -> dict[str, str]:
-    """The caller's headers that go to the upstream with its request."""
-    return {
-        name: value
-        for name in FORWARDED_HEADERS
-        if (value := request.headers.get(name)) is not None
-    }
 
 
 @lru_cache(maxsize=1)
@@ -280,21 +268,3 @@ class UpstreamFallback:
 def _path(object_id: str) -> str:
     """An id as one path segment (an id cannot reach another path of the upstream)."""
     return quote(object_id, safe="")
-
-
-def upstream_fallback(settings: Settings, request: Request) -> UpstreamFallback | None:
-    """The fallback for one caller's count: None without an upstream or a bearer key."""
-    from ..api.common import bearer_token
-
-    token = bearer_token(request)
-    if not settings.upstream_base_url or not token:
-        return None
-    return UpstreamFallback(
-        base_url=settings.upstream_base_url.rstrip("/"),
-        headers=tuple(forwarded_headers(request).items()),
-        owner=key_owner(token),
-        timeout_s=settings.upstream_timeout_s,
-        conversation_ttl_s=settings.upstream_conversation_ttl_s,
-        max_file_bytes=settings.max_file_bytes,
-        max_items=settings.max_input_items,
-    )

@@ -1,0 +1,148 @@
+"""The root group and the commands over the library and the server: count, render, models,
+serve. The store's command groups (conversations, files, responses) join the root here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from typing import Any, TextIO
+
+import click
+
+from ..core.models import MODELS
+from ..library import count_input_tokens, local_sources, render_prompt
+from ..settings import Settings
+from .common import owner, reports_errors, settings, store_options
+from .conversations import conversations
+from .files import files
+from .responses import responses
+
+
+def _load_body(source: TextIO, model: str | None) -> Any:
+    text = source.read()
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"the request is not valid JSON: {exc}") from None
+    if model is not None and isinstance(body, dict):
+        body = {**body, "model": model}
+    return body
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="inputtokens")
+@click.option(
+    "--no-fetch",
+    is_flag=True,
+    help="Never fetch http(s) images or files; count them by the documented "
+    "assumption, flagged (same as INPUTTOKENS_REMOTE_FETCH=0).",
+)
+@click.pass_context
+def cli(ctx: click.Context, no_fetch: bool) -> None:
+    """Count OpenAI Responses API input tokens offline."""
+    try:
+        read = Settings.from_env()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    ctx.obj = replace(read, remote_fetch=False) if no_fetch else read
+
+
+for group in (conversations, files, responses):
+    cli.add_command(group)
+
+_source = click.argument("source", type=click.File("r"), default="-")
+_model = click.option("--model", "-m", help="Override the body's model.")
+
+
+@cli.command()
+@_source
+@_model
+@click.option("--json", "as_json", is_flag=True, help="Print the detailed view as JSON.")
+@click.option("--tokens", is_flag=True, help="Include token ids and strings (implies --json).")
+@store_options
+@click.pass_context
+@reports_errors(store=False)
+def count(
+    ctx: click.Context, source: TextIO, model: str | None, as_json: bool, tokens: bool
+) -> None:
+    """Count the input tokens of a request body read from SOURCE (a file or - for stdin)."""
+    body = _load_body(source, model)
+    read = settings(ctx)
+    sources = local_sources(read, owner=owner(ctx))
+    result = count_input_tokens(body, settings=read, sources=sources, return_tokens=tokens)
+    if as_json or tokens:
+        click.echo(json.dumps(result.to_rich(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(result.input_tokens)
+
+
+@cli.command()
+@_source
+@_model
+@click.pass_context
+@reports_errors(store=False)
+def render(ctx: click.Context, source: TextIO, model: str | None) -> None:
+    """Print the prompt exactly as the model sees it, framing tokens visible."""
+    body = _load_body(source, model)
+    read = settings(ctx)
+    prompt = render_prompt(body, settings=read, sources=local_sources(read))
+    click.echo(prompt.text, nl=False)
+    if sys.stdout.isatty():
+        click.echo()
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def models(as_json: bool) -> None:
+    """List the known models with their encoding and context window."""
+    rows = list(MODELS.values())
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": m.id,
+                        "family": m.family,
+                        "encoding": m.encoding,
+                        "context_window": m.context_window,
+                        "max_output_tokens": m.max_output_tokens,
+                    }
+                    for m in rows
+                ],
+                indent=2,
+            )
+        )
+        return
+    click.echo(f"{'model':<26} {'family':<8} {'encoding':<14} {'context':>10} {'max out':>8}")
+    for m in rows:
+        click.echo(
+            f"{m.id:<26} {m.family:<8} {m.encoding:<14} {m.context_window:>10} "
+            f"{m.max_output_tokens:>8}"
+        )
+
+
+@cli.command()
+@click.option("--host", envvar="INPUTTOKENS_HOST", default=None, help="Bind address.")
+@click.option("--port", envvar="INPUTTOKENS_PORT", type=int, default=None, help="Port.")
+@click.option(
+    "--workers",
+    envvar="INPUTTOKENS_WORKERS",
+    type=int,
+    default=None,
+    help="Worker processes (default: one per usable core).",
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Run the OpenAI-compatible HTTP service."""
+    try:
+        from ..server import run
+    except ImportError as exc:
+        raise click.ClickException(
+            f"serving needs the server extra ({exc.name} is missing): "
+            "pip install 'inputtokens[server]'"
+        ) from None
+    overrides = {
+        k: v for k, v in (("host", host), ("port", port), ("workers", workers)) if v is not None
+    }
+    run(replace(settings(ctx), **overrides))  # type: ignore[arg-type]
