@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from ..core.errors import InvalidRequestError
 from ..core.models import ModelInfo, TileRule
+from ..core.reasons import reason
 from ..core.tokenizer import encode_text, get_encoding
 from ..media.files import (
     SPREADSHEET_EXTENSIONS,
@@ -20,10 +21,10 @@ from ..media.files import (
     file_data_media_type,
     read_file,
 )
-from ..media.images import ImageError, decode_data_url, image_size
-from ..media.rules import ASSUMED_SIZE, image_tokens
+from ..media.image_size import ImageError, decode_data_url, image_size
+from ..media.image_tokens import ASSUMED_SIZE, image_tokens
+from ..media.loaded import InlineLimits, LoadedMedia, StoredFileContent
 from ..media.urls import url_filename
-from ..state.sources import Attachments
 from .prompt import Block, Media, Segment, Text
 
 _FALLBACK_IMAGE_RULE = TileRule(85, 170)
@@ -32,10 +33,11 @@ _TEXT_PARTS = frozenset({"input_text", "output_text", "summary_text", "reasoning
 
 
 class MediaContext(Protocol):
-    """What content rendering needs from its caller (items.ItemContext provides it)."""
+    """What content rendering needs from its caller (context.ItemContext provides it)."""
 
     model: ModelInfo
-    attachments: Attachments
+    media: LoadedMedia
+    limits: InlineLimits
 
 
 def content_segments(content: Any, path: str, ctx: MediaContext, block: Block) -> list[Segment]:
@@ -56,9 +58,20 @@ def content_segments(content: Any, path: str, ctx: MediaContext, block: Block) -
         elif kind == "input_file":
             segments.extend(file_segments(part, part_path, ctx, block))
         else:
-            block.estimate_reasons.append(f"content part type '{kind}' has no counting rule yet")
+            block.estimate_reasons.append(reason("unknown_content_part", type=kind))
             segments.append(Text(str(part.get("text", "")), part_path))
     return segments
+
+
+def stored_file(ctx: MediaContext, file_id: str, param: str) -> StoredFileContent:
+    """A stored file the pipeline loaded; the Sources it was given raise for an unknown id,
+    so a miss here means it was never asked for (count/needs.py must name every lookup)."""
+    found = ctx.media.stored_files.get(file_id)
+    if found is None:
+        raise InvalidRequestError(
+            f"No file with id '{file_id}' is stored here.", param=param, code="file_not_found"
+        )
+    return found
 
 
 def _image_source(part: dict[str, Any], path: str) -> tuple[str, str]:
@@ -88,22 +101,17 @@ def _read_size(
     kind, source = _image_source(part, path)
     if kind == "file_id":
         param = f"{path}.file_id"
-        stored = ctx.attachments.stored_file(source, param)
-        if stored is None:
-            return None  # the facade loads it from the store and renders again
-        data = stored[1]
+        data = stored_file(ctx, source, param).data
     elif source.startswith(_REMOTE):
-        size = ctx.attachments.image(source, f"{path}.image_url")
+        size = ctx.media.images.get(source)
         if size is None:
-            block.estimate_reasons.append(
-                "remote image not fetched (remote fetching is off): counted as 1024x1024"
-            )
+            block.estimate_reasons.append(reason("remote_image_not_fetched"))
             return None
         return size.width, size.height
     else:
         param = f"{path}.image_url"
         try:
-            data = decode_data_url(source, ctx.attachments.max_image_bytes)
+            data = decode_data_url(source, ctx.limits.max_image_bytes)
         except ImageError as exc:
             raise InvalidRequestError(str(exc), param=param, code="invalid_image") from None
     try:
@@ -119,9 +127,7 @@ def image_segment(part: dict[str, Any], path: str, ctx: MediaContext, block: Blo
     detail = part.get("detail") or "auto"
     rule = model.image_rule
     if rule is None:
-        block.estimate_reasons.append(
-            f"model '{model.id}' has no image rule: images counted with the gpt-4o tile rule"
-        )
+        block.estimate_reasons.append(reason("no_image_rule", model=model.id))
         rule = _FALLBACK_IMAGE_RULE
     size_matters = not (isinstance(rule, TileRule) and detail == "low")
     if size_matters:
@@ -129,14 +135,14 @@ def image_segment(part: dict[str, Any], path: str, ctx: MediaContext, block: Blo
     else:  # the size does not change the cost, but the part must still be well formed
         kind, source = _image_source(part, path)
         if kind == "file_id":  # and a stored image must exist
-            ctx.attachments.stored_file(source, f"{path}.file_id")
+            stored_file(ctx, source, f"{path}.file_id")
         size = None
     width, height = size or ASSUMED_SIZE
     tokens = image_tokens(width, height, detail, rule)
     if detail == "original":
-        block.estimate_reasons.append("detail 'original' has no published token budget")
+        block.estimate_reasons.append(reason("detail_original"))
     if not rule.verified:
-        block.estimate_reasons.append(f"image rule of '{model.id}' is not confirmed by records")
+        block.estimate_reasons.append(reason("image_rule_unverified", model=model.id))
     if not size_matters:
         label = f"image detail={detail}"
     elif size is None:
@@ -168,10 +174,8 @@ def _file_content(
     filename = part.get("filename")
     try:
         if source == "file_id":
-            stored = ctx.attachments.stored_file(part["file_id"], f"{path}.file_id")
-            if stored is None:
-                return part["file_id"]  # the facade loads it from the store and renders again
-            return read_file(stored[1], filename or stored[0])
+            stored = stored_file(ctx, part["file_id"], f"{path}.file_id")
+            return read_file(stored.data, filename or stored.filename)
         if source == "file_data":
             if not isinstance(filename, str) or not filename:
                 raise InvalidRequestError(
@@ -179,7 +183,7 @@ def _file_content(
                     param=f"{path}.filename",
                     code="missing_required_parameter",
                 )
-            data = decode_file_data(part["file_data"], ctx.attachments.max_file_bytes)
+            data = decode_file_data(part["file_data"], ctx.limits.max_file_bytes)
             return read_file(data, filename, file_data_media_type(part["file_data"]))
         url = part["file_url"]
         if not url.startswith(_REMOTE):
@@ -188,11 +192,9 @@ def _file_content(
                 param=f"{path}.file_url",
                 code="invalid_value",
             )
-        fetched = ctx.attachments.file(url, f"{path}.file_url")
+        fetched = ctx.media.files.get(url)
         if fetched is None:
-            block.estimate_reasons.append(
-                "remote file not fetched (remote fetching is off): only its name is counted"
-            )
+            block.estimate_reasons.append(reason("remote_file_not_fetched"))
             return filename or url_filename(url)
         return read_file(fetched.data, filename or fetched.filename, fetched.content_type)
     except FileError as exc:
@@ -211,17 +213,12 @@ def file_segments(
         name, text = content.filename, content.text
         label = f"file {name} ({content.kind}, {len(content.pages)} page(s))"
         if content.kind == "pdf":
-            block.estimate_reasons.append(
-                "PDF: extracted text counted; page images counted as nothing, as recorded "
-                "Responses counts show (file framing unrecorded)"
-            )
+            block.estimate_reasons.append(reason("pdf_file"))
         elif name.lower().endswith(tuple(SPREADSHEET_EXTENSIONS)):
-            block.estimate_reasons.append(
-                "spreadsheet text: counted as sent; OpenAI parses it and adds a summary"
-            )
+            block.estimate_reasons.append(reason("spreadsheet_file"))
         else:
-            block.estimate_reasons.append("text file: its text counted (file framing unrecorded)")
+            block.estimate_reasons.append(reason("text_file"))
     tokens = len(encode_text(enc, name, f"{path}.filename"))
     if text:
         tokens += len(encode_text(enc, text, f"{path}.file_data"))
-    return [Media("file", tokens, label, text, path)]
+    return [Media("file", tokens, label, path)]

@@ -7,13 +7,15 @@ renderer writes it:
   4 tokens plus the body; the reply is primed with ``<|im_start|>assistant<|im_sep|>`` (3).
 - ``HarmonyFraming`` (reasoning models): ``<|start|>{role}<|message|>{body}<|end|>``, 4 plus
   the body; an assistant message carries ``<|channel|>final`` (6); the reply is primed with
-  ``<|start|>assistant`` (2).
+  ``<|start|>assistant`` (2). ``harmony`` and ``oss`` differ only in ``constrain_json``.
 
 Both are pure and stateless; a renderer asks its framing for segments and never spells tokens.
+Which family uses which framing is a row of the table in families.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 from .prompt import Segment, Special, Text
@@ -47,16 +49,18 @@ class ChatFraming:
     def close(self) -> list[Segment]:
         return [_IM_END]
 
-    def message(self, role: str, body: list[Segment]) -> list[Segment]:
+    def message(self, role: str, body: Sequence[Segment]) -> list[Segment]:
         return [*_chat_open(role), *body, _IM_END]
 
-    def tool_call(self, recipient: str, body: list[Segment], json: bool = True) -> list[Segment]:
+    def tool_call(
+        self, recipient: str, body: Sequence[Segment], json: bool = True
+    ) -> list[Segment]:
         return self.message(f"assistant to={recipient}", body)
 
-    def tool_result(self, author: str, body: list[Segment]) -> list[Segment]:
+    def tool_result(self, author: str, body: Sequence[Segment]) -> list[Segment]:
         return self.message(author, body)
 
-    def reasoning(self, body: list[Segment]) -> list[Segment]:
+    def reasoning(self, body: Sequence[Segment]) -> list[Segment]:
         return self.message("assistant", body)
 
     def priming(self) -> list[Segment]:
@@ -82,10 +86,12 @@ class HarmonyFraming:
     def close(self) -> list[Segment]:
         return [_END]
 
-    def message(self, role: str, body: list[Segment]) -> list[Segment]:
+    def message(self, role: str, body: Sequence[Segment]) -> list[Segment]:
         return [*_harmony_open(role), *body, _END]
 
-    def tool_call(self, recipient: str, body: list[Segment], json: bool = True) -> list[Segment]:
+    def tool_call(
+        self, recipient: str, body: Sequence[Segment], json: bool = True
+    ) -> list[Segment]:
         """A call; `json` arguments may be marked with ``<|constrain|>json`` (free text never)."""
         if json and self.constrain_json:
             return [
@@ -109,7 +115,7 @@ class HarmonyFraming:
             _CALL,
         ]
 
-    def tool_result(self, author: str, body: list[Segment]) -> list[Segment]:
+    def tool_result(self, author: str, body: Sequence[Segment]) -> list[Segment]:
         return [
             _START,
             Text(f"{author} to=assistant"),
@@ -120,7 +126,7 @@ class HarmonyFraming:
             _END,
         ]
 
-    def reasoning(self, body: list[Segment]) -> list[Segment]:
+    def reasoning(self, body: Sequence[Segment]) -> list[Segment]:
         return [_START, Text("assistant"), _CHANNEL, Text("analysis"), _MESSAGE, *body, _END]
 
     def priming(self) -> list[Segment]:
@@ -128,9 +134,3 @@ class HarmonyFraming:
 
 
 Framing = ChatFraming | HarmonyFraming
-
-FRAMINGS: dict[str, Framing] = {
-    "chat": ChatFraming(),
-    "harmony": HarmonyFraming(constrain_json=False),  # OpenAI-hosted reasoning models
-    "oss": HarmonyFraming(constrain_json=True),  # gpt-oss: the harmony reference renderer
-}

@@ -12,17 +12,14 @@ that names its type.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
+from ..core.types import JSON
 from .content import content_segments
+from .context import ItemContext, ItemRenderer
 from .prompt import Block, Segment, Text
-from .tools import FunctionNamespace
-
-if TYPE_CHECKING:
-    from .items import ItemContext
-
-JSON = dict[str, Any]
+from .tools import HOSTED_STYLE, FunctionNamespace
 
 
 def _compact(value: Any) -> str:
@@ -80,7 +77,8 @@ def _tool_search_call(item: JSON, path: str, ctx: ItemContext, block: Block) -> 
 def _tools_text(tools: list[Mapping[str, Any]]) -> str:
     """Loaded tools as the model reads tool definitions: functions as a namespace, others JSON."""
     functions = [t for t in tools if t.get("type") == "function"]
-    parts = [FunctionNamespace(functions, "hosted").text] if functions else []
+    # Tools loaded by a hosted tool: declared as the hosted models declare them, on any family.
+    parts = [FunctionNamespace(functions, HOSTED_STYLE).text] if functions else []
     parts += [_compact(t) for t in tools if t.get("type") != "function"]
     return "\n\n".join(parts)
 
@@ -196,9 +194,7 @@ def _invisible(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
     """Items that change settings or trigger work but put no text before the model."""
 
 
-HostedRenderer = Callable[[JSON, str, "ItemContext", Block], None]
-
-HOSTED_RENDERERS: dict[str, HostedRenderer] = {
+HOSTED_RENDERERS: dict[str, ItemRenderer] = {
     "file_search_call": _file_search_call,
     "computer_call": _computer_call,
     "computer_call_output": _computer_call_output,

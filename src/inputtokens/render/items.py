@@ -3,37 +3,32 @@
 Messages and function call/output pairs follow rules verified on recorded counts. Custom tool
 calls, reasoning items and the hosted-tool items (hosted_items.py) are rendered the way the
 model is believed to see them and are marked as estimates (see docs/counting-rules.md).
+
+What differs per prompt family comes from the family's row (families.py): the framing and
+whether reasoning rendering is confirmed arrive in the ``ItemContext``; the two rules for which
+reasoning items the model no longer sees are defined here and named in the rows.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
 
-from ..core.models import ModelInfo
-from ..state.sources import Attachments
+from ..core.reasons import reason
+from ..core.types import JSON
+from ..formats.responses import item_type
 from .content import content_segments
-from .framing import Framing
+from .context import ItemContext, ItemRenderer
 from .hosted_items import HOSTED_RENDERERS
 from .prompt import Block, Media, Segment, Text
 
-JSON = dict[str, Any]
-CUSTOM_CALL_REASON = "custom tool calls: free-text call rendering not verified on records"
 # Opaque encrypted payloads: base64 of ciphertext, so about 3/4 of its length in bytes, at an
 # assumed 4 bytes per token. A placeholder until it is calibrated on recorded cases.
 _ENCRYPTED_CHARS_PER_TOKEN = 16 / 3
-
-
-@dataclass
-class ItemContext:
-    """What item renderers share within one request."""
-
-    model: ModelInfo
-    framing: Framing
-    attachments: Attachments
-    call_names: dict[str, str] = field(default_factory=dict)  # call_id -> tool name
+# Reasons without fields that an item can add on every request, spelled once at import.
+_CUSTOM_CALL = reason("custom_tool_call")
+_ENCRYPTED = reason("encrypted_content")
+_REASONING_UNCONFIRMED = reason("reasoning_unconfirmed")
 
 
 def _message(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
@@ -60,7 +55,7 @@ def _custom_tool_call(item: JSON, path: str, ctx: ItemContext, block: Block) -> 
     ctx.call_names[item["call_id"]] = _recipient(item)
     body = [Text(item["input"], f"{path}.input")]
     block.segments = ctx.framing.tool_call(_recipient(item), body, json=False)
-    block.estimate_reasons.append(CUSTOM_CALL_REASON)
+    block.estimate_reasons.append(_CUSTOM_CALL)
 
 
 def _tool_output(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
@@ -69,35 +64,31 @@ def _tool_output(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
         if item.get("name"):
             author = _recipient(item)
         else:
-            block.estimate_reasons.append(
-                f"output for call_id '{item['call_id']}' has no matching call in the input"
-            )
+            block.estimate_reasons.append(reason("unmatched_call_output", call_id=item["call_id"]))
             author = "functions.unknown"
     output = item["output"]
     body = content_segments(output, f"{path}.output", ctx, block)
     block.segments = ctx.framing.tool_result(author, body)
     if item["type"] == "custom_tool_call_output":
-        block.estimate_reasons.append(CUSTOM_CALL_REASON)
+        block.estimate_reasons.append(_CUSTOM_CALL)
     elif not isinstance(output, str):
-        block.estimate_reasons.append("function_call_output with content parts: not recorded")
+        block.estimate_reasons.append(reason("output_content_parts"))
 
 
 def _encrypted(value: str, block: Block) -> Media:
-    block.estimate_reasons.append(
-        "encrypted content cannot be read offline: estimated from its length"
-    )
+    block.estimate_reasons.append(_ENCRYPTED)
     return Media("encrypted", round(len(value) / _ENCRYPTED_CHARS_PER_TOKEN), "encrypted content")
 
 
 def _reasoning(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
     texts = [part.get("text", "") for part in item.get("summary") or []]
     texts += [part.get("text", "") for part in item.get("content") or []]
-    body: list[Any] = [Text("\n\n".join(texts), f"{path}.summary")] if texts else []
+    body: list[Segment] = [Text("\n\n".join(texts), f"{path}.summary")] if texts else []
     if item.get("encrypted_content"):
         body.append(_encrypted(item["encrypted_content"], block))
     block.segments = ctx.framing.reasoning(body)
-    if ctx.model.family != "oss":  # gpt-oss: the reference renders summaries as analysis
-        block.estimate_reasons.append("reasoning items: rendering not yet confirmed by records")
+    if not ctx.reasoning_confirmed:
+        block.estimate_reasons.append(_REASONING_UNCONFIRMED)
 
 
 def _compaction(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
@@ -107,9 +98,7 @@ def _compaction(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
 def _item_reference(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
     # Counting replaces references with the stored items (state.py) before rendering; only a
     # direct call of render() with an unresolved reference gets here.
-    block.estimate_reasons.append(
-        f"item_reference '{item['id']}' is not resolved: render() was given it unresolved"
-    )
+    block.estimate_reasons.append(reason("unresolved_reference", id=item["id"]))
 
 
 def _generic(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
@@ -122,8 +111,6 @@ def _generic(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
     body = [Text(json.dumps(visible, ensure_ascii=False, separators=(",", ":")), path)]
     block.segments = ctx.framing.tool_result(str(item["type"]), body)
 
-
-ItemRenderer = Callable[[JSON, str, ItemContext, Block], None]
 
 ITEM_RENDERERS: dict[str, ItemRenderer] = {
     "message": _message,
@@ -138,44 +125,45 @@ ITEM_RENDERERS: dict[str, ItemRenderer] = {
 }
 
 
-def item_type(item: JSON) -> str:
-    """The item's type, inferred as the schema does when "type" is omitted."""
-    kind = item.get("type")
-    if kind is None:
-        return "message" if "role" in item else "item_reference"
-    return str(kind)
-
-
 def _is_message(item: JSON, role: str) -> bool:
     return item_type(item) == "message" and item.get("role") == role
 
 
-def dropped_reasoning(items: tuple[JSON, ...], family: str) -> frozenset[int]:
-    """Indexes of reasoning items the model no longer sees.
-
-    Hosted models (OpenAI's reasoning guide): reasoning from a turn that has ended is dropped;
-    a turn ends when a new user message follows. gpt-oss (harmony reference): when the last
-    assistant message is a final answer, analysis before the first final answer is dropped.
-    """
+def _reasoning_indexes(items: Sequence[JSON]) -> list[int]:
     # Not item_type(): an item without "type" is a message or a reference, never reasoning, and
     # this runs over every item of every request.
-    reasoning = [i for i, item in enumerate(items) if item.get("type") == "reasoning"]
+    return [i for i, item in enumerate(items) if item.get("type") == "reasoning"]
+
+
+def ended_turn_reasoning(items: Sequence[JSON]) -> frozenset[int]:
+    """Indexes of reasoning items the hosted models no longer see (OpenAI's reasoning guide):
+    reasoning from a turn that has ended is dropped; a turn ends when a new user message
+    follows."""
+    reasoning = _reasoning_indexes(items)
     if not reasoning:
         return frozenset()
-    if family == "oss":
-        assistant = [
-            i
-            for i, item in enumerate(items)
-            if _is_message(item, "assistant")
-            or item_type(item) in ("reasoning", "function_call", "custom_tool_call")
-        ]
-        finals = [i for i in assistant if _is_message(items[i], "assistant")]
-        if not finals or assistant[-1] != finals[-1]:
-            return frozenset()
-        return frozenset(i for i in reasoning if i < finals[0])
     users = [i for i, item in enumerate(items) if _is_message(item, "user")]
     last_user = users[-1] if users else -1
     return frozenset(i for i in reasoning if i < last_user)
+
+
+def analysis_before_final(items: Sequence[JSON]) -> frozenset[int]:
+    """Indexes of reasoning items gpt-oss no longer sees (the harmony reference's
+    ``auto_drop_analysis``): when the last assistant item is a final answer (an assistant
+    message), the analysis before the first final answer is dropped."""
+    reasoning = _reasoning_indexes(items)
+    if not reasoning:
+        return frozenset()
+    assistant = [
+        i
+        for i, item in enumerate(items)
+        if _is_message(item, "assistant")
+        or item_type(item) in ("reasoning", "function_call", "custom_tool_call")
+    ]
+    finals = [i for i in assistant if _is_message(items[i], "assistant")]
+    if not finals or assistant[-1] != finals[-1]:
+        return frozenset()
+    return frozenset(i for i in reasoning if i < finals[0])
 
 
 def render_item(item: JSON, path: str, ctx: ItemContext) -> Block:
@@ -185,7 +173,5 @@ def render_item(item: JSON, path: str, ctx: ItemContext) -> Block:
     renderer = ITEM_RENDERERS.get(kind)
     (renderer or _generic)(item, path, ctx, block)
     if renderer is None or kind in HOSTED_RENDERERS:
-        block.estimate_reasons.append(
-            f"'{kind}' items: no published rendering, their visible fields are counted"
-        )
+        block.estimate_reasons.append(reason("unpublished_item", type=kind))
     return block

@@ -39,7 +39,6 @@ class Media(NamedTuple):
     kind: str  # "image", "file" or "encrypted" (opaque content, counted as text tokens)
     tokens: int
     label: str  # shown in the rendered prompt, e.g. "image 1024x1024 detail=high"
-    text: str = ""  # extracted text (files), already included in `tokens`
     param: str | None = None  # the JSON path of the part, for the breakdown
 
 
@@ -72,7 +71,7 @@ class Block:
                 out.append(seg.token)
             elif type(seg) is Offset:
                 out.append(f"<[{seg.tokens:+d} tokens: {seg.rule}]>")
-            else:
+            elif type(seg) is Media:  # not `else`: mypy cannot narrow the rest of the union there
                 out.append(f"<[{seg.label}: {seg.tokens} tokens]>")
         return "".join(out)
 
@@ -89,12 +88,3 @@ class Prompt:
     def text(self) -> str:
         """The prompt exactly as the model sees it, framing tokens visible."""
         return "".join(block.text() for block in self.blocks)
-
-    @property
-    def estimate_reasons(self) -> list[str]:
-        reasons: list[str] = []
-        for block in self.blocks:
-            for reason in block.estimate_reasons:
-                if reason not in reasons:
-                    reasons.append(reason)
-        return reasons

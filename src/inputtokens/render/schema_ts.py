@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 # Deeper schemas render as `any` beyond this depth instead of recursing without bound.
 MAX_SCHEMA_DEPTH = 64
@@ -32,7 +32,7 @@ _INDENT_STEP = "    "
 _NOT_MAPPINGS = frozenset({str, list, int, float, bool, type(None)})
 
 
-def is_mapping(value: Any) -> bool:
+def is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
     """``isinstance(value, Mapping)``, without the ABC machinery for decoded JSON values.
 
     Why: an ``isinstance`` against an ABC costs about ten exact type checks, and schema

@@ -12,25 +12,30 @@ Where each part goes and what it costs differs per prompt family (docs/counting-
 - ``oss`` (gpt-oss): the harmony reference layout: a system message (identity, knowledge cutoff,
   reasoning effort, channels) and a developer message with ``# Instructions`` and the tools,
   tokenized as one string.
+
+Each family's renderer is a ``SystemRenderer`` named in its row of the table in families.py,
+which hands it the family's framing and tool style.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..core.reasons import reason
 from ..formats.responses import CountRequest
-from .framing import FRAMINGS
+from .framing import Framing
 from .prompt import Block, Offset, Segment, Text
 from .schema_ts import is_mapping
-from .tools import FunctionNamespace, Style
+from .tools import FunctionNamespace, ToolStyle
 
 _JOIN = "\n\n"
 # Offsets of a message opened by a given section (hosted reasoning models; fitted on records).
 _HARMONY_OPENING_OFFSET = {"tools": -2, "text.format": -4}
-_CHAT_TOOLS_OFFSET = -1
-_CHAT_FORMAT_ALONE_OFFSET = -4  # by analogy with the hosted reasoning models: not recorded
+# Non-reasoning models: tools -1 (recorded); a format alone -4, by analogy with the hosted
+# reasoning models (not recorded).
+_CHAT_OPENING_OFFSET = {"tools": -1, "text.format": -4}
 _SCHEMA_KEYS_IMPLIED_BY_STRICT = frozenset({"additionalProperties", "required"})
 _SCHEMA_MAPS = frozenset({"properties", "$defs", "definitions", "patternProperties"})
 _SCHEMA_LISTS = frozenset({"anyOf", "oneOf", "allOf", "prefixItems"})
@@ -38,6 +43,10 @@ _SCHEMA_SUBS = frozenset({"items", "not", "contains", "if", "then", "else"})
 
 OSS_MODEL_IDENTITY = "You are ChatGPT, a large language model trained by OpenAI."
 OSS_KNOWLEDGE_CUTOFF = "2024-06"
+
+# The request, the family's framing and tool style -> the blocks before the input items (a new
+# list: the prompt's own).
+SystemRenderer = Callable[[CountRequest, Framing, ToolStyle], list[Block]]
 
 
 class Section:
@@ -68,7 +77,7 @@ def _in_functions_namespace(tool: Mapping[str, Any]) -> bool:
     return tool.get("type") in ("function", "custom") and tool.get("defer_loading") is not True
 
 
-def tools_section(request: CountRequest, style: Style) -> Section | None:
+def tools_section(request: CountRequest, style: ToolStyle) -> Section | None:
     """The tools section, or None when no tool is visible to the model.
 
     Function and custom tools form the ``functions`` namespace; a namespace tool its own
@@ -81,7 +90,7 @@ def tools_section(request: CountRequest, style: Style) -> Section | None:
     for tool in request.tools:
         kind = tool.get("type")
         if tool.get("defer_loading") is True:
-            reasons.append(f"deferred tool '{tool.get('name')}' is not counted until it is loaded")
+            reasons.append(reason("deferred_tool", name=tool.get("name")))
         elif _in_functions_namespace(tool):
             functions.append(tool)
         elif kind == "namespace":
@@ -98,44 +107,33 @@ def tools_section(request: CountRequest, style: Style) -> Section | None:
         parts.append(namespace.text)
         offsets += namespace.offsets
         unverified |= namespace.unverified
-        reasons += [
-            f"custom tool '{name}': the free-text tool rendering is not verified"
-            for name in namespace.custom
-        ]
-        if style == "chat" and any(
+        reasons += [reason("custom_tool", name=name) for name in namespace.custom]
+        if style.bare_tools_only and any(
             t.get("description") or (t.get("parameters") or {}).get("properties") for t in functions
         ):
-            reasons.append(
-                "function tools with a description or parameters on a non-reasoning "
-                "model: rule fitted only on tools without them"
-            )
-    for tool in namespaces:
-        members = [t for t in tool["tools"] if t.get("defer_loading") is not True]
+            reasons.append(reason("chat_described_tools"))
+    for space in namespaces:
+        members = [t for t in space["tools"] if t.get("defer_loading") is not True]
         namespace = FunctionNamespace(
             members,
             style,
-            name=tool["name"],
-            description=tool.get("description"),
+            name=space["name"],
+            description=space.get("description"),
             headings=not parts,
         )
         parts.append(namespace.text)
         offsets += namespace.offsets
-        reasons.append(f"namespace tool '{tool['name']}': its rendering is not verified")
-    reasons += [
-        f"tool parameters use {feature}: rendering not verified on records"
-        for feature in sorted(unverified)
-    ]
-    for tool in hosted:
-        kind = str(tool.get("type"))
+        reasons.append(reason("namespace_tool", name=space["name"]))
+    reasons += [reason("schema_feature", feature=feature) for feature in sorted(unverified)]
+    for builtin in hosted:
+        kind = str(builtin.get("type"))
+        name = builtin.get("name") or kind
         # No published rendering: the tool's own definition is counted as the model could see it.
-        heading = f"## {tool.get('name') or kind}"
-        if not parts and style != "chat":
+        heading = f"## {name}"
+        if not parts and style.headings:
             heading = "# Tools\n\n" + heading
-        parts.append(f"{heading}\n\n{_visible_json(tool)}")
-        reasons.append(
-            f"{kind} tool '{tool.get('name') or kind}': no published token overhead, "
-            "its definition is counted as JSON"
-        )
+        parts.append(f"{heading}\n\n{_visible_json(builtin)}")
+        reasons.append(reason("hosted_tool", type=kind, name=name))
     return Section("tools", _JOIN.join(parts), offsets, reasons)
 
 
@@ -169,24 +167,23 @@ def format_section(request: CountRequest) -> Section | None:
     if fmt.get("strict") is True:
         schema = _strict_schema(schema)
     else:
-        reasons.append("text.format json_schema without strict: fitted only on strict schemas")
+        reasons.append(reason("format_not_strict"))
     lines = ["# Response Formats", "", f"## {fmt.get('name', '')}", ""]
     if isinstance(fmt.get("description"), str):
         lines.append(f"// {fmt['description']}")
-        reasons.append("text.format description: its rendering is not verified on records")
+        reasons.append(reason("format_description"))
     lines.append(json.dumps(schema, ensure_ascii=False, separators=(",", ":")))
     return Section("text.format", "\n".join(lines), reasons=reasons)
 
 
 def _message_blocks(
-    role: str, family: str, sections: list[Section], opening_offset: dict[str, int]
+    role: str, framing: Framing, sections: list[Section], opening_offset: Mapping[str, int]
 ) -> list[Block]:
     """One message holding `sections`, each its own block and tokenized apart.
 
     A section without text (all its tools deferred) becomes an empty block that only carries
     its estimate reasons.
     """
-    framing = FRAMINGS[family]
     blocks: list[Block] = []
     visible = [s for s in sections if s.text]
     for section in sections:
@@ -206,24 +203,28 @@ def _message_blocks(
     return blocks
 
 
-def _harmony_blocks(request: CountRequest) -> list[Block]:
+def harmony_system(request: CountRequest, framing: Framing, style: ToolStyle) -> list[Block]:
+    """OpenAI-hosted reasoning models: one developer message of sections, or nothing."""
+    if not (request.instructions or request.tools or request.text):
+        return []  # the common case, without building the sections
     sections = []
     if request.instructions:  # empty instructions add nothing (recorded)
         sections.append(Section("instructions", request.instructions))
-    sections += [s for s in (tools_section(request, "hosted"), format_section(request)) if s]
+    sections += [s for s in (tools_section(request, style), format_section(request)) if s]
     if not sections:
         return []
-    blocks = _message_blocks("developer", "harmony", sections, _HARMONY_OPENING_OFFSET)
+    blocks = _message_blocks(framing.system_role, framing, sections, _HARMONY_OPENING_OFFSET)
     labels = [s.label for s in sections if s.text]
     if "text.format" in labels and labels[0] != "text.format":
-        blocks[-1].estimate_reasons.append(
-            "text.format after instructions or tools: placement fitted only when alone"
-        )
+        blocks[-1].estimate_reasons.append(reason("format_placement"))
     return blocks
 
 
-def _chat_blocks(request: CountRequest) -> list[Block]:
-    framing = FRAMINGS["chat"]
+def chat_system(request: CountRequest, framing: Framing, style: ToolStyle) -> list[Block]:
+    """Non-reasoning models: instructions as a system message, then the tools and the response
+    format in a second one."""
+    if not (request.instructions or request.tools or request.text):
+        return []  # the common case, without building the sections
     blocks: list[Block] = []
     if request.instructions:
         blocks.append(
@@ -232,28 +233,24 @@ def _chat_blocks(request: CountRequest) -> list[Block]:
                 framing.message("system", [Text(request.instructions, "instructions")]),
             )
         )
-    sections = [s for s in (tools_section(request, "chat"), format_section(request)) if s]
+    sections = [s for s in (tools_section(request, style), format_section(request)) if s]
     if not sections:
         return blocks
-    opening = {"tools": _CHAT_TOOLS_OFFSET, "text.format": _CHAT_FORMAT_ALONE_OFFSET}
-    system = _message_blocks("system", "chat", sections, opening)
+    system = _message_blocks(framing.system_role, framing, sections, _CHAT_OPENING_OFFSET)
     labels = [s.label for s in sections if s.text]
     if labels and labels[0] == "text.format":
-        system[-1].estimate_reasons.append(
-            "text.format without tools on a non-reasoning model: not recorded"
-        )
+        system[-1].estimate_reasons.append(reason("chat_format_alone"))
     if blocks and labels:
-        system[-1].estimate_reasons.append(
-            "tools or text.format with instructions on a non-reasoning model: not recorded"
-        )
+        system[-1].estimate_reasons.append(reason("chat_system_with_instructions"))
     return blocks + system
 
 
-def _oss_blocks(request: CountRequest) -> list[Block]:
-    framing = FRAMINGS["oss"]
+def oss_system(request: CountRequest, framing: Framing, style: ToolStyle) -> list[Block]:
+    """gpt-oss: the reference's system message, always, and a developer message when there are
+    instructions, tools or a response format."""
     effort = (request.reasoning or {}).get("effort") or "medium"
     effort_shown = effort in ("low", "medium", "high")  # the efforts the reference can write
-    tools = tools_section(request, "harmony")
+    tools = tools_section(request, style)
     has_functions = any(_in_functions_namespace(t) for t in request.tools)
     channels = (
         "# Valid channels: analysis, commentary, final. Channel must be included for every message."
@@ -268,7 +265,7 @@ def _oss_blocks(request: CountRequest) -> list[Block]:
     blocks = [Block("system", framing.message("system", [Text(system_text)]))]
     reasons: list[str] = []
     if not effort_shown:
-        reasons.append(f"reasoning effort '{effort}' has no gpt-oss system-prompt form")
+        reasons.append(reason("oss_effort", effort=effort))
     developer: list[str] = []
     if request.instructions:
         developer += ["# Instructions", request.instructions]
@@ -279,19 +276,11 @@ def _oss_blocks(request: CountRequest) -> list[Block]:
     fmt = format_section(request)
     if fmt is not None:
         developer.append(fmt.text)
-        reasons += fmt.reasons + ["text.format on gpt-oss: the reference renderer has no form"]
+        reasons += fmt.reasons
+        reasons.append(reason("oss_text_format"))
     if developer:
         body = [Text(_JOIN.join(developer), "instructions")]
         blocks.append(Block("developer", framing.message("developer", body), reasons))
     elif reasons:
         blocks[0].estimate_reasons.extend(reasons)
     return blocks
-
-
-def system_blocks(request: CountRequest, family: str) -> list[Block]:
-    """The blocks before the input items, for a prompt family."""
-    if family == "oss":
-        return _oss_blocks(request)
-    if not (request.instructions or request.tools or request.text):
-        return []
-    return _harmony_blocks(request) if family == "harmony" else _chat_blocks(request)

@@ -16,13 +16,15 @@ The shape (see docs/prompt-format.md)::
 
     } // namespace functions
 
-Three styles share it:
+Three styles share it, each a ``ToolStyle`` row (the family table, families.py, says which
+family uses which):
 
-- ``harmony``: exactly the published harmony renderer (gpt-oss); a tool whose ``parameters`` is
-  an object without properties still renders ``(_: {\\n})``.
-- ``hosted``: OpenAI's hosted reasoning models. Recorded counts show ``() => any`` for a tool
-  without properties and three constant corrections no text explains (``FITTED`` below).
-- ``chat``: non-reasoning models: the namespace alone, without the two headings.
+- ``REFERENCE_STYLE``: exactly the published harmony renderer (gpt-oss); a tool whose
+  ``parameters`` is an object without properties still renders ``(_: {\\n})``.
+- ``HOSTED_STYLE``: OpenAI's hosted reasoning models. Recorded counts show ``() => any`` for a
+  tool without properties and three constant corrections no text explains (``FITTED`` below).
+- ``CHAT_STYLE``: non-reasoning models: as hosted, but the namespace alone, without the two
+  headings; recorded counts only cover tools without a description or parameters.
 
 Pure functions; the parameter types come from ``schema_ts``.
 """
@@ -30,12 +32,32 @@ Pure functions; the parameter types come from ``schema_ts``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 from .prompt import Offset
 from .schema_ts import MAX_SCHEMA_DEPTH, TypeScriptSchema, is_mapping
 
-Style = Literal["harmony", "hosted", "chat"]
+
+@dataclass(frozen=True, slots=True)
+class ToolStyle:
+    """How one family declares its tools."""
+
+    name: str
+    # The ``# Tools`` and ``## {namespace}`` headings before a namespace (and ``# Tools`` before
+    # a hosted tool that opens the tools text).
+    headings: bool
+    # Exactly the reference renderer: an object without properties still renders as an object,
+    # no schema keywords beyond the reference, no fitted offsets. Otherwise as measured on the
+    # hosted models: ``() => any``, the extended schema features, the ``FITTED`` offsets.
+    reference: bool
+    # Recorded counts cover only tools without a description or parameters (a reason says so).
+    bare_tools_only: bool = False
+
+
+REFERENCE_STYLE = ToolStyle("reference", headings=True, reference=True)
+HOSTED_STYLE = ToolStyle("hosted", headings=True, reference=False)
+CHAT_STYLE = ToolStyle("chat", headings=False, reference=False, bare_tools_only=True)
 
 # Fitted corrections for hosted models, in tokens, with the recorded cases they reproduce
 # (docs/counting-rules.md §3). They are constants per occurrence, never per case.
@@ -93,7 +115,7 @@ class FunctionNamespace:
     def __init__(
         self,
         tools: Iterable[Mapping[str, Any]],
-        style: Style,
+        style: ToolStyle,
         *,
         name: str = "functions",
         description: str | None = None,
@@ -102,8 +124,8 @@ class FunctionNamespace:
         self.offsets: list[Offset] = []
         self.unverified: set[str] = set()
         self.custom: list[str] = []  # names of custom (free-text) tools
-        lines = ["# Tools", ""] if headings and style != "chat" else []
-        if style != "chat":
+        lines = ["# Tools", ""] if headings and style.headings else []
+        if style.headings:
             lines += [f"## {name}", ""]
         if description:
             lines += [f"// {line}" for line in _lines(description)]
@@ -115,7 +137,7 @@ class FunctionNamespace:
         lines.append(f"}} // namespace {name}")
         self.text = "\n".join(lines)
 
-    def _declaration(self, tool: Mapping[str, Any], style: Style, followed: bool) -> list[str]:
+    def _declaration(self, tool: Mapping[str, Any], style: ToolStyle, followed: bool) -> list[str]:
         description = tool.get("description")
         lines = []
         if isinstance(description, str):
@@ -130,11 +152,11 @@ class FunctionNamespace:
                 lines.append(f"// Grammar ({fmt.get('syntax')}):")
                 lines += [f"// {line}" for line in _lines(str(fmt.get("definition", "")))]
             lines.append(f"type {name} = (_: string) => any;")
-        elif style == "harmony" and is_mapping(params) or _has_properties(params):
-            schema = TypeScriptSchema(extended=style != "harmony", root=params)
+        elif is_mapping(params) and (style.reference or _has_properties(params)):
+            schema = TypeScriptSchema(extended=not style.reference, root=params)
             lines.append(f"type {name} = (_: {schema.render(params)}) => any;")
             self.unverified |= schema.unverified
-            if style != "harmony":
+            if not style.reference:
                 self._fit(params, followed)
         else:
             lines.append(f"type {name} = () => any;")

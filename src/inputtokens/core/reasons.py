@@ -1,0 +1,79 @@
+"""Estimate reasons: every reason a count can be an estimate, as one table of codes and texts.
+
+A renderer never spells a reason: it asks ``reason(code, **fields)``. The texts are what the
+breakdown, the rich view and ``estimate_reasons`` show, so they are part of the output and
+change only on purpose. docs/counting-rules.md ("Estimate reasons") lists exactly these rows;
+tests/test_reasons.py holds the two in step and checks that every code is used.
+
+A template's ``{fields}`` are ``str.format`` fields, filled from the keyword arguments.
+"""
+
+from __future__ import annotations
+
+REASONS: dict[str, str] = {
+    # The prompt as a whole (render/__init__.py).
+    "framing_unverified": "prompt framing of '{model}' is not yet verified",
+    "reasoning_mode_pro": "reasoning mode 'pro' adds a hidden prompt of unknown size",
+    "text_verbosity": (
+        "text.verbosity: its effect on the prompt is not recorded (counted as nothing)"
+    ),
+    # Tools and the response format (render/system.py).
+    "deferred_tool": "deferred tool '{name}' is not counted until it is loaded",
+    "custom_tool": "custom tool '{name}': the free-text tool rendering is not verified",
+    "chat_described_tools": (
+        "function tools with a description or parameters on a non-reasoning model: "
+        "rule fitted only on tools without them"
+    ),
+    "namespace_tool": "namespace tool '{name}': its rendering is not verified",
+    "schema_feature": "tool parameters use {feature}: rendering not verified on records",
+    "hosted_tool": (
+        "{type} tool '{name}': no published token overhead, its definition is counted as JSON"
+    ),
+    "format_not_strict": "text.format json_schema without strict: fitted only on strict schemas",
+    "format_description": "text.format description: its rendering is not verified on records",
+    "format_placement": "text.format after instructions or tools: placement fitted only when alone",
+    "chat_format_alone": "text.format without tools on a non-reasoning model: not recorded",
+    "chat_system_with_instructions": (
+        "tools or text.format with instructions on a non-reasoning model: not recorded"
+    ),
+    "oss_effort": "reasoning effort '{effort}' has no gpt-oss system-prompt form",
+    "oss_text_format": "text.format on gpt-oss: the reference renderer has no form",
+    # Input items (render/items.py).
+    "custom_tool_call": "custom tool calls: free-text call rendering not verified on records",
+    "unmatched_call_output": "output for call_id '{call_id}' has no matching call in the input",
+    "output_content_parts": "function_call_output with content parts: not recorded",
+    "encrypted_content": "encrypted content cannot be read offline: estimated from its length",
+    "reasoning_unconfirmed": "reasoning items: rendering not yet confirmed by records",
+    "unresolved_reference": (
+        "item_reference '{id}' is not resolved: render() was given it unresolved"
+    ),
+    "unpublished_item": "'{type}' items: no published rendering, their visible fields are counted",
+    # Message content: parts, images and files (render/content.py).
+    "unknown_content_part": "content part type '{type}' has no counting rule yet",
+    "no_image_rule": "model '{model}' has no image rule: images counted with the gpt-4o tile rule",
+    "remote_image_not_fetched": (
+        "remote image not fetched (remote fetching is off): counted as 1024x1024"
+    ),
+    "detail_original": "detail 'original' has no published token budget",
+    "image_rule_unverified": "image rule of '{model}' is not confirmed by records",
+    "remote_file_not_fetched": (
+        "remote file not fetched (remote fetching is off): only its name is counted"
+    ),
+    "pdf_file": (
+        "PDF: extracted text counted; page images counted as nothing, as recorded Responses "
+        "counts show (file framing unrecorded)"
+    ),
+    "spreadsheet_file": "spreadsheet text: counted as sent; OpenAI parses it and adds a summary",
+    "text_file": "text file: its text counted (file framing unrecorded)",
+}
+
+
+def reason(code: str, **fields: object) -> str:
+    """The text of reason `code` with its `fields` filled in.
+
+    Raises KeyError for an unknown code, and for a field the template names but was not given.
+
+    >>> reason("framing_unverified", model="gpt-5-chat-latest")
+    "prompt framing of 'gpt-5-chat-latest' is not yet verified"
+    """
+    return REASONS[code].format(**fields)

@@ -1,0 +1,34 @@
+"""What the item renderers share within one request, and the shape of an item renderer.
+
+Its own module so that items.py (messages, calls, reasoning) and hosted_items.py (hosted-tool
+items) both import it and neither imports the other's internals: items.py only reads the
+``HOSTED_RENDERERS`` table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..core.models import ModelInfo
+from ..core.types import JSON
+from ..media.loaded import InlineLimits, LoadedMedia
+from .framing import Framing
+from .prompt import Block
+
+
+@dataclass(slots=True)
+class ItemContext:
+    """One request's rendering state; built once per render from the model's family row."""
+
+    model: ModelInfo
+    framing: Framing
+    media: LoadedMedia
+    limits: InlineLimits
+    # The family's row says whether recorded counts confirm how it renders reasoning items.
+    reasoning_confirmed: bool
+    call_names: dict[str, str] = field(default_factory=dict)  # call_id -> tool name
+
+
+# (item, its JSON path, the context, the block to fill in)
+ItemRenderer = Callable[[JSON, str, ItemContext, Block], None]
