@@ -477,13 +477,15 @@ def tiny_breakdown(body: dict[str, Any], seconds: float) -> dict[str, float] | s
     """
     try:
         from inputtokens.core.models import lookup_model
+        from inputtokens.core.token_cache import CacheUse
         from inputtokens.count import pipeline as counting
+        from inputtokens.count.needs import media_needs, state_needs
         from inputtokens.render import render
         from inputtokens.render.prompt import Text
 
-        settings = counting._DEFAULT_SETTINGS
-        prepare = counting.prepare  # parse_request with the settings count_input_tokens uses
-        request = prepare(body, settings)
+        options = counting.DEFAULT_OPTIONS  # what count_input_tokens uses without settings
+        prepare = counting.prepare
+        request = prepare(body, options)
         model = lookup_model(request.model)
         prompt = render(request, model)
         enc = get_encoding(prompt.encoding)
@@ -493,12 +495,13 @@ def tiny_breakdown(body: dict[str, Any], seconds: float) -> dict[str, float] | s
         encode = enc.encode_ordinary
 
         stages: dict[str, Callable[[], object]] = {
-            "parse + validate": lambda: prepare(body, settings),
+            "parse + validate": lambda: prepare(body, options),
             "model lookup": lambda: lookup_model(request.model),
+            "needs (state + media)": lambda: (state_needs(request), media_needs(request, model)),
             "render": lambda: render(request, model),
             "get_encoding (cached)": lambda: get_encoding(prompt.encoding),
             "count blocks (encode + PartCount)": lambda: [
-                count_block(b, enc, None) for b in blocks
+                count_block(b, enc, None, None, CacheUse()) for b in blocks
             ],
         }
         extra: dict[str, Callable[[], object]] = {

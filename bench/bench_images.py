@@ -3,8 +3,8 @@
     python bench/bench_images.py [--megabytes 20]
 
 Builds a noise PNG and a progressive JPEG of about the given size (noise does not compress),
-then times ``inputtokens.media.images.image_size`` (header and EXIF only) against Pillow decoding
-every pixel (``Image.open(...).load()``), and prints the medians and the ratio.
+then times ``inputtokens.media.image_size.image_size`` (header and EXIF only) against Pillow
+decoding every pixel (``Image.open(...).load()``), and prints the medians and the ratio.
 
 Then the same images are served by a loopback HTTP server, and the safe fetcher's size probe
 (``SafeFetcher.image_size``, which stops reading once the header parses) is timed against
@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from PIL import Image
 
 from inputtokens.media.fetch import FetchPolicy, SafeFetcher
-from inputtokens.media.images import image_size
+from inputtokens.media.image_size import image_size
 
 
 def _median_seconds(fn: Callable[[], object], repeats: int) -> float:

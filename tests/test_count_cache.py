@@ -15,7 +15,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from inputtokens import count_input_tokens
-from inputtokens.core.token_cache import CacheUse, TokenCountCache, cache_for
+from inputtokens.core.token_cache import CacheUse, TokenCountCache
+from inputtokens.library import cache_for
 from inputtokens.settings import Settings
 
 COUNT_PATH = "/v1/responses/input_tokens"

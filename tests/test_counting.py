@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from inputtokens import InvalidRequestError, Settings, count_input_tokens
 from inputtokens.core.tokenizer import get_encoding
+from inputtokens.library import local_sources
 
 O200K = get_encoding("o200k_base")
 
@@ -130,21 +132,30 @@ def test_low_detail_image_on_a_tile_model_is_exact() -> None:
     ],
 )
 def test_unknown_stored_state_is_an_error_not_ignored(
-    extra: dict[str, Any], param: str, code: str
+    extra: dict[str, Any], param: str, code: str, tmp_path: Path
 ) -> None:
+    sources = local_sources(Settings(data_dir=str(tmp_path)))
+    with pytest.raises(InvalidRequestError) as caught:
+        count_input_tokens({"model": "gpt-5", "input": "Hi", **extra}, sources=sources)
+    assert (caught.value.param, caught.value.code) == (param, code)
+    # Without sources, the library reads no store: the same body is a 400 saying so.
     with pytest.raises(InvalidRequestError) as caught:
         count_input_tokens({"model": "gpt-5", "input": "Hi", **extra})
-    assert (caught.value.param, caught.value.code) == (param, code)
+    assert (caught.value.param, caught.value.code) == (param, "stored_state_unavailable")
+    assert "local_sources" in caught.value.message
 
 
-def test_unknown_item_reference_names_its_path() -> None:
+def test_unknown_item_reference_names_its_path(tmp_path: Path) -> None:
     body = {
         "model": "gpt-5",
         "input": [{"role": "user", "content": "Hi"}, {"type": "item_reference", "id": "msg_nope"}],
     }
     with pytest.raises(InvalidRequestError) as caught:
-        count_input_tokens(body)
+        count_input_tokens(body, sources=local_sources(Settings(data_dir=str(tmp_path))))
     assert (caught.value.param, caught.value.code) == ("input[1].id", "item_not_found")
+    with pytest.raises(InvalidRequestError) as caught:
+        count_input_tokens(body)
+    assert (caught.value.param, caught.value.code) == ("input[1].id", "stored_state_unavailable")
 
 
 def test_token_ids_and_strings_on_request() -> None:

@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 
 from inputtokens import InvalidRequestError, Settings, count_input_tokens
+from inputtokens.library import local_sources
 from inputtokens.media.fetch import FetchError, FetchPolicy, SafeFetcher, blocked_reason
 
 
@@ -139,7 +140,7 @@ def _image_body(url: str, model: str = "gpt-4o") -> dict[str, Any]:
 
 def _count_error(body: dict[str, Any], settings: Settings) -> InvalidRequestError:
     with pytest.raises(InvalidRequestError) as info:
-        count_input_tokens(body, settings=settings)
+        count_input_tokens(body, settings=settings, sources=local_sources(settings))
     return info.value
 
 
@@ -191,7 +192,9 @@ def test_public_addresses_pass(address: str) -> None:
 def test_remote_image_is_counted_at_its_real_size(origin: Origin) -> None:
     data = _png(128, 64)
     origin.serve("/cat.png", data)
-    remote = count_input_tokens(_image_body(origin.url("/cat.png")), settings=_allowed())
+    remote = count_input_tokens(
+        _image_body(origin.url("/cat.png")), settings=_allowed(), sources=local_sources(_allowed())
+    )
     inline = count_input_tokens(_image_body(_data_url(data)))
     assert remote.input_tokens == inline.input_tokens
     assert remote.details["image_tokens"] == 85 + 170  # one 512 px tile
@@ -204,7 +207,9 @@ def test_only_the_header_of_a_big_image_is_read(origin: Origin) -> None:
     # Paced, so that the kernel buffers cannot swallow the whole body before the fetcher hangs up.
     origin.serve("/big.jpg", data, "image/jpeg", chunk=16 * 1024, delay=0.004)
     result = count_input_tokens(
-        _image_body(origin.url("/big.jpg"), "gpt-4.1-mini"), settings=_allowed()
+        _image_body(origin.url("/big.jpg"), "gpt-4.1-mini"),
+        settings=_allowed(),
+        sources=local_sources(_allowed()),
     )
     patches = -(-1500 // 32) * -(-1200 // 32)  # 47 x 38 = 1786 > 1536: shrunk
     assert result.details["image_tokens"] < patches * 1.62
@@ -217,8 +222,12 @@ def test_sizes_are_cached_by_url(origin: Origin) -> None:
     origin.serve("/cached.png", _png(600, 600))
     settings = _allowed(remote_timeout_s=9.0)  # a policy of its own: a fresh cache
     before = origin.hits.count("/cached.png")
-    first = count_input_tokens(_image_body(origin.url("/cached.png")), settings=settings)
-    second = count_input_tokens(_image_body(origin.url("/cached.png")), settings=settings)
+    first = count_input_tokens(
+        _image_body(origin.url("/cached.png")), settings=settings, sources=local_sources(settings)
+    )
+    second = count_input_tokens(
+        _image_body(origin.url("/cached.png")), settings=settings, sources=local_sources(settings)
+    )
     assert first.input_tokens == second.input_tokens
     assert origin.hits.count("/cached.png") == before + 1
 
@@ -228,7 +237,11 @@ def test_same_url_twice_in_one_request_is_fetched_once(origin: Origin) -> None:
     url = origin.url("/twice.png")
     body = _image_body(url)
     body["input"][0]["content"].append({"type": "input_image", "image_url": url})
-    result = count_input_tokens(body, settings=_allowed(remote_timeout_s=8.0))
+    result = count_input_tokens(
+        body,
+        settings=_allowed(remote_timeout_s=8.0),
+        sources=local_sources(_allowed(remote_timeout_s=8.0)),
+    )
     assert result.details["image_tokens"] == 2 * 255
     assert origin.hits.count("/twice.png") == 1
 
@@ -271,7 +284,9 @@ def test_redirects_are_followed_and_limited(origin: Origin) -> None:
     origin.redirect("/r2", "/r1", 307)
     origin.redirect("/r3", "/r2")
     origin.redirect("/r4", "/r3")
-    ok = count_input_tokens(_image_body(origin.url("/r3")), settings=_allowed())
+    ok = count_input_tokens(
+        _image_body(origin.url("/r3")), settings=_allowed(), sources=local_sources(_allowed())
+    )
     assert ok.details["image_tokens"] == 255
     error = _count_error(_image_body(origin.url("/r4")), _allowed())
     assert "redirects" in str(error)
@@ -319,7 +334,9 @@ def test_urls_that_are_never_fetched() -> None:
 def test_fetching_off_counts_the_assumption_without_a_request(origin: Origin) -> None:
     origin.serve("/off.png", _png(128, 64))
     result = count_input_tokens(
-        _image_body(origin.url("/off.png")), settings=_allowed(remote_fetch=False)
+        _image_body(origin.url("/off.png")),
+        settings=_allowed(remote_fetch=False),
+        sources=local_sources(_allowed(remote_fetch=False)),
     )
     assert result.details["image_tokens"] == 765
     assert not result.exact
@@ -366,7 +383,7 @@ def test_remote_text_file_counts_its_text(origin: Origin) -> None:
             }
         ],
     }
-    remote = count_input_tokens(url_body, settings=_allowed())
+    remote = count_input_tokens(url_body, settings=_allowed(), sources=local_sources(_allowed()))
     inline = count_input_tokens(inline_body)
     assert remote.input_tokens == inline.input_tokens
     assert remote.details["file_tokens"] > 100

@@ -6,6 +6,7 @@ import base64
 import codecs
 import functools
 import io
+from pathlib import Path
 
 import pytest
 from fpdf import FPDF
@@ -15,6 +16,7 @@ from pypdf import PdfReader, PdfWriter
 
 from inputtokens import InvalidRequestError, Settings, count_input_tokens
 from inputtokens.core.tokenizer import get_encoding
+from inputtokens.library import local_sources
 from inputtokens.media.files import (
     MAX_FILE_BYTES,
     MAX_PDF_PAGES,
@@ -459,10 +461,11 @@ def test_data_url_file_data_and_text_files() -> None:
     ],
 )
 def test_bad_file_parts_are_400s_naming_the_field(
-    part: dict[str, object], param: str, code: str
+    part: dict[str, object], param: str, code: str, tmp_path: Path
 ) -> None:
+    sources = local_sources(Settings(data_dir=str(tmp_path)))
     with pytest.raises(InvalidRequestError) as info:
-        count_input_tokens(_file_body(part))
+        count_input_tokens(_file_body(part), sources=sources)
     assert (info.value.param, info.value.code, info.value.status) == (param, code, 400)
 
 

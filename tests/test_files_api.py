@@ -18,6 +18,7 @@ from openai import NotFoundError, OpenAI
 from tests.clients import openai_for
 
 from inputtokens import InvalidRequestError, Settings, count_input_tokens
+from inputtokens.library import local_sources
 from inputtokens.state.store import MIGRATIONS, Store
 
 KEY_A, KEY_B = "sk-files-a", "sk-files-b"
@@ -177,10 +178,16 @@ def test_upload_errors_are_openai_shaped(server: Any) -> None:
 def test_library_counts_resolve_file_ids_from_the_store(tmp_path: Path) -> None:
     settings = Settings(data_dir=str(tmp_path))
     stored = Store(settings.store_url()).put_file("", "plan.txt", "user_data", b"step one")
-    result = count_input_tokens(_file_body({"file_id": stored.id}), settings=settings)
+    result = count_input_tokens(
+        _file_body({"file_id": stored.id}), settings=settings, sources=local_sources(settings)
+    )
     assert result.details["file_tokens"] > 0
     with pytest.raises(InvalidRequestError) as info:
-        count_input_tokens(_file_body({"file_id": "file-unknown"}), settings=settings)
+        count_input_tokens(
+            _file_body({"file_id": "file-unknown"}),
+            settings=settings,
+            sources=local_sources(settings),
+        )
     assert info.value.code == "file_not_found"
 
 

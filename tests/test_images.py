@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,7 +12,8 @@ import pytest
 from PIL import Image
 
 from inputtokens import InvalidRequestError, count_input_tokens
-from inputtokens.media.images import ImageError, decode_data_url, image_size
+from inputtokens.library import local_sources
+from inputtokens.media.image_size import ImageError, decode_data_url, image_size
 from inputtokens.settings import Settings
 
 COUNT_PATH = "/v1/responses/input_tokens"
@@ -115,7 +117,7 @@ def test_remote_image_with_fetching_off_is_an_estimate_that_says_why() -> None:
 
 
 @pytest.mark.parametrize("detail", ["high", "low"])  # low: the size is not needed, the id is
-def test_file_id_images_need_a_stored_file(detail: str) -> None:
+def test_file_id_images_need_a_stored_file(detail: str, tmp_path: Path) -> None:
     body = {
         "model": "gpt-4o",
         "input": [
@@ -126,9 +128,13 @@ def test_file_id_images_need_a_stored_file(detail: str) -> None:
         ],
     }
     with pytest.raises(InvalidRequestError) as info:
-        count_input_tokens(body)
+        count_input_tokens(body, sources=local_sources(Settings(data_dir=str(tmp_path))))
     assert info.value.param == "input[0].content[0].file_id"
     assert info.value.code == "file_not_found"
+    with pytest.raises(InvalidRequestError) as info:
+        count_input_tokens(body)  # no sources: no store to look in
+    assert info.value.param == "input[0].content[0].file_id"
+    assert info.value.code == "stored_state_unavailable"
 
 
 @pytest.mark.parametrize("detail", ["high", "low"])

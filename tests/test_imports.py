@@ -1,4 +1,5 @@
-"""The library stays light: counting does not import the server or CLI stacks."""
+"""The library stays light: counting does not import the server, CLI or store stacks, and a
+missing optional extra is named when it is needed."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 import subprocess
 import sys
 
-HEAVY = ("starlette", "uvicorn", "click")
+HEAVY = ("starlette", "uvicorn", "click", "httpx", "sqlalchemy", "orjson")
 
 _SCRIPT = """
 import json, sys
@@ -71,3 +72,51 @@ print(json.dumps({"n": n["input_tokens"], "before": before, "made": made, "after
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["n"] > 0 and out["before"] is False and out["made"] == 200 and out["after"] is True
+
+
+_WITHOUT_SQLALCHEMY = """
+import json, sys, tempfile
+sys.modules["sqlalchemy"] = None  # as if the store extra were not installed
+import inputtokens
+from inputtokens.library import local_sources
+plain = inputtokens.count_input_tokens({"model": "gpt-5", "input": "Hi"}).input_tokens
+sources = local_sources(inputtokens.Settings(data_dir=tempfile.mkdtemp(), remote_fetch=False))
+body = {"model": "gpt-5", "input": "Hi", "conversation": "conv_1"}
+try:
+    inputtokens.count_input_tokens(body, sources=sources)
+    message = None
+except ImportError as exc:
+    message = str(exc)
+print(json.dumps({"plain": plain, "message": message}))
+"""
+
+
+def test_without_the_store_extra_plain_counts_work_and_stored_ids_say_what_to_install() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
+    proc = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_SQLALCHEMY],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["plain"] > 0
+    assert out["message"] is not None and "pip install 'inputtokens[store]'" in out["message"]
+
+
+def test_importing_the_package_builds_no_settings() -> None:
+    """Settings are read by a face when it starts, never as a side effect of an import."""
+    script = """
+import gc
+import inputtokens, inputtokens.api.app, inputtokens.cli, inputtokens.server
+from inputtokens.settings import Settings
+print(sum(isinstance(o, Settings) for o in gc.get_objects()))
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "0"

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from inputtokens.core.models import PatchRule, TileRule
-from inputtokens.media.rules import image_tokens, patch_count, patch_image_tokens, tile_image_tokens
+from inputtokens.media.image_tokens import (
+    image_tokens,
+    patch_count,
+    patch_image_tokens,
+    tile_image_tokens,
+)
 
 GPT4O = TileRule(85, 170)
 

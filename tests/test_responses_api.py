@@ -21,9 +21,10 @@ from tests.fake_upstream import SLOW_S, FakeOpenAI, message, response_object
 
 from inputtokens import Settings, count_input_tokens
 from inputtokens.api.responses import SSEEvents
+from inputtokens.library import local_sources
+from inputtokens.state.records import key_owner
 from inputtokens.state.responses_import import ResponseImportError, import_responses
 from inputtokens.state.store import Store
-from inputtokens.state.upstream import key_owner
 
 KEY_A, KEY_B = "sk-resp-a", "sk-resp-b"
 
@@ -402,6 +403,7 @@ def test_import_is_offline_for_the_library(tmp_path: Path) -> None:
     result = count_input_tokens(
         {"model": "gpt-5", "input": "Next?", "previous_response_id": "resp_saved_2"},
         settings=settings,
+        sources=local_sources(settings),
     )
     assert (
         result.input_tokens

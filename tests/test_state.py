@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from inputtokens import InvalidRequestError, Settings, count_input_tokens
+from inputtokens.library import local_sources
 from inputtokens.state.store import Store, store_for
 
 
@@ -74,9 +75,15 @@ def test_previous_response_chain_counts_as_inline(
 ) -> None:
     inline = _chain(store)
     body = {"model": model, "instructions": "Be terse.", "input": "And the product?"}
-    chained = count_input_tokens({**body, "previous_response_id": "resp_2"}, settings=settings)
+    chained = count_input_tokens(
+        {**body, "previous_response_id": "resp_2"},
+        settings=settings,
+        sources=local_sources(settings),
+    )
     expected = count_input_tokens(
-        {**body, "input": [*inline, _message("user", "And the product?")]}, settings=settings
+        {**body, "input": [*inline, _message("user", "And the product?")]},
+        settings=settings,
+        sources=local_sources(settings),
     )
     assert chained.input_tokens == expected.input_tokens
     labels = [p.label for p in chained.parts]
@@ -89,6 +96,7 @@ def test_a_shorter_chain_counts_fewer_turns(settings: Settings, store: Store) ->
         count_input_tokens(
             {"model": "gpt-5", "input": "Go on.", "previous_response_id": f"resp_{turn}"},
             settings=settings,
+            sources=local_sources(settings),
         ).input_tokens
         for turn in range(3)
     ]
@@ -99,7 +107,9 @@ def test_a_missing_link_of_the_chain_is_named(settings: Settings, store: Store) 
     store.put_response("", _response("resp_b", "resp_gone", "x"), [_message("user", "y")])
     with pytest.raises(InvalidRequestError) as caught:
         count_input_tokens(
-            {"model": "gpt-5", "input": "z", "previous_response_id": "resp_b"}, settings=settings
+            {"model": "gpt-5", "input": "z", "previous_response_id": "resp_b"},
+            settings=settings,
+            sources=local_sources(settings),
         )
     assert caught.value.code == "previous_response_not_found"
     assert caught.value.param == "previous_response_id"
@@ -111,7 +121,9 @@ def test_a_looping_chain_is_refused_not_walked_forever(settings: Settings, store
     store.put_response("", _response("resp_y", "resp_x", "c"), [_message("user", "d")])
     with pytest.raises(InvalidRequestError) as caught:
         count_input_tokens(
-            {"model": "gpt-5", "input": "e", "previous_response_id": "resp_x"}, settings=settings
+            {"model": "gpt-5", "input": "e", "previous_response_id": "resp_x"},
+            settings=settings,
+            sources=local_sources(settings),
         )
     assert caught.value.param == "previous_response_id"
 
@@ -122,7 +134,7 @@ def test_stored_items_belong_to_their_owner(settings: Settings, store: Store) ->
         count_input_tokens(
             {"model": "gpt-5", "input": "x", "previous_response_id": "resp_2"},
             settings=settings,
-            owner="someone-else",
+            sources=local_sources(settings, owner="someone-else"),
         )
     assert caught.value.code == "previous_response_not_found"
 
@@ -140,9 +152,11 @@ def test_truncation_auto_drops_stored_items_first(tmp_path: Path) -> None:
         "input": [_message("user", long_text), _message("user", "Short question?")],
     }
     with pytest.raises(InvalidRequestError) as caught:
-        count_input_tokens(body, settings=settings)
+        count_input_tokens(body, settings=settings, sources=local_sources(settings))
     assert caught.value.code == "context_length_exceeded"
-    result = count_input_tokens({**body, "truncation": "auto"}, settings=settings)
+    result = count_input_tokens(
+        {**body, "truncation": "auto"}, settings=settings, sources=local_sources(settings)
+    )
     assert result.dropped_items == 2
     assert [p.label for p in result.parts] == ["input[0]", "input[1]", "priming"]
     assert result.input_tokens <= 128_000
@@ -158,7 +172,9 @@ def test_reasoning_of_an_ended_stored_turn_is_not_counted(settings: Settings, st
     response["output"].insert(0, reasoning)
     store.put_response("", response, [_message("user", "Name a prime.")])
     chained = count_input_tokens(
-        {"model": "gpt-5", "input": "Another?", "previous_response_id": "resp_r"}, settings=settings
+        {"model": "gpt-5", "input": "Another?", "previous_response_id": "resp_r"},
+        settings=settings,
+        sources=local_sources(settings),
     )
     inline = count_input_tokens(
         {
@@ -171,6 +187,7 @@ def test_reasoning_of_an_ended_stored_turn_is_not_counted(settings: Settings, st
             ],
         },
         settings=settings,
+        sources=local_sources(settings),
     )
     without = count_input_tokens(
         {
@@ -182,5 +199,6 @@ def test_reasoning_of_an_ended_stored_turn_is_not_counted(settings: Settings, st
             ],
         },
         settings=settings,
+        sources=local_sources(settings),
     )
     assert chained.input_tokens == inline.input_tokens == without.input_tokens

@@ -14,7 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from inputtokens.state import store as store_module
-from inputtokens.state.store import MIGRATIONS, Store, new_id, schema_migrations
+from inputtokens.state.records import new_id
+from inputtokens.state.store import MIGRATIONS, Store, schema_migrations
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,10 @@ import sqlalchemy as sa
 from tests.fake_upstream import FakeOpenAI, message, response_object
 
 from inputtokens import Settings, count_input_tokens
+from inputtokens.api.upstream import upstream_fallback
+from inputtokens.state.records import key_owner
 from inputtokens.state.store import Store, conversations
-from inputtokens.state.upstream import UpstreamFallback, key_owner, upstream_fallback
+from inputtokens.state.upstream import UpstreamFallback
 
 KEY_A, KEY_B = "sk-up-a", "sk-up-b"  # the keyed server's keys, which the upstream accepts
 OPEN_1, OPEN_2 = "sk-open-1", "sk-open-2"  # upstream keys of callers of the open server

@@ -17,8 +17,8 @@ from .core.errors import (
 )
 from .core.models import ModelInfo, lookup_model
 from .core.result import PartCount, TokenCount
-from .count.pipeline import count_input_tokens, render_prompt
 from .formats.responses import CountRequest, parse_request
+from .library import count_input_tokens, render_prompt
 from .render.prompt import Prompt
 from .settings import Settings
 

@@ -1,7 +1,9 @@
 """Settings: one frozen object, read once from ``INPUTTOKENS_*`` environment variables.
 
-Every variable is listed in docs/configuration.md. Settings are passed explicitly to the
-counting core, the HTTP app and the CLI; nothing reads the environment behind their back.
+Every variable is listed in docs/configuration.md. Only the faces read settings (the CLI and
+the server build them once, at start, with ``from_env``; a library caller passes them): they
+turn them into the pipeline's options, its sources and its cache. The pipeline never sees a
+``Settings``, and nothing reads the environment behind a caller's back.
 """
 
 from __future__ import annotations
@@ -13,16 +15,16 @@ from typing import TYPE_CHECKING
 
 from .core.token_cache import DEFAULT_MAX_ENTRIES
 from .core.tokenizer import ENCODING_SPECS
+from .count.pipeline import DEFAULT_MAX_INPUT_ITEMS, DEFAULT_MODEL, CountOptions
 from .media.files import MAX_FILE_BYTES
-from .media.images import MAX_IMAGE_BYTES
+from .media.image_size import MAX_IMAGE_BYTES
+from .media.loaded import InlineLimits
+from .state.sources import DEFAULT_MAX_REMOTE_URLS
 
 if TYPE_CHECKING:
     from .media.fetch import FetchPolicy
 
-DEFAULT_MODEL = "gpt-5"
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024  # the spec's 10 Mi-character input, JSON-escaped
-DEFAULT_MAX_INPUT_ITEMS = 200_000  # well above real agent transcripts; bounds work per request
-DEFAULT_MAX_REMOTE_URLS = 64  # distinct image/file URLs fetched for one request
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,11 @@ class Settings:
     def store_url(self) -> str:
         """The database URL of the store (SQLite in `data_dir` unless one is configured)."""
         return self.database_url or f"sqlite:///{os.path.join(self.data_dir, 'inputtokens.db')}"
+
+    def count_options(self) -> CountOptions:
+        """What the count pipeline takes from these settings."""
+        limits = InlineLimits(self.max_image_bytes, self.max_file_bytes)
+        return CountOptions(self.default_model, self.max_input_items, limits)
 
     def fetch_policy(self) -> FetchPolicy:
         """What the remote fetcher may do under these settings."""

@@ -21,11 +21,13 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.concurrency import run_in_threadpool
 
-from ..core.errors import InputTokensError
-from ..core.token_cache import LruTable
-from ..count.pipeline import count_input_tokens, prepare
+from ..core.errors import wire_error
+from ..core.models import lookup_model
+from ..core.token_cache import LruTable, TokenCountCache
+from ..count.needs import media_needs, state_needs
+from ..count.pipeline import count_request, prepare
+from ..library import local_sources
 from ..settings import Settings
-from ..state.resolve import needs_state
 from .common import ApiContext, parse_json, receive_body, token_from_authorization
 
 Scope = MutableMapping[str, Any]
@@ -37,25 +39,6 @@ COUNT_PATHS = ("/v1/responses/input_tokens", "/openai/v1/responses/input_tokens"
 log = logging.getLogger("inputtokens")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _JSON_TYPE = (b"content-type", b"application/json")
-_SERVER_ERROR = orjson.dumps(
-    {
-        "error": {
-            "message": "The server had an error processing your request.",
-            "type": "server_error",
-            "param": None,
-            "code": None,
-        }
-    }
-)
-
-
-def _names_remote_url(raw: bytes) -> bool:
-    """Whether the body may name an http(s) image_url or file_url (a cheap over-estimate)."""
-    if b'_url"' not in raw:
-        return False
-    import re  # only bodies with an *_url key get here
-
-    return re.search(rb'_url"\s*:\s*"https?:', raw, re.IGNORECASE) is not None
 
 
 class _Call:
@@ -99,21 +82,29 @@ class AnswerCache(LruTable[bytes]):
 
 
 class CountEndpoint:
-    """``POST /v1/responses/input_tokens`` as an ASGI app."""
+    """``POST /v1/responses/input_tokens`` as an ASGI app.
+
+    Per app: the pipeline's options, the worker's content cache and the answer cache. Per
+    request: the caller's sources, built only when the body names stored state, a stored file
+    or a URL; that count runs in a worker thread, since the store and fetching block.
+    """
 
     def __init__(self, ctx: ApiContext) -> None:
         self.ctx = ctx
         self.settings: Settings = ctx.settings
-        self.answers = AnswerCache(max(ctx.settings.cache_entries, 0))
+        self.options = ctx.settings.count_options()
+        entries = max(ctx.settings.cache_entries, 0)
+        self.cache = TokenCountCache(entries) if entries else None
+        self.answers = AnswerCache(entries)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             status, body = 200, await self._answer(scope, receive)
-        except InputTokensError as exc:
-            status, body = exc.status, orjson.dumps(exc.to_envelope())
-        except Exception:
-            log.exception("unexpected error on POST %s", scope.get("path"))
-            status, body = 500, _SERVER_ERROR
+        except Exception as exc:
+            error = wire_error(exc)
+            if not error.expected:
+                log.exception("unexpected error on POST %s", scope.get("path"))
+            status, body = error.status, orjson.dumps(error.envelope)
         await send(
             {
                 "type": "http.response.start",
@@ -134,28 +125,25 @@ class CountEndpoint:
             answer = self.answers.get(key)
             if answer is not None:
                 return answer
-        body = prepare(parse_json(raw), settings)
-        if (
-            needs_state(body)
-            or b'"file_id"' in raw
-            or (settings.remote_fetch and _names_remote_url(raw))
-        ):
-            # The store and fetching block; a worker thread keeps the event loop serving.
+        limits = self.options.limits
+        request = prepare(parse_json(raw), self.options)
+        if state_needs(request) or media_needs(request, lookup_model(request.model)):
             from starlette.requests import Request
 
-            from ..state.upstream import upstream_fallback
+            from .upstream import upstream_fallback
 
+            fallback = upstream_fallback(settings, Request(scope))
+            sources = local_sources(settings, owner=owner, fallback=fallback)
             result = await run_in_threadpool(
-                count_input_tokens,
-                body,
-                settings=settings,
-                return_tokens=call.tokens,
-                owner=owner,
-                fallback=upstream_fallback(settings, Request(scope)),
+                lambda: count_request(
+                    request, sources, limits=limits, cache=self.cache, return_tokens=call.tokens
+                )
             )
             key = None  # the answer depends on stored or fetched data too
         else:
-            result = count_input_tokens(body, settings=settings, return_tokens=call.tokens)
+            result = count_request(
+                request, limits=limits, cache=self.cache, return_tokens=call.tokens
+            )
         if call.verbose:
             return orjson.dumps(result.to_rich())
         answer = orjson.dumps(result.to_openai())

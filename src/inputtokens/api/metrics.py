@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import os
 
-from ..core.token_cache import cache_for
-from ..settings import Settings
+from ..core.token_cache import TokenCountCache
 
 _CACHE_METRICS = (
     ("hits", "counter", "Texts whose token count came from the content cache."),
@@ -30,9 +29,9 @@ _ANSWER_METRICS = (
 _EMPTY = dict.fromkeys(("entries", "max_entries", "hits", "misses", "evictions"), 0)
 
 
-def metrics_text(settings: Settings, answers: dict[str, int]) -> str:
-    """The text of ``GET /metrics``; `answers` are the count route's answer-cache figures."""
-    cache = cache_for(settings.cache_entries)
+def metrics_text(cache: TokenCountCache | None, answers: dict[str, int]) -> str:
+    """The text of ``GET /metrics``: the count route's content cache (None when off) and its
+    answer-cache figures."""
     label = f'{{pid="{os.getpid()}"}}'
     lines: list[str] = []
     for prefix, table, stats in (

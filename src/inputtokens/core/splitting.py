@@ -87,6 +87,7 @@ import functools
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -204,7 +205,7 @@ class _Tables:
         else:
             as_letter = single(c.encode()) + single(b"'s")
         as_other = single((c + "'").encode()) + single(b"s")
-        return got == as_letter and got != as_other
+        return bool(got == as_letter and got != as_other)
 
 
 _lock = threading.Lock()
@@ -244,7 +245,8 @@ def _long_whitespace(length: int) -> re.Pattern[str]:
 def _tiktoken(enc: tiktoken.Encoding, text: str) -> list[int] | None:
     """tiktoken's own ids, or None if it panicked."""
     try:
-        return enc._core_bpe.encode_ordinary(text)
+        ids: list[int] = enc._core_bpe.encode_ordinary(text)
+        return ids
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
     except BaseException:  # noqa: BLE001 - pyo3's PanicException derives from BaseException
@@ -389,9 +391,10 @@ class _Splitter:
     def _class_cut(self, lo: int, hi: int, end: int) -> int | None:
         """The first class-rule cut p, lo <= p <= hi (inside a guarded stretch ending at end)."""
         m = self.t.cuts.search(self.text, lo - 1, min(end, hi + 4))
-        if m is None or m.end() > hi or m.end() < lo:
+        if m is None:
             return None
-        return m.end()
+        cut: int = m.end()
+        return None if cut > hi or cut < lo else cut
 
     def _walk(self, pos: int, until: int, end: int) -> int:
         """Encode the pieces from pos (a piece start) until past `until`; return the position."""
@@ -421,7 +424,7 @@ class _Splitter:
 
 def _bpe_long(tables: _Tables, piece: bytes, limits: Limits) -> list[int]:
     """BPE of one long piece by verified windows (module docstring, section 3)."""
-    single = tables.core.encode_single_piece
+    single: Callable[[bytes], list[int]] = tables.core.encode_single_piece
     length = tables.token_len
     window, margin = limits.window, limits.margin
     n = len(piece)
@@ -429,7 +432,10 @@ def _bpe_long(tables: _Tables, piece: bytes, limits: Limits) -> list[int]:
         return single(piece)
     out: list[int] = []
     lo = t1 = 0  # the window starts at the overlap [lo, t1) whose end must stay a boundary
-    last_bytes, last_ids = b"", []  # runs of one character repeat their windows: reuse them
+    last_bytes, last_ids = (
+        b"",
+        list[int](),
+    )  # runs of one character repeat their windows: reuse them
     while True:
         hi = n if n - t1 <= window + 2 * margin else t1 + window
         chunk = piece[lo:hi]

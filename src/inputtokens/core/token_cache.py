@@ -12,8 +12,8 @@ text run (one message, the tools section, ...) is counted once and later found b
 - Texts of at most ``MIN_CHARS`` characters are not hashed: tokenizer.encode_cached keeps their
   ids already, and hashing would cost about as much as encoding them.
 
-One cache per process (and so per server worker) for each size, shared by every request and
-thread: the server and the library both go through ``cache_for``.
+A cache is a plain object its owner hands to the pipeline: the HTTP app keeps one per worker,
+the library one per process for each size (library.cache_for).
 """
 
 from __future__ import annotations
@@ -124,18 +124,3 @@ class TokenCountCache:
     def clear(self) -> None:
         with self._lock:
             self._table.clear()
-
-
-_caches: dict[int, TokenCountCache] = {}
-_caches_lock = threading.Lock()
-
-
-def cache_for(max_entries: int) -> TokenCountCache | None:
-    """The process's cache of that size; None when caching is off (0)."""
-    if max_entries <= 0:
-        return None
-    cache = _caches.get(max_entries)
-    if cache is None:
-        with _caches_lock:
-            cache = _caches.setdefault(max_entries, TokenCountCache(max_entries))
-    return cache

@@ -1,32 +1,64 @@
-"""The orchestrator: body -> validated request -> rendered prompt -> TokenCount.
+"""The count pipeline: body -> request -> what it needs -> loaded -> prompt -> TokenCount.
 
-This is the one code path behind the library, the CLI and the HTTP service. Its only I/O is
-loading a packaged vocabulary on first use and, when a request names http(s) images or files
-or stored file ids, loading them (fetch.py, store.py) between two pure renders.
+This is the one code path behind every face (the library, the CLI, the HTTP routes)::
+
+    parse_request(body)                    formats/responses.py   pure; errors name the field
+    state_needs(request)                   count/needs.py          pure
+    sources.load_state(needs)              the face's Sources      I/O (store, upstream)
+    apply_state(request, state)            count/needs.py          pure
+    media_needs(request, model)            count/needs.py          pure
+    sources.load_media(needs)              the face's Sources      I/O (store, fetching)
+    render(request, model, media)          render/                 pure, once
+    _count_block(...) per block            here                    tokenizer + content cache
+
+Nothing here reads settings, opens a store or fetches: the face hands in ``CountOptions``, a
+``Sources`` (``NO_SOURCES`` by default) and a content cache (or None). The only I/O left is
+loading a packaged vocabulary on first use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
 import tiktoken
 
 from ..core.errors import InvalidRequestError
 from ..core.models import ModelInfo, lookup_model
 from ..core.result import MediaCount, PartCount, TokenCount
-from ..core.token_cache import MIN_CHARS, CacheUse, TokenCountCache, cache_for
+from ..core.token_cache import MIN_CHARS, CacheUse, TokenCountCache
 from ..core.tokenizer import encode_cached, encode_text, get_encoding, special_token_id
 from ..formats.responses import CountRequest, parse_request
+from ..media.loaded import DEFAULT_INLINE_LIMITS, NOTHING_LOADED, InlineLimits, LoadedMedia
 from ..render import render
 from ..render.prompt import Block, Media, Offset, Prompt, Special, Text
-from ..settings import Settings
-from ..state.resolve import Fallback, needs_state, resolve_state
-from ..state.sources import Attachments, fetch_wanted, load_stored
+from .needs import NO_SOURCES, Sources, apply_state, media_needs, state_needs
 from .truncation import context_length_error, items_to_drop
 
-_DEFAULT_SETTINGS = Settings()
+DEFAULT_MODEL = "gpt-5"
+DEFAULT_MAX_INPUT_ITEMS = 200_000  # well above real agent transcripts; bounds work per request
+
+
+@dataclass(frozen=True, slots=True)
+class CountOptions:
+    """What a count may assume and accept: the model of a body without one, and limits."""
+
+    default_model: str = DEFAULT_MODEL
+    max_input_items: int | None = DEFAULT_MAX_INPUT_ITEMS
+    limits: InlineLimits = DEFAULT_INLINE_LIMITS
+
+
+DEFAULT_OPTIONS = CountOptions()
+
+
+class Rendered(NamedTuple):
+    """A request with its stored state in place, its model, loaded media and prompt."""
+
+    request: CountRequest
+    model: ModelInfo
+    media: LoadedMedia
+    prompt: Prompt
 
 
 def _count_block(
@@ -91,49 +123,31 @@ def _count_block(
     )
 
 
-def prepare(body: Mapping[str, Any] | CountRequest, settings: Settings) -> CountRequest:
+def prepare(
+    body: Mapping[str, Any] | CountRequest, options: CountOptions = DEFAULT_OPTIONS
+) -> CountRequest:
     """A validated CountRequest from a body (or the request itself)."""
     if isinstance(body, CountRequest):
         return body
     return parse_request(
-        body, default_model=settings.default_model, max_input_items=settings.max_input_items
+        body, default_model=options.default_model, max_input_items=options.max_input_items
     )
 
 
-def _render(
-    body: Mapping[str, Any] | CountRequest,
-    settings: Settings,
-    owner: str = "",
-    fallback: Fallback | None = None,
-) -> tuple[CountRequest, ModelInfo, Prompt, Attachments]:
-    """Validate, resolve the model and render; the shared first half of every face."""
+def render_request(
+    request: CountRequest,
+    sources: Sources = NO_SOURCES,
+    limits: InlineLimits = DEFAULT_INLINE_LIMITS,
+) -> Rendered:
+    """Resolve the model, load what the request names through `sources`, render once."""
     try:
-        request = prepare(body, settings)
         model = lookup_model(request.model)
-        if needs_state(request):
-            # Stored conversations, previous responses and referenced items come first.
-            from ..state.store import store_for  # the database opens on the first stored id
-
-            request = resolve_state(request, store_for(settings.store_url()), owner, fallback)
-        attachments = Attachments(
-            max_image_bytes=settings.max_image_bytes, max_file_bytes=settings.max_file_bytes
-        )
-        prompt = render(request, model, attachments)
-        if attachments.wanted:
-            # Stored files and remote URLs: load them all at once, then render with them.
-            if any(ref.kind == "file_id" for ref in attachments.wanted):
-                from ..state.store import store_for  # the database opens on the first file id
-
-                load_stored(attachments, store_for(settings.store_url()), owner, fallback)
-            if attachments.wanted and settings.remote_fetch:
-                from ..media.fetch import fetcher_for  # sockets and TLS load on the first URL
-
-                fetch_wanted(
-                    attachments, fetcher_for(settings.fetch_policy()), settings.max_remote_urls
-                )
-            attachments.wanted.clear()
-            prompt = render(request, model, attachments)
-        return request, model, prompt, attachments
+        needs = state_needs(request)
+        if needs:  # stored conversations, previous responses and referenced items come first
+            request = apply_state(request, sources.load_state(needs), needs)
+        wanted = media_needs(request, model)
+        media = sources.load_media(wanted) if wanted else NOTHING_LOADED
+        return Rendered(request, model, media, render(request, model, media, limits))
     except RecursionError:
         # Free-form JSON (schemas, arguments objects) nested deeper than Python recurses.
         raise InvalidRequestError(
@@ -141,32 +155,24 @@ def _render(
         ) from None
 
 
-def count_input_tokens(
-    body: Mapping[str, Any] | CountRequest,
+def count_request(
+    request: CountRequest,
+    sources: Sources = NO_SOURCES,
     *,
-    settings: Settings | None = None,
+    limits: InlineLimits = DEFAULT_INLINE_LIMITS,
+    cache: TokenCountCache | None = None,
     return_tokens: bool = False,
-    owner: str = "",
-    fallback: Fallback | None = None,
 ) -> TokenCount:
-    """Count the input tokens of a Responses API request body, offline.
-
-    >>> count_input_tokens({"model": "gpt-5", "input": "Tell me a joke."}).input_tokens
-    11
-
-    Raises ``InvalidRequestError`` (with ``param`` and ``code``) for a body OpenAI would reject
-    and ``ModelNotFoundError`` for an unknown model.
-    """
-    settings = settings or _DEFAULT_SETTINGS
-    request, model, prompt, attachments = _render(body, settings, owner, fallback)
+    """Count a validated request: render it once, then tokenize each block (through `cache`,
+    when one is given and token ids are not wanted); over the model's input limit, refuse or
+    (truncation "auto") drop the oldest items."""
+    request, model, media, prompt = render_request(request, sources, limits)
     enc = get_encoding(prompt.encoding)
     ids: list[int] | None = [] if return_tokens else None
-    cache = cache_for(settings.cache_entries)
     use = CacheUse()
     parts = tuple([_count_block(block, enc, ids, cache, use) for block in prompt.blocks])
     dropped = 0
     while (excess := sum(p.tokens for p in parts) - model.input_limit) > 0:
-        # Over the window: refuse, or (truncation "auto") drop the oldest items and recount.
         if request.truncation != "auto" or (request.input_is_text and not request.stored_items):
             raise context_length_error()
         first_item = len(parts) - len(request.input) - 1  # system blocks, items, priming
@@ -174,9 +180,22 @@ def count_input_tokens(
         cut = items_to_drop(request.input, item_tokens, excess)
         dropped += cut
         request = replace(request, input=request.input[cut:])
-        prompt = render(request, model, attachments, first_index=dropped)
+        prompt = render(request, model, media, limits, first_index=dropped)
         ids = [] if return_tokens else None
         parts = tuple([_count_block(block, enc, ids, cache, use) for block in prompt.blocks])
+    return _result(request, model, enc, parts, ids, dropped, use)
+
+
+def _result(
+    request: CountRequest,
+    model: ModelInfo,
+    enc: tiktoken.Encoding,
+    parts: tuple[PartCount, ...],
+    ids: list[int] | None,
+    dropped: int,
+    use: CacheUse,
+) -> TokenCount:
+    """The TokenCount of counted parts: totals by kind, the reasons of every estimate."""
     reasons: tuple[str, ...] = ()
     if any(p.estimate_reasons for p in parts):
         reasons = tuple(dict.fromkeys(r for p in parts for r in p.estimate_reasons))
@@ -207,14 +226,3 @@ def count_input_tokens(
         dropped_items=dropped,
         cache_use=use,
     )
-
-
-def render_prompt(
-    body: Mapping[str, Any] | CountRequest, *, settings: Settings | None = None
-) -> Prompt:
-    """The prompt the model sees for a request body (what ``inputtokens render`` prints).
-
-    >>> render_prompt({"model": "gpt-4o", "input": "Hi"}).text
-    '<|im_start|>user<|im_sep|>Hi<|im_end|><|im_start|>assistant<|im_sep|>'
-    """
-    return _render(body, settings or _DEFAULT_SETTINGS)[2]

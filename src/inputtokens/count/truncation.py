@@ -13,11 +13,9 @@ tokens. The caller renders the kept items once more to get the final exact count
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from ..core.errors import InvalidRequestError
-
-JSON = dict[str, Any]
+from ..core.types import JSON
 
 CONTEXT_LENGTH_MESSAGE = (
     "Your input exceeds the context window of this model. Please adjust your input and try again."

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import InvalidRequestError
+from ..core.types import JSON
 from . import responses_schema as wire_schema
-
-JSON = dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -41,10 +40,29 @@ class CountRequest:
     conversation: str | None = None
     previous_response_id: str | None = None
     parallel_tool_calls: bool | None = None
-    # Set by state.resolve_state: how many leading `input` items came from the store, and
-    # from where ("conversation" or "previous_response"); they are labelled by it.
+    # Set when stored state is applied (count/needs.py): how many leading `input` items came
+    # from the store, and from where ("conversation" or "previous_response"); they are
+    # labelled by it.
     stored_items: int = 0
     stored_from: str = ""
+
+    def item_label(self, index: int) -> str:
+        """The label of item `index` of the full input: where a stored item came from, or the
+        JSON path of a sent one (stored items come first)."""
+        if index < self.stored_items:
+            return f"{self.stored_from}[{index}]"
+        if self.input_is_text:
+            return "input"
+        return f"input[{index - self.stored_items}]"
+
+
+def item_type(item: JSON) -> str:
+    """The type of a validated input item; one without "type" is a message when it has a
+    role, else an item reference (as the schema infers it)."""
+    kind = item.get("type")
+    if kind is None:
+        return "message" if "role" in item else "item_reference"
+    return str(kind)
 
 
 def parse_request(

@@ -41,7 +41,8 @@ from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from .files import MAX_FILE_BYTES, media_type
-from .images import MAX_IMAGE_BYTES, ImageError, ImageSize, image_size
+from .image_size import MAX_IMAGE_BYTES, ImageError, ImageSize, image_size
+from .loaded import FetchedFile
 from .urls import url_filename
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -89,16 +90,6 @@ class FetchPolicy:
     cache_ttl_s: float = 600.0
     cache_entries: int = 1024
     cache_file_bytes: int = 64 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class FetchedFile:
-    """The body of a fetched file with what the response said about it."""
-
-    data: bytes
-    content_type: str
-    filename: str  # from Content-Disposition, else the last path segment of the final URL
-    url: str  # after redirects
 
 
 def blocked_reason(address: IPAddress) -> str | None:

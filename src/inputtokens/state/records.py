@@ -12,6 +12,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from ..formats.responses import item_type
+
 
 @dataclass(frozen=True, slots=True)
 class StoredFile:
@@ -93,7 +95,7 @@ _ITEM_PREFIXES = {
 def item_with_id(item: dict[str, Any]) -> dict[str, Any]:
     """`item` as stored: with an id (its own, or a new one in OpenAI's style), and an explicit
     type (a message may omit it on the wire)."""
-    kind = item.get("type") or ("message" if "role" in item else "item_reference")
+    kind = item_type(item)
     if kind == "message" and isinstance(item.get("content"), str):
         # OpenAI stores text content as one part; it counts the same either way.
         part = "output_text" if item.get("role") == "assistant" else "input_text"

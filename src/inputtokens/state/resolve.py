@@ -7,8 +7,9 @@ items and then its output items. An ``item_reference`` stands for the item it na
 instructions of earlier responses are not carried over (OpenAI documents this), so only
 items are.
 
-This is the store's edge of counting: it reads the store (and, on a miss, an optional
-``Fallback`` such as the upstream) and returns a new ``CountRequest``; rendering stays pure.
+This is the store's side of ``Sources.load_state`` (state/sources.py): it reads the store
+(and, on a miss, an optional ``Fallback`` such as the upstream) and returns the items as a
+``StoredState``; the pipeline puts them in place (count/needs.py) and renders purely.
 
 What a fallback finds is kept under the fallback's own ``owner`` (upstream.py: a digest of the
 caller's upstream key), which lookups search after the caller's owner. A copy of an upstream
@@ -20,16 +21,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..core.errors import InvalidRequestError
-from ..formats.responses import CountRequest
+from ..core.types import JSON
+from ..count.needs import StateNeeds, StoredState
 
 if TYPE_CHECKING:
     from .store import Store
 
-JSON = dict[str, Any]
 
 # A longer chain than this is refused rather than walked (and a cycle cannot hang a count).
 MAX_CHAIN = 10_000
@@ -79,53 +79,29 @@ def keep(write: Callable[[], object]) -> bool:
     return True
 
 
-def needs_state(request: CountRequest) -> bool:
-    """Whether counting `request` reads the store (a cheap check for the hot path)."""
-    if request.conversation is not None or request.previous_response_id is not None:
-        return True
-    return any(_is_reference(item) for item in request.input)
-
-
-def _is_reference(item: JSON) -> bool:
-    kind = item.get("type")
-    return kind == "item_reference" or (kind is None and "role" not in item)
-
-
-def resolve_state(
-    request: CountRequest, store: Store, owner: str, fallback: Fallback | None = None
-) -> CountRequest:
-    """`request` with its stored items in place: prepended, and references replaced."""
-    given = tuple(_dereference(request.input, store, lookup_owners(owner, fallback)))
-    if request.conversation is not None:
-        stored, source = (
-            _conversation_items(request.conversation, store, owner, fallback),
-            "conversation",
-        )
-    elif request.previous_response_id is not None:
-        stored, source = (
-            _chain_items(request.previous_response_id, store, owner, fallback),
-            "previous_response",
-        )
-    else:
-        return replace(request, input=given)
-    return replace(request, input=(*stored, *given), stored_items=len(stored), stored_from=source)
-
-
-def _dereference(given: tuple[JSON, ...], store: Store, owners: tuple[str, ...]) -> list[JSON]:
-    out = []
-    for i, item in enumerate(given):
-        if not _is_reference(item):
-            out.append(item)
+def load_state(
+    needs: StateNeeds, store: Store, owner: str, fallback: Fallback | None = None
+) -> StoredState:
+    """The stored items `needs` names, for `owner` (then from the fallback): referenced items
+    first, then the conversation's items or the previous responses' chain."""
+    owners = lookup_owners(owner, fallback)
+    referenced: dict[str, JSON] = {}
+    for ref in needs.references:
+        if ref.id in referenced:
             continue
-        found = _first(store.get_item(o, str(item["id"])) for o in owners)
+        found = _first(store.get_item(o, ref.id) for o in owners)
         if found is None:
             raise InvalidRequestError(
-                f"Item with id '{item['id']}' not found.",
-                param=f"input[{i}].id",
-                code="item_not_found",
+                f"Item with id '{ref.id}' not found.", param=ref.param, code="item_not_found"
             )
-        out.append(found)
-    return out
+        referenced[ref.id] = found
+    if needs.conversation is not None:
+        prior = _conversation_items(needs.conversation, store, owner, fallback)
+        return StoredState(tuple(prior), "conversation", referenced)
+    if needs.previous_response_id is not None:
+        prior = _chain_items(needs.previous_response_id, store, owner, fallback)
+        return StoredState(tuple(prior), "previous_response", referenced)
+    return StoredState((), "", referenced)
 
 
 def _first(candidates: Any) -> Any:
@@ -162,7 +138,7 @@ def _conversation_items(
 
 def _fetch_conversation(conv_id: str, store: Store, fallback: Fallback) -> list[JSON] | None:
     """A conversation's items from the fallback, kept (a copy gone upstream is dropped)."""
-    from .store import StoredConversation, item_with_id
+    from .records import StoredConversation, item_with_id
 
     fetched = fallback.conversation(conv_id)
     if fetched is None:
@@ -186,7 +162,7 @@ def _fetch_response(
     resp_id: str, store: Store, fallback: Fallback
 ) -> tuple[JSON, list[JSON]] | None:
     """A response and its items (input, then output) from the fallback, kept."""
-    from .store import item_with_id
+    from .records import item_with_id
 
     fetched = fallback.response(resp_id)
     if fetched is None:

@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import InputTokensError
+from ..core.types import JSON
 from ..formats import responses_schema as wire_schema
+from ..formats.responses import item_type
 
 if TYPE_CHECKING:
     from .store import Store
 
-JSON = dict[str, Any]
 # Fields of an imported object that give its input; they are not part of the response.
 INPUT_FIELDS = ("input", "input_items")
 
@@ -40,7 +41,7 @@ def input_items(
     message; an ``item_reference`` becomes the stored item it names when one of `owners`
     has it. Every item gets an id (``store.item_with_id``). Returns the items and how many
     references stayed unresolved."""
-    from .store import item_with_id
+    from .records import item_with_id
 
     if isinstance(value, str):
         return [item_with_id({"role": "user", "content": value})], 0
@@ -49,8 +50,7 @@ def input_items(
     for item in value if isinstance(value, list) else ():
         if not isinstance(item, dict):
             continue
-        kind = item.get("type") or ("message" if "role" in item else "item_reference")
-        if kind == "item_reference":
+        if item_type(item) == "item_reference":
             found = None
             if store is not None and isinstance(item.get("id"), str):
                 found = next(

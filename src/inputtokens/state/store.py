@@ -23,14 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .records import (  # noqa: F401 - the store's values, importable from here too
-    ItemPage,
-    StoredConversation,
-    StoredFile,
-    item_with_id,
-    key_owner,
-    new_id,
-)
+from .records import ItemPage, StoredConversation, StoredFile, item_with_id, new_id
 
 _metadata = sa.MetaData()
 
@@ -116,10 +109,6 @@ MIGRATIONS: tuple[tuple[int, Callable[[sa.Connection], None]], ...] = (
     (1, _create_files),
     (2, _create_state),
 )
-
-
-def sqlite_url(data_dir: Path) -> str:
-    return f"sqlite:///{data_dir / 'inputtokens.db'}"
 
 
 class Store:

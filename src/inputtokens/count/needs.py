@@ -1,0 +1,262 @@
+"""What a request needs from outside, how it is loaded, and how stored state joins the request.
+
+The pipeline never reaches a store, a socket or a setting. It asks two pure questions of the
+request, hands the answers to the ``Sources`` its face gave it, and renders with the result:
+
+1. ``state_needs(request)``: the conversation, the previous response and the item references
+   it names. ``Sources.load_state`` returns them as a ``StoredState``; ``apply_state`` puts the
+   stored items in place (prepended, references replaced), as OpenAI does.
+2. ``media_needs(request)`` (after step 1, so stored items count too): the stored file ids and
+   the http(s) image and file URLs its items name, each with the JSON path that named it.
+   ``Sources.load_media`` returns them as ``LoadedMedia`` (media/loaded.py).
+
+``NO_SOURCES``, the library's default, has no stored state and never fetches: a stored id is a
+400 naming its field; a URL is counted by the documented assumption and flagged.
+
+Invariant: ``media_needs`` visits every place the renderer looks up loaded media (message
+content, tool outputs with content parts, computer screenshots, code interpreter images), so a
+renderer never meets a stored id or URL that was not asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, NamedTuple, Protocol
+
+from ..core.errors import InvalidRequestError
+from ..core.models import ModelInfo, PatchRule
+from ..core.types import JSON
+from ..formats.responses import CountRequest, item_type
+from ..media.loaded import NOTHING_LOADED, LoadedMedia
+
+_REMOTE = ("http://", "https://")
+_TOOL_OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output"})
+_FILE_SOURCES = ("file_data", "file_id", "file_url")
+
+
+class ItemReference(NamedTuple):
+    """An ``item_reference`` of the sent input: its position, the id it names, its field."""
+
+    position: int  # in the sent input
+    id: str
+    param: str
+
+
+@dataclass(frozen=True, slots=True)
+class StateNeeds:
+    """The stored state a request names; empty for most requests."""
+
+    conversation: str | None = None
+    previous_response_id: str | None = None
+    references: tuple[ItemReference, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.conversation or self.previous_response_id or self.references)
+
+
+class MediaRef(NamedTuple):
+    """One stored file or URL the items name, with the JSON path that named it."""
+
+    kind: Literal["image", "file", "file_id"]  # an image URL, a file URL, a stored file id
+    value: str  # the URL, or the file id
+    param: str
+
+
+@dataclass(frozen=True, slots=True)
+class MediaNeeds:
+    """The stored files and remote URLs a request's items name, in the order they appear."""
+
+    refs: tuple[MediaRef, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.refs)
+
+    @property
+    def file_ids(self) -> tuple[MediaRef, ...]:
+        return tuple(ref for ref in self.refs if ref.kind == "file_id")
+
+    @property
+    def urls(self) -> tuple[MediaRef, ...]:
+        return tuple(ref for ref in self.refs if ref.kind != "file_id")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredState:
+    """Stored items for one request: what comes before its input, and what its references
+    name. `prior_from` is "conversation" or "previous_response" (it labels the items)."""
+
+    prior: tuple[JSON, ...] = ()
+    prior_from: str = ""
+    referenced: Mapping[str, JSON] = field(default_factory=dict)
+
+
+class Sources(Protocol):
+    """Where a count's outside content comes from; a face hands one to the pipeline.
+
+    Each method raises ``InvalidRequestError`` naming the field of what it cannot find.
+    """
+
+    def load_state(self, needs: StateNeeds) -> StoredState:
+        """The stored items `needs` names."""
+        ...
+
+    def load_media(self, needs: MediaNeeds) -> LoadedMedia:
+        """The stored files and fetched URLs `needs` names (URLs it does not fetch are left
+        out, and counted by the documented assumption)."""
+        ...
+
+
+class NoSources:
+    """No stored state, no fetching: what a library call gets unless it passes sources."""
+
+    def load_state(self, needs: StateNeeds) -> StoredState:
+        if needs.conversation is not None:
+            raise _no_store("conversation", f"the conversation '{needs.conversation}'")
+        if needs.previous_response_id is not None:
+            what = f"the previous response '{needs.previous_response_id}'"
+            raise _no_store("previous_response_id", what)
+        first = needs.references[0]
+        raise _no_store(first.param, f"the item '{first.id}'")
+
+    def load_media(self, needs: MediaNeeds) -> LoadedMedia:
+        for ref in needs.file_ids:
+            raise _no_store(ref.param, f"the file '{ref.value}'")
+        return NOTHING_LOADED
+
+
+NO_SOURCES = NoSources()
+
+
+def _no_store(param: str, what: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"Counting this request needs {what} from a store, and none was given: pass "
+        "sources=inputtokens.library.local_sources(settings) to count_input_tokens, or count "
+        "through the HTTP service or the CLI.",
+        param=param,
+        code="stored_state_unavailable",
+    )
+
+
+# -- what a request names -----------------------------------------------------------------------
+
+
+def state_needs(request: CountRequest) -> StateNeeds:
+    """The conversation, previous response and item references `request` names.
+
+    >>> from inputtokens.formats.responses import parse_request
+    >>> state_needs(parse_request({"input": [{"id": "msg_1"}]}, default_model="gpt-5"))
+    StateNeeds(conversation=None, previous_response_id=None, references=(ItemReference(position=0, \
+id='msg_1', param='input[0].id'),))
+    """
+    references: tuple[ItemReference, ...] = ()
+    if not request.input_is_text:
+        references = tuple(
+            ItemReference(i, str(item["id"]), f"input[{i}].id")
+            for i, item in enumerate(request.input)
+            if item_type(item) == "item_reference"
+        )
+    if request.conversation is None and request.previous_response_id is None and not references:
+        return _NO_STATE
+    return StateNeeds(request.conversation, request.previous_response_id, references)
+
+
+_NO_STATE = StateNeeds()
+
+
+def apply_state(request: CountRequest, state: StoredState, needs: StateNeeds) -> CountRequest:
+    """`request` with its stored items in place: the prior items first, each reference
+    replaced by the item it names (a reference the state lacks is a 400 naming its field)."""
+    given = request.input
+    if needs.references:
+        items = list(given)
+        for ref in needs.references:
+            found = state.referenced.get(ref.id)
+            if found is None:
+                raise InvalidRequestError(
+                    f"Item with id '{ref.id}' not found.", param=ref.param, code="item_not_found"
+                )
+            items[ref.position] = found
+        given = tuple(items)
+    if not state.prior_from:
+        return replace(request, input=given)
+    return replace(
+        request,
+        input=(*state.prior, *given),
+        stored_items=len(state.prior),
+        stored_from=state.prior_from,
+    )
+
+
+def media_needs(request: CountRequest, model: ModelInfo) -> MediaNeeds:
+    """The stored file ids and http(s) URLs the items of `request` name for `model`.
+
+    An image whose size does not change its cost (low detail under a tile rule) is not
+    fetched, but a stored one must still exist.
+
+    >>> from inputtokens.core.models import lookup_model
+    >>> from inputtokens.formats.responses import parse_request
+    >>> part = {"type": "input_image", "image_url": "https://example.com/a.png"}
+    >>> body = {"input": [{"role": "user", "content": [part]}]}
+    >>> ref = media_needs(parse_request(body, default_model="gpt-5"), lookup_model("gpt-5")).refs[0]
+    >>> ref.kind, ref.param
+    ('image', 'input[0].content[0].image_url')
+    """
+    if request.input_is_text and not request.stored_items:
+        return _NO_MEDIA
+    refs: list[MediaRef] = []
+    # Low detail under a tile rule (or no rule: the tile fallback) costs the same at any size.
+    low_is_flat = not isinstance(model.image_rule, PatchRule)
+    for i, item in enumerate(request.input):
+        kind = item.get("type")
+        if kind is None or kind == "message":
+            content = item.get("content")
+            if type(content) is not str:  # the common case: plain text names nothing
+                _content_refs(content, f"{request.item_label(i)}.content", low_is_flat, refs)
+        elif kind in _TOOL_OUTPUTS:
+            output = item.get("output")
+            if type(output) is list:
+                _content_refs(output, f"{request.item_label(i)}.output", low_is_flat, refs)
+        # Hosted items render their images as one auto-detail part (render/hosted_items.py).
+        elif kind == "computer_call_output":
+            _image_refs(item["output"], f"{request.item_label(i)}.output[0]", False, refs)
+        elif kind == "code_interpreter_call":
+            path = request.item_label(i)
+            for j, out in enumerate(item.get("outputs") or ()):
+                if out.get("type") == "image":
+                    image = {"image_url": out["url"]}
+                    _image_refs(image, f"{path}.outputs[{j}].url[0]", False, refs)
+    return MediaNeeds(tuple(refs)) if refs else _NO_MEDIA
+
+
+_NO_MEDIA = MediaNeeds()
+
+
+def _content_refs(parts: Any, path: str, low_is_flat: bool, refs: list[MediaRef]) -> None:
+    for i, part in enumerate(parts or ()):
+        kind = part.get("type")
+        if kind == "input_image":
+            _image_refs(part, f"{path}[{i}]", low_is_flat and part.get("detail") == "low", refs)
+        elif kind == "input_file":
+            _file_refs(part, f"{path}[{i}]", refs)
+
+
+def _image_refs(part: JSON, path: str, size_is_moot: bool, refs: list[MediaRef]) -> None:
+    """An image part's source, as the renderer reads it (content.py ``_image_source``)."""
+    url = part.get("image_url")
+    if isinstance(url, str):
+        if url.startswith(_REMOTE) and not size_is_moot:
+            refs.append(MediaRef("image", url, f"{path}.image_url"))
+    elif isinstance(part.get("file_id"), str):
+        refs.append(MediaRef("file_id", part["file_id"], f"{path}.file_id"))
+
+
+def _file_refs(part: JSON, path: str, refs: list[MediaRef]) -> None:
+    """A file part's source; a part naming several is left to the renderer's error."""
+    sources = [key for key in _FILE_SOURCES if isinstance(part.get(key), str)]
+    if len(sources) != 1:
+        return
+    if sources[0] == "file_id":
+        refs.append(MediaRef("file_id", part["file_id"], f"{path}.file_id"))
+    elif sources[0] == "file_url" and part["file_url"].startswith(_REMOTE):
+        refs.append(MediaRef("file", part["file_url"], f"{path}.file_url"))

@@ -1,0 +1,138 @@
+"""The library face: ``count_input_tokens`` and ``render_prompt`` for Python callers.
+
+A thin adapter over the count pipeline (count/pipeline.py). It turns ``Settings`` into the
+pipeline's options, keeps one content cache per process for each cache size, and passes the
+``Sources`` the caller gives, or none: without sources a count reads no stored state and
+fetches nothing (a stored id is a 400 naming its field, a remote URL an assumption, flagged).
+``local_sources`` builds the sources the CLI and the server use: the local store (SQLite by
+default, needs the ``store`` extra), the upstream fallback, and safe fetching when enabled.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .core.result import TokenCount
+from .core.token_cache import DEFAULT_MAX_ENTRIES, TokenCountCache
+from .count.needs import NO_SOURCES, Sources
+from .count.pipeline import CountOptions, count_request, prepare, render_request
+from .formats.responses import CountRequest
+from .render.prompt import Prompt
+
+if TYPE_CHECKING:
+    from .settings import Settings
+    from .state.resolve import Fallback
+    from .state.sources import LocalSources
+    from .state.store import Store
+
+
+def count_input_tokens(
+    body: Mapping[str, Any] | CountRequest,
+    *,
+    settings: Settings | None = None,
+    sources: Sources | None = None,
+    return_tokens: bool = False,
+) -> TokenCount:
+    """Count the input tokens of a Responses API request body, offline.
+
+    >>> count_input_tokens({"model": "gpt-5", "input": "Tell me a joke."}).input_tokens
+    11
+
+    Raises ``InvalidRequestError`` (with ``param`` and ``code``) for a body OpenAI would reject
+    and ``ModelNotFoundError`` for an unknown model. Pass ``sources=local_sources(settings)``
+    to count conversations, previous responses, stored files and remote URLs.
+    """
+    options, entries = _options(settings)
+    return count_request(
+        prepare(body, options),
+        sources or NO_SOURCES,
+        limits=options.limits,
+        cache=cache_for(entries),
+        return_tokens=return_tokens,
+    )
+
+
+def render_prompt(
+    body: Mapping[str, Any] | CountRequest,
+    *,
+    settings: Settings | None = None,
+    sources: Sources | None = None,
+) -> Prompt:
+    """The prompt the model sees for a request body (what ``inputtokens render`` prints).
+
+    >>> render_prompt({"model": "gpt-4o", "input": "Hi"}).text
+    '<|im_start|>user<|im_sep|>Hi<|im_end|><|im_start|>assistant<|im_sep|>'
+    """
+    options, _ = _options(settings)
+    request = prepare(body, options)
+    return render_request(request, sources or NO_SOURCES, options.limits).prompt
+
+
+def local_sources(
+    settings: Settings, *, owner: str = "", fallback: Fallback | None = None
+) -> LocalSources:
+    """Sources over the store `settings` name (opened on first use), for `owner` (the keyless
+    owner "" by default), with `fallback` for ids the store lacks, and safe fetching of
+    http(s) URLs unless ``settings.remote_fetch`` is off.
+
+    >>> from inputtokens import Settings
+    >>> local_sources(Settings(remote_fetch=False)).fetcher is None
+    True
+    """
+    from .state.sources import LocalSources
+
+    fetcher = None
+    if settings.remote_fetch:
+        from .media.fetch import fetcher_for  # sockets and TLS load only here
+
+        fetcher = fetcher_for(settings.fetch_policy())
+    url = settings.store_url()
+    return LocalSources(
+        lambda: open_store(url),
+        owner=owner,
+        fallback=fallback,
+        fetcher=fetcher,
+        max_remote_urls=settings.max_remote_urls,
+    )
+
+
+def open_store(url: str) -> Store:
+    """The process's store for a database URL; says which extra to install without SQLAlchemy."""
+    try:
+        from .state.store import store_for
+    except ImportError as exc:
+        raise ImportError(
+            f"Stored conversations, responses and files need SQLAlchemy ({exc.name} is "
+            "missing): pip install 'inputtokens[store]'",
+            name=exc.name,
+        ) from None
+    return store_for(url)
+
+
+def _options(settings: Settings | None) -> tuple[CountOptions, int]:
+    """The pipeline's options and the content cache size, from `settings` (or the defaults)."""
+    if settings is None:
+        return _DEFAULT_OPTIONS, DEFAULT_MAX_ENTRIES
+    return settings.count_options(), settings.cache_entries
+
+
+_DEFAULT_OPTIONS = CountOptions()
+_caches: dict[int, TokenCountCache] = {}
+_caches_lock = threading.Lock()
+
+
+def cache_for(max_entries: int) -> TokenCountCache | None:
+    """The process's content cache of that size, shared by library calls; None when 0 (off).
+
+    >>> cache_for(0) is None
+    True
+    """
+    if max_entries <= 0:
+        return None
+    cache = _caches.get(max_entries)
+    if cache is None:
+        with _caches_lock:
+            cache = _caches.setdefault(max_entries, TokenCountCache(max_entries))
+    return cache
