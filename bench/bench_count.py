@@ -479,7 +479,7 @@ def tiny_breakdown(body: dict[str, Any], seconds: float) -> dict[str, float] | s
         from inputtokens.core.models import lookup_model
         from inputtokens.core.token_cache import CacheUse
         from inputtokens.count import pipeline as counting
-        from inputtokens.count.needs import media_needs, state_needs
+        from inputtokens.count.needs import find_needs
         from inputtokens.render import render
         from inputtokens.render.prompt import Text
 
@@ -497,7 +497,7 @@ def tiny_breakdown(body: dict[str, Any], seconds: float) -> dict[str, float] | s
         stages: dict[str, Callable[[], object]] = {
             "parse + validate": lambda: prepare(body, options),
             "model lookup": lambda: lookup_model(request.model),
-            "needs (state + media)": lambda: (state_needs(request), media_needs(request, model)),
+            "needs (state + media)": lambda: find_needs(request, model),
             "render": lambda: render(request, model),
             "get_encoding (cached)": lambda: get_encoding(prompt.encoding),
             "count blocks (encode + PartCount)": lambda: [

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from ..core.errors import wire_error
 from ..core.models import lookup_model
 from ..core.token_cache import LruTable, TokenCountCache
-from ..count.needs import media_needs, state_needs
+from ..count.needs import find_needs
 from ..count.pipeline import count_request, prepare
 from ..library import local_sources
 from ..settings import Settings
@@ -127,7 +127,7 @@ class CountEndpoint:
                 return answer
         limits = self.options.limits
         request = prepare(parse_json(raw), self.options)
-        if state_needs(request) or media_needs(request, lookup_model(request.model)):
+        if find_needs(request, lookup_model(request.model)):
             from starlette.requests import Request
 
             from .upstream import upstream_fallback

@@ -3,11 +3,13 @@
 The pipeline never reaches a store, a socket or a setting. It asks two pure questions of the
 request, hands the answers to the ``Sources`` its face gave it, and renders with the result:
 
-1. ``state_needs(request)``: the conversation, the previous response and the item references
-   it names. ``Sources.load_state`` returns them as a ``StoredState``; ``apply_state`` puts the
-   stored items in place (prepended, references replaced), as OpenAI does.
-2. ``media_needs(request)`` (after step 1, so stored items count too): the stored file ids and
-   the http(s) image and file URLs its items name, each with the JSON path that named it.
+1. ``find_needs(request, model).state``: the conversation, the previous response and the
+   item references it names. ``Sources.load_state`` returns them as a ``StoredState``;
+   ``apply_state`` puts the stored items in place (prepended, references replaced), as OpenAI
+   does.
+2. ``find_needs(request, model).media`` (found in the same pass), or ``media_needs`` again
+   after step 1 when stored items came in: the stored file ids and the http(s) image and file
+   URLs the items name, each with the JSON path that named it.
    ``Sources.load_media`` returns them as ``LoadedMedia`` (media/loaded.py).
 
 ``NO_SOURCES``, the library's default, has no stored state and never fetches: a stored id is a
@@ -27,12 +29,13 @@ from typing import Any, Literal, NamedTuple, Protocol
 from ..core.errors import InvalidRequestError
 from ..core.models import ModelInfo, PatchRule
 from ..core.types import JSON
-from ..formats.responses import CountRequest, item_type
+from ..formats.responses import CountRequest
 from ..media.loaded import NOTHING_LOADED, LoadedMedia
 
 _REMOTE = ("http://", "https://")
 _TOOL_OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output"})
 _FILE_SOURCES = ("file_data", "file_id", "file_url")
+_MEDIA_PARTS = frozenset({"input_image", "input_file"})
 
 
 class ItemReference(NamedTuple):
@@ -141,24 +144,32 @@ def _no_store(param: str, what: str) -> InvalidRequestError:
 # -- what a request names -----------------------------------------------------------------------
 
 
-def state_needs(request: CountRequest) -> StateNeeds:
-    """The conversation, previous response and item references `request` names.
+class Needs(NamedTuple):
+    """Everything a request names from outside: its stored state, and the media of its items
+    (stored items brought in by the state may name more: ``media_needs`` after applying)."""
 
+    state: StateNeeds
+    media: MediaNeeds
+
+    def __bool__(self) -> bool:
+        return bool(self.state) or bool(self.media)
+
+
+def find_needs(request: CountRequest, model: ModelInfo) -> Needs:
+    """What `request` names from outside, found in one pass over its items.
+
+    >>> from inputtokens.core.models import lookup_model
     >>> from inputtokens.formats.responses import parse_request
-    >>> state_needs(parse_request({"input": [{"id": "msg_1"}]}, default_model="gpt-5"))
-    StateNeeds(conversation=None, previous_response_id=None, references=(ItemReference(position=0, \
-id='msg_1', param='input[0].id'),))
+    >>> request = parse_request({"input": [{"id": "msg_1"}]}, default_model="gpt-5")
+    >>> find_needs(request, lookup_model("gpt-5")).state.references
+    (ItemReference(position=0, id='msg_1', param='input[0].id'),)
     """
-    references: tuple[ItemReference, ...] = ()
-    if not request.input_is_text:
-        references = tuple(
-            ItemReference(i, str(item["id"]), f"input[{i}].id")
-            for i, item in enumerate(request.input)
-            if item_type(item) == "item_reference"
-        )
+    references: list[ItemReference] | None = [] if not request.stored_items else None
+    media = _scan(request, model, references)
     if request.conversation is None and request.previous_response_id is None and not references:
-        return _NO_STATE
-    return StateNeeds(request.conversation, request.previous_response_id, references)
+        return Needs(_NO_STATE, media)
+    found = tuple(references or ())
+    return Needs(StateNeeds(request.conversation, request.previous_response_id, found), media)
 
 
 _NO_STATE = StateNeeds()
@@ -202,31 +213,56 @@ def media_needs(request: CountRequest, model: ModelInfo) -> MediaNeeds:
     >>> ref.kind, ref.param
     ('image', 'input[0].content[0].image_url')
     """
+    return _scan(request, model, None)
+
+
+def _scan(
+    request: CountRequest, model: ModelInfo, references: list[ItemReference] | None
+) -> MediaNeeds:
+    """The media refs of the items; item references are collected into `references` too
+    (when it is a list: the sent input, before any stored state is applied)."""
     if request.input_is_text and not request.stored_items:
         return _NO_MEDIA
     refs: list[MediaRef] = []
     # Low detail under a tile rule (or no rule: the tile fallback) costs the same at any size.
     low_is_flat = not isinstance(model.image_rule, PatchRule)
+    # This runs over every item of every count: a part list is only walked in full (and its
+    # paths built) when one of its parts is an image or a file.
     for i, item in enumerate(request.input):
         kind = item.get("type")
         if kind is None or kind == "message":
-            content = item.get("content")
-            if type(content) is not str:  # the common case: plain text names nothing
-                _content_refs(content, f"{request.item_label(i)}.content", low_is_flat, refs)
+            if kind is None and "role" not in item:  # an item_reference without its type
+                if references is not None:
+                    references.append(ItemReference(i, str(item["id"]), f"input[{i}].id"))
+                continue
+            parts, field = item.get("content"), "content"
         elif kind in _TOOL_OUTPUTS:
-            output = item.get("output")
-            if type(output) is list:
-                _content_refs(output, f"{request.item_label(i)}.output", low_is_flat, refs)
-        # Hosted items render their images as one auto-detail part (render/hosted_items.py).
+            parts, field = item.get("output"), "output"
+        elif kind == "item_reference":
+            if references is not None:
+                references.append(ItemReference(i, str(item["id"]), f"input[{i}].id"))
+            continue
         elif kind == "computer_call_output":
+            # Hosted items render their images as one auto-detail part (render/hosted_items.py).
             _image_refs(item["output"], f"{request.item_label(i)}.output[0]", False, refs)
+            continue
         elif kind == "code_interpreter_call":
-            path = request.item_label(i)
-            for j, out in enumerate(item.get("outputs") or ()):
-                if out.get("type") == "image":
-                    image = {"image_url": out["url"]}
-                    _image_refs(image, f"{path}.outputs[{j}].url[0]", False, refs)
+            _code_output_refs(item, request.item_label(i), refs)
+            continue
+        else:
+            continue
+        if type(parts) is list:
+            for part in parts:
+                if part.get("type") in _MEDIA_PARTS:
+                    _content_refs(parts, f"{request.item_label(i)}.{field}", low_is_flat, refs)
+                    break
     return MediaNeeds(tuple(refs)) if refs else _NO_MEDIA
+
+
+def _code_output_refs(item: JSON, path: str, refs: list[MediaRef]) -> None:
+    for j, out in enumerate(item.get("outputs") or ()):
+        if out.get("type") == "image":
+            _image_refs({"image_url": out["url"]}, f"{path}.outputs[{j}].url[0]", False, refs)
 
 
 _NO_MEDIA = MediaNeeds()

@@ -3,10 +3,10 @@
 This is the one code path behind every face (the library, the CLI, the HTTP routes)::
 
     parse_request(body)                    formats/responses.py   pure; errors name the field
-    state_needs(request)                   count/needs.py          pure
-    sources.load_state(needs)              the face's Sources      I/O (store, upstream)
-    apply_state(request, state)            count/needs.py          pure
-    media_needs(request, model)            count/needs.py          pure
+    find_needs(request, model)             count/needs.py          pure: state and media
+    sources.load_state(needs.state)        the face's Sources      I/O (store, upstream)
+    apply_state(request, state)            count/needs.py          pure (then media_needs
+                                                                   again: stored items too)
     sources.load_media(needs)              the face's Sources      I/O (store, fetching)
     render(request, model, media)          render/                 pure, once
     _count_block(...) per block            here                    tokenizer + content cache
@@ -33,7 +33,7 @@ from ..formats.responses import CountRequest, parse_request
 from ..media.loaded import DEFAULT_INLINE_LIMITS, NOTHING_LOADED, InlineLimits, LoadedMedia
 from ..render import render
 from ..render.prompt import Block, Media, Offset, Prompt, Special, Text
-from .needs import NO_SOURCES, Sources, apply_state, media_needs, state_needs
+from .needs import NO_SOURCES, Sources, apply_state, find_needs, media_needs
 from .truncation import context_length_error, items_to_drop
 
 DEFAULT_MODEL = "gpt-5"
@@ -142,10 +142,10 @@ def render_request(
     """Resolve the model, load what the request names through `sources`, render once."""
     try:
         model = lookup_model(request.model)
-        needs = state_needs(request)
-        if needs:  # stored conversations, previous responses and referenced items come first
-            request = apply_state(request, sources.load_state(needs), needs)
-        wanted = media_needs(request, model)
+        state, wanted = find_needs(request, model)
+        if state:  # stored conversations, previous responses and referenced items come first
+            request = apply_state(request, sources.load_state(state), state)
+            wanted = media_needs(request, model)  # the stored items' media too
         media = sources.load_media(wanted) if wanted else NOTHING_LOADED
         return Rendered(request, model, media, render(request, model, media, limits))
     except RecursionError:
