@@ -36,6 +36,8 @@ _REMOTE = ("http://", "https://")
 _TOOL_OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output"})
 _FILE_SOURCES = ("file_data", "file_id", "file_url")
 _MEDIA_PARTS = frozenset({"input_image", "input_file"})
+# Items that name stored or remote content by themselves (not through content parts).
+_NAMING_ITEMS = frozenset({"item_reference", "computer_call_output", "code_interpreter_call"})
 
 
 class ItemReference(NamedTuple):
@@ -164,12 +166,16 @@ def find_needs(request: CountRequest, model: ModelInfo) -> Needs:
     >>> find_needs(request, lookup_model("gpt-5")).state.references
     (ItemReference(position=0, id='msg_1', param='input[0].id'),)
     """
-    references: list[ItemReference] | None = [] if not request.stored_items else None
-    media = _scan(request, model, references)
-    if request.conversation is None and request.previous_response_id is None and not references:
-        return Needs(_NO_STATE, media)
-    found = tuple(references or ())
-    return Needs(StateNeeds(request.conversation, request.previous_response_id, found), media)
+    stored = request.conversation is not None or request.previous_response_id is not None
+    start = -1 if request.input_is_text else _first_naming(request.input)
+    references: list[ItemReference] = []
+    media = _NO_MEDIA
+    if start >= 0:  # rare: most items name nothing, which one cheap pass tells
+        media = _scan(request, model, references, start)
+    if not stored and not references:
+        return _NO_NEEDS if media is _NO_MEDIA else Needs(_NO_STATE, media)
+    state = StateNeeds(request.conversation, request.previous_response_id, tuple(references))
+    return Needs(state, media)
 
 
 _NO_STATE = StateNeeds()
@@ -216,19 +222,47 @@ def media_needs(request: CountRequest, model: ModelInfo) -> MediaNeeds:
     return _scan(request, model, None)
 
 
+def _first_naming(items: tuple[JSON, ...]) -> int:
+    """The position of the first item that may name something outside, or -1.
+
+    This runs over every item of every count, so it only looks: paths are built, and part
+    lists walked in full, by ``_scan`` from the position it finds."""
+    for i, item in enumerate(items):
+        kind = item.get("type")
+        if kind is None:
+            if "role" not in item:
+                return i  # an item_reference without its type
+            parts = item.get("content")
+        elif kind == "message":
+            parts = item.get("content")
+        elif kind in _TOOL_OUTPUTS:
+            parts = item.get("output")
+        elif kind in _NAMING_ITEMS:
+            return i
+        else:
+            continue
+        if type(parts) is list:
+            for part in parts:
+                if part.get("type") in _MEDIA_PARTS:
+                    return i
+    return -1
+
+
 def _scan(
-    request: CountRequest, model: ModelInfo, references: list[ItemReference] | None
+    request: CountRequest,
+    model: ModelInfo,
+    references: list[ItemReference] | None,
+    start: int = 0,
 ) -> MediaNeeds:
-    """The media refs of the items; item references are collected into `references` too
-    (when it is a list: the sent input, before any stored state is applied)."""
+    """The media refs of the items from `start` on; item references are collected into
+    `references` too (when it is a list: the sent input, before stored state is applied)."""
     if request.input_is_text and not request.stored_items:
         return _NO_MEDIA
     refs: list[MediaRef] = []
     # Low detail under a tile rule (or no rule: the tile fallback) costs the same at any size.
     low_is_flat = not isinstance(model.image_rule, PatchRule)
-    # This runs over every item of every count: a part list is only walked in full (and its
-    # paths built) when one of its parts is an image or a file.
-    for i, item in enumerate(request.input):
+    for i in range(start, len(request.input)):
+        item = request.input[i]
         kind = item.get("type")
         if kind is None or kind == "message":
             if kind is None and "role" not in item:  # an item_reference without its type
@@ -266,6 +300,7 @@ def _code_output_refs(item: JSON, path: str, refs: list[MediaRef]) -> None:
 
 
 _NO_MEDIA = MediaNeeds()
+_NO_NEEDS = Needs(_NO_STATE, _NO_MEDIA)
 
 
 def _content_refs(parts: Any, path: str, low_is_flat: bool, refs: list[MediaRef]) -> None:
