@@ -19,10 +19,11 @@ print(json.dumps({"n": n, "heavy": heavy}))
 """ % (HEAVY,)  # noqa: UP031 - the script is full of braces
 
 
-def test_counting_does_not_import_server_or_cli_stacks(expected) -> None:
+def run_python(script: str) -> str:
+    """`script` in a fresh interpreter without INPUTTOKENS_* variables; its stdout."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
     proc = subprocess.run(
-        [sys.executable, "-c", _SCRIPT],
+        [sys.executable, "-c", script],
         capture_output=True,
         text=True,
         timeout=60,
@@ -30,7 +31,12 @@ def test_counting_does_not_import_server_or_cli_stacks(expected) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
+    return proc.stdout
+
+
+def test_counting_does_not_import_server_or_cli_stacks(expected) -> None:
+    stdout = run_python(_SCRIPT)
+    out = json.loads(stdout)
     assert out["n"] == expected.reasoning([("user", "Tell me a joke.")])
     assert out["heavy"] == []
 
@@ -38,11 +44,8 @@ def test_counting_does_not_import_server_or_cli_stacks(expected) -> None:
 def test_the_check_would_see_a_heavy_import() -> None:
     # Guard against a vacuous pass: the same probe does see click once the CLI is imported.
     script = "import sys, inputtokens.cli; print('click' in sys.modules)"
-    proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "True"
+    stdout = run_python(script)
+    assert stdout.strip() == "True"
 
 
 def test_the_server_loads_the_database_only_when_used() -> None:
@@ -60,17 +63,8 @@ made = client.post("/v1/conversations", json={}).status_code
 after = "sqlalchemy" in sys.modules
 print(json.dumps({"n": n["input_tokens"], "before": before, "made": made, "after": after}))
 """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
-    proc = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
+    stdout = run_python(script)
+    out = json.loads(stdout)
     assert out["n"] > 0 and out["before"] is False and out["made"] == 200 and out["after"] is True
 
 
@@ -92,17 +86,8 @@ print(json.dumps({"plain": plain, "message": message}))
 
 
 def test_without_the_store_extra_plain_counts_work_and_stored_ids_say_what_to_install() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
-    proc = subprocess.run(
-        [sys.executable, "-c", _WITHOUT_SQLALCHEMY],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
+    stdout = run_python(_WITHOUT_SQLALCHEMY)
+    out = json.loads(stdout)
     assert out["plain"] > 0
     assert out["message"] is not None and "pip install 'inputtokens[store]'" in out["message"]
 
@@ -115,8 +100,5 @@ import inputtokens, inputtokens.api.app, inputtokens.cli, inputtokens.server
 from inputtokens.settings import Settings
 print(sum(isinstance(o, Settings) for o in gc.get_objects()))
 """
-    proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "0"
+    stdout = run_python(script)
+    assert stdout.strip() == "0"
