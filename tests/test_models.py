@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inputtokens import ModelNotFoundError, lookup_model
+from inputtokens import ModelNotFoundError, count_input_tokens, lookup_model
 from inputtokens.core.models import MODELS, PatchRule, TileRule
 
 
@@ -73,3 +73,68 @@ def test_every_row_is_consistent() -> None:
         assert info.family in ("chat", "harmony", "oss")
         assert info.encoding in ("o200k_base", "cl100k_base", "o200k_harmony")
         assert 0 < info.max_output_tokens <= info.context_window
+
+
+GPT6 = (
+    "gpt-6-astra",
+    "gpt-6-sol",
+    "gpt-6-luna",
+    "gpt-6.1-sol",
+    "gpt-6.1-terra",
+    "gpt-6.2-astra",
+    "gpt-6.2-sol",
+)
+
+
+@pytest.mark.parametrize("name", GPT6)
+def test_gpt6_models_answer_with_their_published_limits_and_are_flagged(name: str) -> None:
+    model = lookup_model(name)
+    assert (model.id, model.family, model.encoding) == (name, "harmony", "o200k_base")
+    assert (model.context_window, model.input_limit, model.max_output_tokens) == (
+        1_050_000,
+        922_000,
+        128_000,
+    )
+    assert lookup_model(f"{name}-2026-09-05").id == name  # a dated snapshot
+    result = count_input_tokens({"model": name, "input": "Tell me a joke."})
+    # The harmony framing of the gpt-5 models, and the reason it is only assumed for GPT-6.
+    gpt5 = count_input_tokens({"model": "gpt-5", "input": "Tell me a joke."})
+    assert result.input_tokens == gpt5.input_tokens
+    assert not result.exact
+    assert any("no tokenizer is published for GPT-6" in r for r in result.estimate_reasons)
+
+
+@pytest.mark.parametrize(
+    ("name", "template"),
+    [
+        ("gpt-6.3-sol", "gpt-6.2-astra"),
+        ("gpt-6", "gpt-6.2-astra"),
+        ("gpt-5.7", "gpt-5.6"),
+        ("gpt-5.7-mini", "gpt-5.6"),
+        ("o5-mini", "o3"),
+        ("o7", "o3"),
+    ],
+)
+def test_a_new_model_of_a_known_family_is_counted_and_flagged(name: str, template: str) -> None:
+    model = lookup_model(name)
+    row = lookup_model(template)
+    assert model.id == name
+    assert (model.family, model.encoding, model.context_window) == (
+        row.family,
+        row.encoding,
+        row.context_window,
+    )
+    result = count_input_tokens({"model": name, "input": "Hi"})
+    assert result.model == name and not result.exact
+    assert f"model '{name}' is not in the registry yet: counted with the rules of '{template}'" in (
+        result.estimate_reasons
+    )
+    assert (
+        result.input_tokens == count_input_tokens({"model": template, "input": "Hi"}).input_tokens
+    )
+
+
+@pytest.mark.parametrize("name", ["gpt-9", "gpt-5.x", "o", "o3x", "claude-sonnet-5", "gpt-6_astra"])
+def test_a_name_of_no_known_family_is_still_not_found(name: str) -> None:
+    with pytest.raises(ModelNotFoundError):
+        lookup_model(name)

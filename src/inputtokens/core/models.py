@@ -16,9 +16,12 @@ recorded counts; its counts are estimates.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from .errors import ModelNotFoundError
+from .reasons import reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,8 @@ class ModelInfo:
     image_rule: ImageRule | None = None  # None: the model takes no image input
     framing_verified: bool = True
     max_input_tokens: int | None = None  # None: the whole context window
+    # Estimate reasons every count of this model carries (an assumption about the model itself).
+    unconfirmed: tuple[str, ...] = ()
 
     @property
     def input_limit(self) -> int:
@@ -98,10 +103,28 @@ def _gpt5(id: str, image: ImageRule, window: int = 400_000, out: int = 128_000) 
     return model
 
 
+def _gpt6(id: str) -> ModelInfo:
+    """A GPT-6 model: 1,050,000 tokens of context, at most 922,000 of input and 128,000 of output
+    (OpenAI's published limits). No tokenizer is published for GPT-6: it is counted with o200k
+    and the reasoning framing, and every count says so until a recording confirms it."""
+    return ModelInfo(
+        id,
+        "harmony",
+        "o200k_base",
+        1_050_000,
+        128_000,
+        _GPT6_PATCHES,
+        max_input_tokens=922_000,
+        unconfirmed=(reason("gpt6_tokenizer"),),
+    )
+
+
 # gpt-5 (base) image costs: OpenAI's table lists 70/140 tiles; not yet confirmed on our records.
 _GPT5_TILES = TileRule(70, 140, verified=False)
 _GPT5X_PATCHES = PatchRule(1536, 1.2)
 _GPT54_PATCHES = PatchRule(2500, 1.2)
+# GPT-6 image costs are not in our sources: gpt-5.4's rule, flagged.
+_GPT6_PATCHES = PatchRule(2500, 1.2, verified=False)
 # Windows of the newest releases are not in our sources; they are taken as gpt-5.4's.
 _UNPUBLISHED_WINDOW = (1_050_000, 128_000)
 
@@ -161,6 +184,19 @@ MODELS: dict[str, ModelInfo] = {
         _gpt5("gpt-5.5", _GPT54_PATCHES, *_UNPUBLISHED_WINDOW),
         _gpt5("gpt-5.6", _GPT54_PATCHES, *_UNPUBLISHED_WINDOW),
         _gpt5("gpt-5.6-sol", _GPT54_PATCHES, *_UNPUBLISHED_WINDOW),
+        # GPT-6, as released (docs/counting-rules.md, "Models").
+        *(
+            _gpt6(name)
+            for name in (
+                "gpt-6-astra",
+                "gpt-6-sol",
+                "gpt-6-luna",
+                "gpt-6.1-sol",
+                "gpt-6.1-terra",
+                "gpt-6.2-astra",
+                "gpt-6.2-sol",
+            )
+        ),
         # Not confirmed on recorded counts: chat-tuned gpt-5 and the open-weight harmony models.
         _reasoning("gpt-5-chat-latest", 128_000, 16_384, _GPT5_TILES, verified=False),
         # The harmony reference renderer (openai-harmony) is the exact reference: tests compare.
@@ -171,6 +207,16 @@ MODELS: dict[str, ModelInfo] = {
 
 # Longest first, so that "gpt-4o-mini-2024-07-18" resolves to gpt-4o-mini, not gpt-4o.
 _PREFIXES = sorted(MODELS, key=len, reverse=True)
+
+# Fail open for the next model of a known family (as tiktoken does for gpt-5.x): a name the
+# table does not list yet is counted with the rules of its family's newest row, and every
+# count of it says so. A name of no known family stays model_not_found.
+_SUFFIX = r"(-[a-z0-9][a-z0-9.-]*)?"
+FAMILY_FALLBACKS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(rf"gpt-6(\.\d+)?{_SUFFIX}"), "gpt-6.2-astra"),
+    (re.compile(rf"gpt-5\.\d+{_SUFFIX}"), "gpt-5.6"),
+    (re.compile(rf"o\d+{_SUFFIX}"), "o3"),
+)
 
 
 def lookup_model(name: str) -> ModelInfo:
@@ -191,4 +237,23 @@ def lookup_model(name: str) -> ModelInfo:
     for prefix in _PREFIXES:
         if base.startswith(prefix) and base[len(prefix)] == "-":
             return MODELS[prefix]
-    raise ModelNotFoundError(name)
+    assumed = _assumed(base)
+    if assumed is None:
+        raise ModelNotFoundError(name)
+    return assumed
+
+
+@lru_cache(maxsize=256)  # bounded: names come from requests
+def _assumed(name: str) -> ModelInfo | None:
+    """`name` counted as the newest listed model of its family, flagged; None for a name of
+    no known family.
+
+    >>> _assumed("gpt-5.7").unconfirmed[-1]
+    "model 'gpt-5.7' is not in the registry yet: counted with the rules of 'gpt-5.6'"
+    """
+    for pattern, template in FAMILY_FALLBACKS:
+        if pattern.fullmatch(name):
+            row = MODELS[template]
+            flag = reason("model_assumed", model=name, template=template)
+            return replace(row, id=name, unconfirmed=(*row.unconfirmed, flag))
+    return None

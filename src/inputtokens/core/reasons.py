@@ -13,6 +13,14 @@ from __future__ import annotations
 REASONS: dict[str, str] = {
     # The prompt as a whole (render/__init__.py).
     "framing_unverified": "prompt framing of '{model}' is not yet verified",
+    # The model itself (core/models.py): carried by every count of it.
+    "gpt6_tokenizer": (
+        "no tokenizer is published for GPT-6: counted with o200k_base and the reasoning "
+        "framing, not yet confirmed by a recorded count"
+    ),
+    "model_assumed": (
+        "model '{model}' is not in the registry yet: counted with the rules of '{template}'"
+    ),
     "reasoning_mode_pro": "reasoning mode 'pro' adds a hidden prompt of unknown size",
     "text_verbosity": (
         "text.verbosity: its effect on the prompt is not recorded (counted as nothing)"

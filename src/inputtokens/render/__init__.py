@@ -67,6 +67,8 @@ def render(
     priming = Block("priming", framing.priming(), [])
     if not model.framing_verified:
         priming.estimate_reasons.append(reason("framing_unverified", model=model.id))
+    if model.unconfirmed:
+        priming.estimate_reasons.extend(model.unconfirmed)
     # (`x and x.get(...)` rather than `(x or {}).get(...)`: no dict built per request.)
     if request.reasoning and request.reasoning.get("mode") == "pro":
         priming.estimate_reasons.append(reason("reasoning_mode_pro"))
