@@ -79,7 +79,10 @@ _O1_PRO_TILES = TileRule(75, 150, verified=False)
 def _chat(
     id: str, window: int, out: int, image: ImageRule | None = None, enc: str = "o200k_base"
 ) -> ModelInfo:
-    return ModelInfo(id, "chat", enc, window, out, image)
+    # The one count recorded from the Responses API for a cl100k model (gpt-4, a plain
+    # message) is 1 below this framing; the exact cl100k records are Chat Completions ones.
+    flags = (reason("cl100k_responses"),) if enc == "cl100k_base" else ()
+    return ModelInfo(id, "chat", enc, window, out, image, unconfirmed=flags)
 
 
 def _reasoning(

@@ -18,6 +18,10 @@ REASONS: dict[str, str] = {
         "no tokenizer is published for GPT-6: counted with o200k_base and the reasoning "
         "framing, not yet confirmed by a recorded count"
     ),
+    "cl100k_responses": (
+        "cl100k models on the Responses API: the one recorded count (gpt-4) is 1 below this "
+        "framing, so the framing is not confirmed"
+    ),
     "model_assumed": (
         "model '{model}' is not in the registry yet: counted with the rules of '{template}'"
     ),
@@ -28,6 +32,14 @@ REASONS: dict[str, str] = {
     # Tools and the response format (render/system.py).
     "deferred_tool": "deferred tool '{name}' is not counted until it is loaded",
     "custom_tool": "custom tool '{name}': the free-text tool rendering is not verified",
+    "bare_described_tool_last": (
+        "function tool '{name}' has a description but no parameters and ends the tools: "
+        "recorded counts cover it only before a tool with parameters"
+    ),
+    "instructions_with_bare_tool": (
+        "instructions with a function tool without parameters: recorded counts of "
+        "instructions with tools all have parameters"
+    ),
     "chat_described_tools": (
         "function tools with a description or parameters on a non-reasoning model: "
         "rule fitted only on tools without them"

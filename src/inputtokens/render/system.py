@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..core.reasons import reason
+from ..core.types import JSON
 from ..formats.responses import CountRequest
 from .framing import Framing
 from .prompt import Block, Offset, Segment, Text
@@ -108,6 +109,8 @@ def tools_section(request: CountRequest, style: ToolStyle) -> Section | None:
         offsets += namespace.offsets
         unverified |= namespace.unverified
         reasons += [reason("custom_tool", name=name) for name in namespace.custom]
+        if namespace.bare_described_last and not style.bare_tools_only:
+            reasons.append(reason("bare_described_tool_last", name=namespace.bare_described_last))
         if style.bare_tools_only and any(
             t.get("description") or (t.get("parameters") or {}).get("properties") for t in functions
         ):
@@ -217,7 +220,20 @@ def harmony_system(request: CountRequest, framing: Framing, style: ToolStyle) ->
     labels = [s.label for s in sections if s.text]
     if "text.format" in labels and labels[0] != "text.format":
         blocks[-1].estimate_reasons.append(reason("format_placement"))
+    if request.instructions and "tools" in labels and _has_bare_function(request.tools):
+        # Recorded instructions-with-tools counts all have parameters on every function tool.
+        blocks[-1].estimate_reasons.append(reason("instructions_with_bare_tool"))
     return blocks
+
+
+def _has_bare_function(tools: tuple[JSON, ...]) -> bool:
+    """Whether a visible function tool declares no parameters (rendered ``() => any``)."""
+    return any(
+        t.get("type") == "function"
+        and t.get("defer_loading") is not True
+        and not ((t.get("parameters") or {}).get("properties"))
+        for t in tools
+    )
 
 
 def chat_system(request: CountRequest, framing: Framing, style: ToolStyle) -> list[Block]:

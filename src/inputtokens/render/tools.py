@@ -110,7 +110,7 @@ def _described_arrays(schema: Any, depth: int = 0) -> int:
 class FunctionNamespace:
     """The rendered ``functions`` namespace: its text, fitted offsets and unverified features."""
 
-    __slots__ = ("text", "offsets", "unverified", "custom")
+    __slots__ = ("text", "offsets", "unverified", "custom", "bare_described_last")
 
     def __init__(
         self,
@@ -124,6 +124,9 @@ class FunctionNamespace:
         self.offsets: list[Offset] = []
         self.unverified: set[str] = set()
         self.custom: list[str] = []  # names of custom (free-text) tools
+        # A described tool without parameters that ends the namespace (hosted style): recorded
+        # counts cover one only when a tool with parameters follows it, so it is flagged.
+        self.bare_described_last: str | None = None
         lines = ["# Tools", ""] if headings and style.headings else []
         if style.headings:
             lines += [f"## {name}", ""]
@@ -136,6 +139,15 @@ class FunctionNamespace:
             lines.append("")
         lines.append(f"}} // namespace {name}")
         self.text = "\n".join(lines)
+        last = tools[-1] if tools else None
+        if (
+            last is not None
+            and not style.reference
+            and last.get("type") == "function"
+            and isinstance(last.get("description"), str)
+            and not _has_properties(last.get("parameters"))
+        ):
+            self.bare_described_last = str(last["name"])
 
     def _declaration(self, tool: Mapping[str, Any], style: ToolStyle, followed: bool) -> list[str]:
         description = tool.get("description")
