@@ -127,7 +127,8 @@ class CountEndpoint:
                 return answer
         limits = self.options.limits
         request = prepare(parse_json(raw), self.options)
-        if find_needs(request, lookup_model(request.model)):
+        needs = find_needs(request, lookup_model(request.model))
+        if needs:
             from starlette.requests import Request
 
             from .upstream import upstream_fallback
@@ -136,13 +137,18 @@ class CountEndpoint:
             sources = local_sources(settings, owner=owner, fallback=fallback)
             result = await run_in_threadpool(
                 lambda: count_request(
-                    request, sources, limits=limits, cache=self.cache, return_tokens=call.tokens
+                    request,
+                    sources,
+                    limits=limits,
+                    cache=self.cache,
+                    return_tokens=call.tokens,
+                    needs=needs,
                 )
             )
             key = None  # the answer depends on stored or fetched data too
         else:
             result = count_request(
-                request, limits=limits, cache=self.cache, return_tokens=call.tokens
+                request, limits=limits, cache=self.cache, return_tokens=call.tokens, needs=needs
             )
         if call.verbose:
             return orjson.dumps(result.to_rich())

@@ -33,7 +33,7 @@ from ..formats.responses import CountRequest, parse_request
 from ..media.loaded import DEFAULT_INLINE_LIMITS, NOTHING_LOADED, InlineLimits, LoadedMedia
 from ..render import render
 from ..render.prompt import Block, Media, Offset, Prompt, Special, Text
-from .needs import NO_SOURCES, Sources, apply_state, find_needs, media_needs
+from .needs import NO_SOURCES, Needs, Sources, apply_state, find_needs, media_needs
 from .truncation import context_length_error, items_to_drop
 
 DEFAULT_MODEL = "gpt-5"
@@ -138,11 +138,15 @@ def render_request(
     request: CountRequest,
     sources: Sources = NO_SOURCES,
     limits: InlineLimits = DEFAULT_INLINE_LIMITS,
+    needs: Needs | None = None,
 ) -> Rendered:
-    """Resolve the model, load what the request names through `sources`, render once."""
+    """Resolve the model, load what the request names through `sources`, render once.
+
+    `needs`: ``find_needs(request, model)`` when the caller has it already (the count route
+    asks it to choose where to count), so it is not found twice."""
     try:
         model = lookup_model(request.model)
-        state, wanted = find_needs(request, model)
+        state, wanted = find_needs(request, model) if needs is None else needs
         if state:  # stored conversations, previous responses and referenced items come first
             request = apply_state(request, sources.load_state(state), state)
             wanted = media_needs(request, model)  # the stored items' media too
@@ -162,11 +166,12 @@ def count_request(
     limits: InlineLimits = DEFAULT_INLINE_LIMITS,
     cache: TokenCountCache | None = None,
     return_tokens: bool = False,
+    needs: Needs | None = None,
 ) -> TokenCount:
     """Count a validated request: render it once, then tokenize each block (through `cache`,
     when one is given and token ids are not wanted); over the model's input limit, refuse or
-    (truncation "auto") drop the oldest items."""
-    request, model, media, prompt = render_request(request, sources, limits)
+    (truncation "auto") drop the oldest items. `needs` as for ``render_request``."""
+    request, model, media, prompt = render_request(request, sources, limits, needs)
     enc = get_encoding(prompt.encoding)
     ids: list[int] | None = [] if return_tokens else None
     use = CacheUse()
