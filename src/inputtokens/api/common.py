@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.types import Receive
 
 from ..core.errors import AuthenticationError, InvalidRequestError, PayloadTooLargeError
+from ..library import open_store
 from ..settings import Settings
 from ..state.records import key_owner
 from ..state.service import StoredObjects
@@ -132,9 +133,7 @@ class ApiContext:
         raise AuthenticationError("Incorrect API key provided.", code="invalid_api_key")
 
     def store(self) -> Store:
-        from ..state.store import store_for  # SQLAlchemy loads with the first stored object
-
-        return store_for(self.settings.store_url())
+        return open_store(self.settings.store_url())  # SQLAlchemy loads with the first use
 
     async def run_stored(
         self, owners: str | tuple[str, ...], call: Callable[[StoredObjects], T]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from .. import library
 from ..core.errors import InputTokensError, wire_error
 from ..settings import Settings
 from ..state.records import key_owner
@@ -77,12 +78,10 @@ def owner(ctx: click.Context) -> str:
 
 def open_store(ctx: click.Context) -> Store:
     """The store the settings name; one that cannot be opened is a plain error (exit 1)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from ..state.store import store_for  # the database (and SQLAlchemy) load only here
+    from sqlalchemy.exc import SQLAlchemyError  # the database loads only here
 
     try:
-        return store_for(settings(ctx).store_url())
+        return library.open_store(settings(ctx).store_url())
     except SQLAlchemyError as exc:
         raise click.ClickException(f"cannot open the store: {exc}") from None
 
