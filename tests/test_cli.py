@@ -135,6 +135,27 @@ def test_models_json() -> None:
     assert by_id["gpt-4"]["context_window"] == MODELS["gpt-4"].context_window
 
 
+def test_models_file_rows_are_listed_and_counted(tmp_path: Path) -> None:
+    path = tmp_path / "models.json"
+    path.write_text(json.dumps({"models": [{"id": "gpt-6.3-nova", "like": "gpt-6.2-sol"}]}))
+    env = {"INPUTTOKENS_MODELS_FILE": str(path)}
+    listed = invoke("models", "--json", env=env)
+    assert "gpt-6.3-nova" in {m["id"] for m in json.loads(listed.stdout)}
+    body = json.dumps({"model": "gpt-6.3-nova", "input": JOKE})
+    assert (
+        invoke("count", "-", input=body, env=env).stdout
+        == invoke("count", "-", input=body.replace("gpt-6.3-nova", "gpt-6.2-sol")).stdout
+    )
+
+
+def test_a_bad_models_file_stops_the_cli_with_its_message(tmp_path: Path) -> None:
+    path = tmp_path / "models.json"
+    path.write_text(json.dumps({"models": [{"id": "x", "like": "gpt-9"}]}))
+    result = invoke("models", env={"INPUTTOKENS_MODELS_FILE": str(path)})
+    assert result.exit_code == 1
+    assert "models[0].like: 'gpt-9' is not a listed model" in result.stderr
+
+
 # ---- failures --------------------------------------------------------------------------------
 
 

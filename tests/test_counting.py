@@ -229,3 +229,45 @@ def test_custom_tool_call_is_free_text_not_json() -> None:
 
     text = render_prompt(body).text
     assert "to=functions.shell<|channel|>commentary<|message|>ls -la<|call|>" in text
+
+
+# Fields newer than the reference copy: accepted, and counted by what they add to the prompt.
+
+
+def test_cache_breakpoints_and_options_add_nothing_and_stay_exact() -> None:
+    plain = {"model": "gpt-5.6-sol", "input": [{"role": "user", "content": "Hi there"}]}
+    marked = {
+        "model": "gpt-5.6-sol",
+        "prompt_cache_options": {"ttl": "12h"},
+        "input": [
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "input_text",
+                        "text": "Hi there",
+                        "prompt_cache_breakpoint": {"mode": "explicit", "ttl": "30m"},
+                    }
+                ],
+            }
+        ],
+    }
+    result = count_input_tokens(marked)
+    assert result.input_tokens == count_input_tokens(plain).input_tokens
+    assert result.exact
+
+
+def test_effort_max_is_accepted_and_changes_nothing() -> None:
+    body = {"model": "gpt-5.6-sol", "input": "Tell me a joke."}
+    result = count_input_tokens({**body, "reasoning": {"effort": "max"}})
+    assert result.input_tokens == count_input_tokens(body).input_tokens == 11
+    assert result.exact
+
+
+def test_a_configuration_update_item_is_counted_and_flagged() -> None:
+    update = {"type": "configuration_update", "reasoning": {"effort": "low"}}
+    body = {"model": "gpt-5.6-sol", "input": [update, {"role": "user", "content": "Hi"}]}
+    result = count_input_tokens(body)
+    assert result.input_tokens >= count_input_tokens({**body, "input": "Hi"}).input_tokens
+    assert not result.exact
+    assert any("configuration_update" in r for r in result.estimate_reasons)

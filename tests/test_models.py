@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from inputtokens import ModelNotFoundError, count_input_tokens, lookup_model
+import pytest
+from openai import OpenAI
+
+from inputtokens import ModelNotFoundError, Settings, count_input_tokens, lookup_model
 from inputtokens.core.models import MODELS, PatchRule, TileRule
 
 
@@ -138,3 +145,93 @@ def test_a_new_model_of_a_known_family_is_counted_and_flagged(name: str, templat
 def test_a_name_of_no_known_family_is_still_not_found(name: str) -> None:
     with pytest.raises(ModelNotFoundError):
         lookup_model(name)
+
+
+# The models file: rows added without a release (INPUTTOKENS_MODELS_FILE).
+
+
+def _models_file(tmp_path: Path, rows: object) -> str:
+    path = tmp_path / "models.json"
+    path.write_text(json.dumps(rows))
+    return str(path)
+
+
+def test_a_models_file_adds_a_model_counted_like_its_template(tmp_path: Path) -> None:
+    path = _models_file(
+        tmp_path,
+        {
+            "models": [
+                {"id": "gpt-6.3-nova", "like": "gpt-6.2-sol", "max_input_tokens": 500_000},
+                {"id": "acme-router", "like": "gpt-5.6", "confirmed": True},
+            ]
+        },
+    )
+    settings = Settings(models_file=path)
+    body = {"model": "gpt-6.3-nova-2027-02-01", "input": "Tell me a joke."}
+    result = count_input_tokens(body, settings=settings)
+    template = count_input_tokens({**body, "model": "gpt-6.2-sol"})
+    assert result.input_tokens == template.input_tokens
+    assert result.input_limit == 500_000
+    assert not result.exact
+    assert (
+        "model 'gpt-6.3-nova' comes from the models file: counted with the rules of "
+        "'gpt-6.2-sol'" in result.estimate_reasons
+    )
+    # Without the file the name is assumed from its family, not the file's row.
+    assert count_input_tokens(body).input_limit == 922_000
+    # A confirmed row of an exact template is exact; an unknown family still is not found.
+    assert count_input_tokens({"model": "acme-router", "input": "Hi"}, settings=settings).exact
+    with pytest.raises(ModelNotFoundError):
+        count_input_tokens({"model": "acme-router", "input": "Hi"})
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([], 'expected an object {"models": [...]}'),
+        ({"models": [{"id": "x"}]}, "models[0].like: expected the id of a listed model"),
+        ({"models": [{"id": "x", "like": "gpt-9"}]}, "models[0].like: 'gpt-9' is not a listed"),
+        ({"models": [{"id": "", "like": "gpt-5"}]}, "models[0].id: expected a model name"),
+        (
+            {"models": [{"id": "x", "like": "gpt-5", "context_window": -1}]},
+            "models[0].context_window: expected a positive integer",
+        ),
+        ({"models": [{"id": "x", "like": "gpt-5", "tokenizer": "a"}]}, "unknown field 'tokenizer'"),
+        (
+            {"models": [{"id": "x", "like": "gpt-4o", "max_input_tokens": 200_000}]},
+            "models[0].max_input_tokens: larger than the context window",
+        ),
+    ],
+)
+def test_a_bad_models_file_is_refused_naming_the_field(
+    tmp_path: Path, rows: object, message: str
+) -> None:
+    settings = Settings(models_file=_models_file(tmp_path, rows))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        settings.count_options()
+
+
+def test_a_models_file_that_is_missing_or_not_json_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="cannot read"):
+        Settings(models_file=str(tmp_path / "absent.json")).count_options()
+    bad = tmp_path / "bad.json"
+    bad.write_text("{models: [")
+    with pytest.raises(ValueError, match="is not JSON"):
+        Settings(models_file=str(bad)).count_options()
+
+
+def test_the_server_lists_and_counts_the_models_file_rows(
+    tmp_path: Path, start_server: Callable[[Settings], Any]
+) -> None:
+    path = _models_file(tmp_path, {"models": [{"id": "gpt-6.3-nova", "like": "gpt-6.2-sol"}]})
+    live = start_server(Settings(models_file=path))
+    client = OpenAI(base_url=live.base_url + "/v1", api_key="sk-test")
+    try:
+        assert "gpt-6.3-nova" in [m.id for m in client.models.list()]
+        count = client.responses.input_tokens.count(model="gpt-6.3-nova", input="Hi")
+        assert (
+            count.input_tokens
+            == count_input_tokens({"model": "gpt-6.2-sol", "input": "Hi"}).input_tokens
+        )
+    finally:
+        client.close()

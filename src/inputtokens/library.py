@@ -51,6 +51,7 @@ def count_input_tokens(
         limits=options.limits,
         cache=cache_for(entries),
         return_tokens=return_tokens,
+        models=options.models,
     )
 
 
@@ -67,7 +68,9 @@ def render_prompt(
     """
     options, _ = _options(settings)
     request = prepare(body, options)
-    return render_request(request, sources or NO_SOURCES, options.limits).prompt
+    return render_request(
+        request, sources or NO_SOURCES, options.limits, models=options.models
+    ).prompt
 
 
 def local_sources(

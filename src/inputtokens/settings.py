@@ -8,11 +8,14 @@ turn them into the pipeline's options, its sources and its cache. The pipeline n
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from .core.models import DEFAULT_REGISTRY, ModelRegistry, models_from_json
 from .core.token_cache import DEFAULT_MAX_ENTRIES
 from .core.tokenizer import ENCODING_SPECS
 from .count.pipeline import DEFAULT_MAX_INPUT_ITEMS, DEFAULT_MODEL, CountOptions
@@ -58,6 +61,8 @@ class Settings:
     upstream_timeout_s: float = 60.0
     # Age after which a cached upstream conversation is fetched again (it can gain items).
     upstream_conversation_ttl_s: float = 60.0
+    # A JSON file of models to add to the built-in table (core/models.py models_from_json).
+    models_file: str = ""
 
     def store_url(self) -> str:
         """The database URL of the store (SQLite in `data_dir` unless one is configured)."""
@@ -66,7 +71,8 @@ class Settings:
     def count_options(self) -> CountOptions:
         """What the count pipeline takes from these settings."""
         limits = InlineLimits(self.max_image_bytes, self.max_file_bytes)
-        return CountOptions(self.default_model, self.max_input_items, limits)
+        models = load_models_file(self.models_file) if self.models_file else DEFAULT_REGISTRY
+        return CountOptions(self.default_model, self.max_input_items, limits, models)
 
     def fetch_policy(self) -> FetchPolicy:
         """What the remote fetcher may do under these settings."""
@@ -107,6 +113,25 @@ class Settings:
                 except ValueError as exc:
                     raise ValueError(f"{variable}: {exc}") from None
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def load_models_file(path: str) -> ModelRegistry:
+    """The built-in models plus those of the models file at `path`; read once per process and
+    path (a changed file takes effect on restart). A missing or malformed file is a
+    ``ValueError`` naming the file and the field, raised when the settings are first used."""
+    return _load_models_file(os.path.abspath(path))
+
+
+@lru_cache(maxsize=8)
+def _load_models_file(path: str) -> ModelRegistry:
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(f.read())
+    except OSError as exc:
+        raise ValueError(f"INPUTTOKENS_MODELS_FILE: cannot read {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ValueError(f"INPUTTOKENS_MODELS_FILE: {path} is not JSON: {exc}") from None
+    return models_from_json(data, source=path)
 
 
 def default_workers() -> int:
@@ -207,5 +232,6 @@ _PARSERS: dict[str, tuple[str, Callable[[str], object]]] = {
     "upstream_base_url": ("INPUTTOKENS_UPSTREAM_URL", _base_url),
     "upstream_timeout_s": ("INPUTTOKENS_UPSTREAM_TIMEOUT", _seconds),
     "upstream_conversation_ttl_s": ("INPUTTOKENS_UPSTREAM_CONVERSATION_TTL", _ttl),
+    "models_file": ("INPUTTOKENS_MODELS_FILE", str),
 }
 _ENV_NAMES = {name: variable for name, (variable, _) in _PARSERS.items()}

@@ -27,7 +27,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..core.errors import InputTokensError, NotFoundError, wire_error
-from ..core.models import MODELS, ModelInfo, lookup_model
+from ..core.models import ModelInfo
 from ..core.tokenizer import get_encoding
 from ..settings import Settings
 from . import conversations as conversations_api
@@ -103,16 +103,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ctx = ApiContext(settings)
     authenticate = ctx.authenticate
     count = CountEndpoint(ctx)
+    registry = count.options.models
 
     async def list_models(request: Request) -> Response:
         authenticate(request)
-        return JSONResponse({"object": "list", "data": [_model_card(m) for m in MODELS.values()]})
+        cards = [_model_card(m) for m in registry.models.values()]
+        return JSONResponse({"object": "list", "data": cards})
 
     async def get_model(request: Request) -> Response:
         authenticate(request)
         name = request.path_params["model"]
         try:
-            return JSONResponse(_model_card(lookup_model(name), name))
+            return JSONResponse(_model_card(registry.lookup(name), name))
         except InputTokensError:
             raise NotFoundError(
                 f"The model '{name}' does not exist.", param="model", code="model_not_found"

@@ -22,7 +22,6 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 
 from ..core.errors import wire_error
-from ..core.models import lookup_model
 from ..core.token_cache import LruTable, TokenCountCache
 from ..count.needs import find_needs
 from ..count.pipeline import count_request, prepare
@@ -127,7 +126,8 @@ class CountEndpoint:
                 return answer
         limits = self.options.limits
         request = prepare(parse_json(raw), self.options)
-        needs = find_needs(request, lookup_model(request.model))
+        models = self.options.models
+        needs = find_needs(request, models.lookup(request.model))
         if needs:
             from starlette.requests import Request
 
@@ -143,12 +143,18 @@ class CountEndpoint:
                     cache=self.cache,
                     return_tokens=call.tokens,
                     needs=needs,
+                    models=models,
                 )
             )
             key = None  # the answer depends on stored or fetched data too
         else:
             result = count_request(
-                request, limits=limits, cache=self.cache, return_tokens=call.tokens, needs=needs
+                request,
+                limits=limits,
+                cache=self.cache,
+                return_tokens=call.tokens,
+                needs=needs,
+                models=models,
             )
         if call.verbose:
             return orjson.dumps(result.to_rich())

@@ -10,7 +10,6 @@ from typing import Any, TextIO
 
 import click
 
-from ..core.models import MODELS
 from ..library import count_input_tokens, local_sources, render_prompt
 from ..settings import Settings
 from .common import owner, reports_errors, settings, store_options
@@ -43,6 +42,7 @@ def cli(ctx: click.Context, no_fetch: bool) -> None:
     """Count OpenAI Responses API input tokens offline."""
     try:
         read = Settings.from_env()
+        read.count_options()  # a bad models file fails here, once, with its message
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     ctx.obj = replace(read, remote_fetch=False) if no_fetch else read
@@ -94,9 +94,10 @@ def render(ctx: click.Context, source: TextIO, model: str | None) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def models(as_json: bool) -> None:
+@click.pass_context
+def models(ctx: click.Context, as_json: bool) -> None:
     """List the known models with their encoding and context window."""
-    rows = list(MODELS.values())
+    rows = list(settings(ctx).count_options().models.models.values())
     if as_json:
         click.echo(
             json.dumps(

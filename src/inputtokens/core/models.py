@@ -2,8 +2,11 @@
 
 Lookup order (as tiktoken's model table): the exact id, then the longest registered id that is a
 prefix of the name followed by "-" (dated snapshots such as ``gpt-4o-2024-08-06``), after
-stripping a fine-tune wrapper (``ft:gpt-4o-mini:org::id``). Anything else is
-``ModelNotFoundError``: an unknown model is never silently counted with a guessed tokenizer.
+stripping a fine-tune wrapper (``ft:gpt-4o-mini:org::id``). Then a name of a known family
+that the table lacks is counted with the family's newest row, flagged (``FAMILY_FALLBACKS``).
+Anything else is ``ModelNotFoundError``: an unknown model is never silently counted with a
+guessed tokenizer. Operators add rows without a release through a models file
+(``models_from_json``; the settings name the file).
 
 Families:
 - ``chat``: non-reasoning chat models, ChatML framing (4 tokens per message, 3 to prime).
@@ -17,8 +20,10 @@ recorded counts; its counts are estimates.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
 from .errors import ModelNotFoundError
 from .reasons import reason
@@ -185,8 +190,12 @@ MODELS: dict[str, ModelInfo] = {
         _gpt5("gpt-5.4-mini", _GPT54_PATCHES, 1_050_000),
         _gpt5("gpt-5.4-nano", _GPT54_PATCHES, 1_050_000),
         _gpt5("gpt-5.5", _GPT54_PATCHES, *_UNPUBLISHED_WINDOW),
+        _gpt5("gpt-5.5-pro", _GPT54_PATCHES, *_UNPUBLISHED_WINDOW),
+        # The gpt-5.6 tiers (Sol, Terra, Luna): plain messages recorded exact on each.
         _gpt5("gpt-5.6", _GPT54_PATCHES, *_UNPUBLISHED_WINDOW),
         _gpt5("gpt-5.6-sol", _GPT54_PATCHES, *_UNPUBLISHED_WINDOW),
+        _gpt5("gpt-5.6-terra", _GPT54_PATCHES, *_UNPUBLISHED_WINDOW),
+        _gpt5("gpt-5.6-luna", _GPT54_PATCHES, *_UNPUBLISHED_WINDOW),
         # GPT-6, as released (docs/counting-rules.md, "Models").
         *(
             _gpt6(name)
@@ -208,9 +217,6 @@ MODELS: dict[str, ModelInfo] = {
     )
 }
 
-# Longest first, so that "gpt-4o-mini-2024-07-18" resolves to gpt-4o-mini, not gpt-4o.
-_PREFIXES = sorted(MODELS, key=len, reverse=True)
-
 # Fail open for the next model of a known family (as tiktoken does for gpt-5.x): a name the
 # table does not list yet is counted with the rules of its family's newest row, and every
 # count of it says so. A name of no known family stays model_not_found.
@@ -222,41 +228,128 @@ FAMILY_FALLBACKS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+class ModelRegistry:
+    """The built-in table, plus rows an operator adds (a models file, see ``models_from_json``).
+
+    Lookup order (as tiktoken's model table): the exact id, then the longest listed id that is
+    a prefix of the name followed by "-" (dated snapshots), after stripping a fine-tune
+    wrapper; then fail open for a known family; anything else is ``ModelNotFoundError``.
+    """
+
+    __slots__ = ("models", "_prefixes", "_assumed")
+
+    def __init__(self, extra: Iterable[ModelInfo] = ()) -> None:
+        self.models: dict[str, ModelInfo] = {**MODELS, **{m.id: m for m in extra}}
+        # Longest first, so that "gpt-4o-mini-2024-07-18" resolves to gpt-4o-mini, not gpt-4o.
+        self._prefixes = sorted(self.models, key=len, reverse=True)
+        # Bounded: names come from requests.
+        self._assumed = lru_cache(maxsize=256)(self._assume)
+
+    def lookup(self, name: str) -> ModelInfo:
+        """Resolve a model name (exact id, dated snapshot or fine-tune) to its ModelInfo.
+
+        >>> ModelRegistry().lookup("gpt-4o-2024-08-06").id
+        'gpt-4o'
+        """
+        info = self.models.get(name)
+        if info is not None:
+            return info
+        base = name
+        if base.startswith("ft:"):
+            base = base[3:].split(":", 1)[0]
+            info = self.models.get(base)
+            if info is not None:
+                return info
+        for prefix in self._prefixes:
+            if base.startswith(prefix) and base[len(prefix) : len(prefix) + 1] == "-":
+                return self.models[prefix]
+        assumed = self._assumed(base)
+        if assumed is None:
+            raise ModelNotFoundError(name)
+        return assumed
+
+    def _assume(self, name: str) -> ModelInfo | None:
+        """`name` counted as the newest listed model of its family, flagged; None for a name
+        of no known family.
+
+        >>> ModelRegistry().lookup("gpt-5.7").unconfirmed[-1]
+        "model 'gpt-5.7' is not in the registry yet: counted with the rules of 'gpt-5.6'"
+        """
+        for pattern, template in FAMILY_FALLBACKS:
+            if pattern.fullmatch(name):
+                row = self.models[template]
+                flag = reason("model_assumed", model=name, template=template)
+                return replace(row, id=name, unconfirmed=(*row.unconfirmed, flag))
+        return None
+
+
+DEFAULT_REGISTRY = ModelRegistry()
+
+
 def lookup_model(name: str) -> ModelInfo:
-    """Resolve a model name (exact id, dated snapshot or fine-tune) to its ModelInfo.
+    """Resolve a model name with the built-in table (``ModelRegistry.lookup``).
 
     >>> lookup_model("gpt-4o-2024-08-06").id
     'gpt-4o'
     """
-    info = MODELS.get(name)
-    if info is not None:
-        return info
-    base = name
-    if base.startswith("ft:"):
-        base = base[3:].split(":", 1)[0]
-        info = MODELS.get(base)
-        if info is not None:
-            return info
-    for prefix in _PREFIXES:
-        if base.startswith(prefix) and base[len(prefix)] == "-":
-            return MODELS[prefix]
-    assumed = _assumed(base)
-    if assumed is None:
-        raise ModelNotFoundError(name)
-    return assumed
+    return DEFAULT_REGISTRY.lookup(name)
 
 
-@lru_cache(maxsize=256)  # bounded: names come from requests
-def _assumed(name: str) -> ModelInfo | None:
-    """`name` counted as the newest listed model of its family, flagged; None for a name of
-    no known family.
+# The fields a models file row may set besides ``id`` and ``like``.
+_LIMIT_FIELDS = ("context_window", "max_output_tokens", "max_input_tokens")
 
-    >>> _assumed("gpt-5.7").unconfirmed[-1]
-    "model 'gpt-5.7' is not in the registry yet: counted with the rules of 'gpt-5.6'"
+
+def models_from_json(data: Any, source: str = "models file") -> ModelRegistry:
+    """A registry extended by the rows of a models file (already parsed JSON), pure.
+
+    The file is ``{"models": [{"id": ..., "like": ..., ...}, ...]}``: each row is counted with
+    the rules of the listed (or earlier-defined) model it is ``like``, optionally with its own
+    ``context_window``, ``max_output_tokens`` and ``max_input_tokens``. Its counts carry the
+    ``model_configured`` reason unless the row says ``"confirmed": true`` (the operator vouches
+    that the model counts like its template). Errors name the row and field.
+
+    >>> reg = models_from_json({"models": [{"id": "gpt-6.3-sol", "like": "gpt-6.2-sol"}]})
+    >>> reg.lookup("gpt-6.3-sol-2027-01-01").max_input_tokens
+    922000
     """
-    for pattern, template in FAMILY_FALLBACKS:
-        if pattern.fullmatch(name):
-            row = MODELS[template]
-            flag = reason("model_assumed", model=name, template=template)
-            return replace(row, id=name, unconfirmed=(*row.unconfirmed, flag))
-    return None
+    if not isinstance(data, Mapping) or not isinstance(data.get("models"), list):
+        raise ValueError(f'{source}: expected an object {{"models": [...]}}')
+    unknown = set(data) - {"models"}
+    if unknown:
+        raise ValueError(f"{source}: unknown field {sorted(unknown)[0]!r}")
+    rows: dict[str, ModelInfo] = {}
+    for i, row in enumerate(data["models"]):
+        where = f"{source}: models[{i}]"
+        if not isinstance(row, Mapping):
+            raise ValueError(f"{where}: expected an object")
+        allowed = {"id", "like", "confirmed", *_LIMIT_FIELDS}
+        extra = set(row) - allowed
+        if extra:
+            raise ValueError(f"{where}: unknown field {sorted(extra)[0]!r}")
+        name, like = row.get("id"), row.get("like")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"{where}.id: expected a model name")
+        if not isinstance(like, str):
+            raise ValueError(f"{where}.like: expected the id of a listed model")
+        template = rows.get(like) or MODELS.get(like)
+        if template is None:
+            raise ValueError(f"{where}.like: {like!r} is not a listed model")
+        limits: dict[str, int] = {}
+        for key in _LIMIT_FIELDS:
+            value = row.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"{where}.{key}: expected a positive integer")
+            limits[key] = value
+        confirmed = row.get("confirmed", False)
+        if not isinstance(confirmed, bool):
+            raise ValueError(f"{where}.confirmed: expected true or false")
+        flags = template.unconfirmed
+        if not confirmed:
+            flags = (*flags, reason("model_configured", model=name, template=template.id))
+        info = replace(template, id=name, unconfirmed=flags, **limits)  # type: ignore[arg-type]
+        if info.input_limit > info.context_window:
+            raise ValueError(f"{where}.max_input_tokens: larger than the context window")
+        rows[name] = info
+    return ModelRegistry(rows.values())

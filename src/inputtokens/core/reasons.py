@@ -25,6 +25,9 @@ REASONS: dict[str, str] = {
     "model_assumed": (
         "model '{model}' is not in the registry yet: counted with the rules of '{template}'"
     ),
+    "model_configured": (
+        "model '{model}' comes from the models file: counted with the rules of '{template}'"
+    ),
     "reasoning_mode_pro": "reasoning mode 'pro' adds a hidden prompt of unknown size",
     "text_verbosity": (
         "text.verbosity: its effect on the prompt is not recorded (counted as nothing)"

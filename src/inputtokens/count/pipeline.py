@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import tiktoken
 
 from ..core.errors import InvalidRequestError
-from ..core.models import ModelInfo, lookup_model
+from ..core.models import DEFAULT_REGISTRY, ModelInfo, ModelRegistry
 from ..core.result import MediaCount, PartCount, TokenCount
 from ..core.token_cache import MIN_CHARS, CacheUse, TokenCountCache
 from ..core.tokenizer import encode_cached, encode_text, get_encoding, special_token_id
@@ -47,6 +47,8 @@ class CountOptions:
     default_model: str = DEFAULT_MODEL
     max_input_items: int | None = DEFAULT_MAX_INPUT_ITEMS
     limits: InlineLimits = DEFAULT_INLINE_LIMITS
+    # The models a request may name: the built-in table, or one extended by a models file.
+    models: ModelRegistry = DEFAULT_REGISTRY
 
 
 DEFAULT_OPTIONS = CountOptions()
@@ -139,13 +141,14 @@ def render_request(
     sources: Sources = NO_SOURCES,
     limits: InlineLimits = DEFAULT_INLINE_LIMITS,
     needs: Needs | None = None,
+    models: ModelRegistry = DEFAULT_REGISTRY,
 ) -> Rendered:
     """Resolve the model, load what the request names through `sources`, render once.
 
     `needs`: ``find_needs(request, model)`` when the caller has it already (the count route
     asks it to choose where to count), so it is not found twice."""
     try:
-        model = lookup_model(request.model)
+        model = models.lookup(request.model)
         state, wanted = find_needs(request, model) if needs is None else needs
         if state:  # stored conversations, previous responses and referenced items come first
             request = apply_state(request, sources.load_state(state), state)
@@ -167,11 +170,12 @@ def count_request(
     cache: TokenCountCache | None = None,
     return_tokens: bool = False,
     needs: Needs | None = None,
+    models: ModelRegistry = DEFAULT_REGISTRY,
 ) -> TokenCount:
     """Count a validated request: render it once, then tokenize each block (through `cache`,
     when one is given and token ids are not wanted); over the model's input limit, refuse or
     (truncation "auto") drop the oldest items. `needs` as for ``render_request``."""
-    request, model, media, prompt = render_request(request, sources, limits, needs)
+    request, model, media, prompt = render_request(request, sources, limits, needs, models)
     enc = get_encoding(prompt.encoding)
     ids: list[int] | None = [] if return_tokens else None
     use = CacheUse()

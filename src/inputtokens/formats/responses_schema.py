@@ -970,6 +970,8 @@ _PASSTHROUGH: dict[str, Spec] = {
     "metadata": FreeObject(),
     "prompt": FreeObject(),
     "prompt_cache_key": Str(),
+    # Newer than the reference copy: the TTL of explicit cache breakpoints (SDK types).
+    "prompt_cache_options": FreeObject(),
     "prompt_cache_retention": Str(),
     "safety_identifier": Str(),
     "service_tier": Str(),
