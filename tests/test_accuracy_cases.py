@@ -1,4 +1,5 @@
-"""Every recorded real count in ../shared/accuracy/cases.jsonl, through the library.
+"""Every recorded real Responses count in ../shared/accuracy/ (every ``*.jsonl`` file there,
+the cases whose ``request_format`` is ``responses`` or absent), through the library.
 
 Two promises are checked:
 - plain-message requests (no tools, media, tool history, stored state or structured output)
@@ -16,8 +17,18 @@ import pytest
 
 from inputtokens import count_input_tokens
 
-CASES_FILE = Path(__file__).resolve().parents[2] / "shared" / "accuracy" / "cases.jsonl"
-CASES = [json.loads(line) for line in CASES_FILE.read_text().splitlines() if line.strip()]
+ACCURACY_DIR = Path(__file__).resolve().parents[2] / "shared" / "accuracy"
+CASE_FILES = sorted(ACCURACY_DIR.glob("*.jsonl"))
+
+
+def _responses_cases(path: Path) -> list[dict[str, Any]]:
+    """The Responses API cases of one file (Chat Completions ones belong to that face)."""
+    with path.open(encoding="utf-8") as lines:
+        cases = [json.loads(line) for line in lines if line.strip()]
+    return [c for c in cases if c.get("request_format", "responses") == "responses"]
+
+
+CASES = [case for path in CASE_FILES for case in _responses_cases(path)]
 
 
 def is_plain(request: dict[str, Any]) -> bool:
@@ -45,9 +56,11 @@ def is_plain(request: dict[str, Any]) -> bool:
 PLAIN = [c for c in CASES if is_plain(c["request"])]
 
 
-def test_cases_file_is_there_and_has_plain_cases() -> None:
-    assert len(CASES) >= 70
-    assert len(PLAIN) >= 20
+def test_case_files_are_there_and_have_plain_cases() -> None:
+    names = {path.name for path in CASE_FILES}
+    assert {"cases.jsonl", "responses_more.jsonl"} <= names
+    assert len(CASES) >= 212
+    assert len(PLAIN) >= 60
 
 
 @pytest.mark.parametrize("case", PLAIN, ids=[c["id"] for c in PLAIN])

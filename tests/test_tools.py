@@ -292,8 +292,11 @@ def test_reasoning_of_an_ended_turn_is_dropped() -> None:
     assert ongoing > _count({"model": "gpt-5", "input": [turn[0], turn[2]]})
 
 
-def test_verbosity_adds_nothing_but_says_it_is_unrecorded() -> None:
+def test_verbosity_adds_nothing_recorded_on_reasoning_models_only() -> None:
     body = {"model": "gpt-5", "input": "Hi", "text": {"verbosity": "low"}}
     result = count_input_tokens(body)
     assert result.input_tokens == _count({"model": "gpt-5", "input": "Hi"})
-    assert any("text.verbosity" in r for r in result.estimate_reasons)
+    assert result.exact
+    chat = count_input_tokens({**body, "model": "gpt-4.1"})
+    assert chat.input_tokens == _count({"model": "gpt-4.1", "input": "Hi"})
+    assert any("text.verbosity" in r for r in chat.estimate_reasons)

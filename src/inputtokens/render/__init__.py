@@ -72,7 +72,11 @@ def render(
     # (`x and x.get(...)` rather than `(x or {}).get(...)`: no dict built per request.)
     if request.reasoning and request.reasoning.get("mode") == "pro":
         priming.estimate_reasons.append(reason("reasoning_mode_pro"))
-    if request.text and request.text.get("verbosity") is not None:
+    if (
+        request.text
+        and request.text.get("verbosity") is not None
+        and not family.verbosity_confirmed
+    ):
         priming.estimate_reasons.append(reason("text_verbosity"))
     blocks.append(priming)
     return prompt

@@ -39,6 +39,8 @@ class Family:
     tool_style: ToolStyle  # how function tools are declared
     dropped_reasoning: DropRule  # which reasoning items the model no longer sees
     reasoning_confirmed: bool  # recorded counts (or the reference) confirm reasoning items
+    # Recorded counts show `text.verbosity` adds nothing (gpt-5, "low": the verbosity case).
+    verbosity_confirmed: bool = False
 
 
 FAMILIES: dict[str, Family] = {
@@ -60,6 +62,7 @@ FAMILIES: dict[str, Family] = {
             HOSTED_STYLE,
             ended_turn_reasoning,
             reasoning_confirmed=False,
+            verbosity_confirmed=True,
         ),
         Family(
             "oss",
