@@ -271,3 +271,15 @@ def test_a_configuration_update_item_is_counted_and_flagged() -> None:
     assert result.input_tokens >= count_input_tokens({**body, "input": "Hi"}).input_tokens
     assert not result.exact
     assert any("configuration_update" in r for r in result.estimate_reasons)
+
+
+def test_an_async_tool_is_counted_as_a_plain_tool_and_flagged() -> None:
+    tool = {
+        "type": "function",
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    }
+    body = {"model": "gpt-6-astra", "input": "Weather in Paris?", "tools": [tool]}
+    result = count_input_tokens({**body, "tools": [{**tool, "async": True}]})
+    assert result.input_tokens == count_input_tokens(body).input_tokens
+    assert any("async tool 'get_weather'" in r for r in result.estimate_reasons)

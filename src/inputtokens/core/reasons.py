@@ -33,6 +33,10 @@ REASONS: dict[str, str] = {
         "text.verbosity: its effect on the prompt is not recorded (counted as nothing)"
     ),
     # Tools and the response format (render/system.py).
+    "async_tool": (
+        "async tool '{name}': how the model is told it may go on before the result is not "
+        "recorded (counted as a plain tool)"
+    ),
     "deferred_tool": "deferred tool '{name}' is not counted until it is loaded",
     "custom_tool": "custom tool '{name}': the free-text tool rendering is not verified",
     "bare_described_tool_last": (

@@ -90,6 +90,8 @@ def tools_section(request: CountRequest, style: ToolStyle) -> Section | None:
     reasons: list[str] = []
     for tool in request.tools:
         kind = tool.get("type")
+        if tool.get("async") is True:  # no recording shows how the model is told
+            reasons.append(reason("async_tool", name=tool.get("name")))
         if tool.get("defer_loading") is True:
             reasons.append(reason("deferred_tool", name=tool.get("name")))
         elif _in_functions_namespace(tool):
