@@ -300,3 +300,46 @@ def test_verbosity_adds_nothing_recorded_on_reasoning_models_only() -> None:
     chat = count_input_tokens({**body, "model": "gpt-4.1"})
     assert chat.input_tokens == _count({"model": "gpt-4.1", "input": "Hi"})
     assert any("text.verbosity" in r for r in chat.estimate_reasons)
+
+
+def _additional_tools_body(tools: list[dict[str, Any]], model: str = "gpt-5.6") -> dict[str, Any]:
+    return {
+        "model": model,
+        "input": [
+            {"role": "user", "content": "Hi"},
+            {"type": "additional_tools", "role": "developer", "tools": tools},
+        ],
+    }
+
+
+_LOOKUP = {
+    "type": "function",
+    "name": "lookup",
+    "description": "Look it up.",
+    "parameters": {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]},
+}
+
+
+def test_additional_tools_item_is_a_developer_message_plus_eighty() -> None:
+    with_item = count_input_tokens(_additional_tools_body([_LOOKUP]))
+    without = count_input_tokens({"model": "gpt-5.6", "input": [{"role": "user", "content": "Hi"}]})
+    text = render_prompt(_additional_tools_body([_LOOKUP])).blocks[1].text()
+    assert text.startswith("<|start|>developer<|message|># Tools\n\n## functions\n\n")
+    assert with_item.exact
+    from inputtokens.core.tokenizer import get_encoding
+
+    namespace = text[len("<|start|>developer<|message|>") : text.index("<[")]
+    n = len(get_encoding("o200k_base").encode_ordinary(namespace))
+    assert with_item.input_tokens - without.input_tokens == 4 + n + 80
+
+
+@pytest.mark.parametrize(
+    "tools,model",
+    [([_LOOKUP, {**_LOOKUP, "name": "other"}], "gpt-5.6"), ([_LOOKUP], "gpt-4.1")],
+)
+def test_additional_tools_outside_the_recorded_shape_is_flagged(
+    tools: list[dict[str, Any]], model: str
+) -> None:
+    result = count_input_tokens(_additional_tools_body(tools, model))
+    assert not result.exact
+    assert any("'additional_tools' item" in r for r in result.estimate_reasons)

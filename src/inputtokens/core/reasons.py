@@ -75,6 +75,10 @@ REASONS: dict[str, str] = {
         "item_reference '{id}' is not resolved: render() was given it unresolved"
     ),
     "unpublished_item": "'{type}' items: no published rendering, their visible fields are counted",
+    "additional_tools_shape": (
+        "'additional_tools' item: its hidden text is fitted on items holding one function tool "
+        "on a hosted reasoning model; this one holds {tools}"
+    ),
     # Message content: parts, images and files (render/content.py).
     "unknown_content_part": "content part type '{type}' has no counting rule yet",
     "no_image_rule": "model '{model}' has no image rule: images counted with the gpt-4o tile rule",

@@ -21,6 +21,7 @@ from .context import ItemContext
 from .families import FAMILIES
 from .items import render_item
 from .prompt import Block, Prompt, Text
+from .tools import HOSTED_STYLE
 
 __all__ = ["render", "Prompt", "Block"]
 
@@ -54,7 +55,14 @@ def render(
         text = Text(request.input[0]["content"], "input")
         blocks.append(Block("input", framing.message("user", [text]), []))
     else:
-        ctx = ItemContext(model, framing, media, limits, family.reasoning_confirmed)
+        ctx = ItemContext(
+            model,
+            framing,
+            media,
+            limits,
+            family.reasoning_confirmed,
+            hosted_tools=family.tool_style is HOSTED_STYLE,
+        )
         dropped = family.dropped_reasoning(request.input)
         # item_label for stored items only, inlined for sent ones: this runs for every item.
         sent = not request.stored_items and not request.input_is_text

@@ -27,6 +27,9 @@ class ItemContext:
     limits: InlineLimits
     # The family's row says whether recorded counts confirm how it renders reasoning items.
     reasoning_confirmed: bool
+    # The family declares tools in the hosted style (the row's tool style): rules fitted on the
+    # hosted reasoning models' records apply.
+    hosted_tools: bool = False
     call_names: dict[str, str] = field(default_factory=dict)  # call_id -> tool name
 
 

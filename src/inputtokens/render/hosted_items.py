@@ -15,11 +15,26 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..core.reasons import reason
 from ..core.types import JSON
 from .content import content_segments
 from .context import ItemContext, ItemRenderer
-from .prompt import Block, Segment, Text
+from .prompt import Block, Offset, Segment, Text
 from .tools import HOSTED_STYLE, FunctionNamespace
+
+# Fitted constants of hosted-tool items, in tokens, per item (docs/counting-rules.md, "Tool
+# history items"), with the recorded cases behind them.
+FITTED_ITEMS = {
+    # An additional_tools item costs 80 tokens beyond its developer message (framing and tool
+    # namespace): gpt-5.6, tool_availability_delta ...additional_tool#0 (2 recordings) and
+    # tool_availability_portability ...[R4-T3-additional-tools]#0 (2 recordings, one of them also
+    # flagged for its own bare tool). Each holds one function tool: per item or per tool is not
+    # told apart, so other shapes are flagged.
+    "additional_tools": 80,
+}
+# Hosted-tool items whose renderer carries a fitted rule and adds its own reasons when the shape
+# is not covered (render_item adds ``unpublished_item`` to the others).
+VERIFIED_ITEMS = frozenset({"additional_tools"})
 
 
 def _compact(value: Any) -> str:
@@ -88,9 +103,20 @@ def _tool_search_output(item: JSON, path: str, ctx: ItemContext, block: Block) -
 
 
 def _additional_tools(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
+    """A developer message declaring the tools, plus a hidden text no record shows (a fitted
+    constant per item, ``FITTED_ITEMS``). Exact only in the shape the records cover: one function
+    tool, on a hosted reasoning model."""
+    tools = item["tools"]
     block.segments = ctx.framing.message(
-        "developer", [Text(_tools_text(item["tools"]), f"{path}.tools")]
+        "developer",
+        [
+            Text(_tools_text(tools), f"{path}.tools"),
+            Offset(FITTED_ITEMS["additional_tools"], "additional_tools hidden text"),
+        ],
     )
+    if not (ctx.hosted_tools and len(tools) == 1 and tools[0].get("type") == "function"):
+        kinds = ", ".join(str(t.get("type")) for t in tools) or "no tool"
+        block.estimate_reasons.append(reason("additional_tools_shape", tools=kinds))
 
 
 def _image_generation_call(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:

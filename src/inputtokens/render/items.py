@@ -19,7 +19,7 @@ from ..core.types import JSON
 from ..formats.responses import item_type
 from .content import content_segments
 from .context import ItemContext, ItemRenderer
-from .hosted_items import HOSTED_RENDERERS
+from .hosted_items import HOSTED_RENDERERS, VERIFIED_ITEMS
 from .prompt import Block, Media, Segment, Text
 
 # Opaque encrypted payloads: base64 of ciphertext, so about 3/4 of its length in bytes, at an
@@ -172,6 +172,6 @@ def render_item(item: JSON, path: str, ctx: ItemContext) -> Block:
     kind = item_type(item)
     renderer = ITEM_RENDERERS.get(kind)
     (renderer or _generic)(item, path, ctx, block)
-    if renderer is None or kind in HOSTED_RENDERERS:
+    if renderer is None or (kind in HOSTED_RENDERERS and kind not in VERIFIED_ITEMS):
         block.estimate_reasons.append(reason("unpublished_item", type=kind))
     return block
