@@ -51,6 +51,11 @@ REASONS: dict[str, str] = {
         "function tools with a description or parameters on a non-reasoning model: "
         "rule fitted only on tools without them"
     ),
+    "tool_search_tool": (
+        "tool_search tool: declared as a function 'tool_search'; the hidden listing of its "
+        "{deferred} deferred tool(s) is a fitted estimate (gpt-5.4 records of different dates "
+        "disagree)"
+    ),
     "namespace_tool": "namespace tool '{name}': its rendering is not verified",
     "schema_feature": "tool parameters use {feature}: rendering not verified on records",
     "hosted_tool": (
@@ -75,6 +80,10 @@ REASONS: dict[str, str] = {
         "item_reference '{id}' is not resolved: render() was given it unresolved"
     ),
     "unpublished_item": "'{type}' items: no published rendering, their visible fields are counted",
+    "tool_search_output": (
+        "tool_search_output: the text injected with loaded tools is a fitted estimate "
+        "(gpt-5.4 records, 1 to 3 tokens apart; gpt-5.6 differs)"
+    ),
     "additional_tools_shape": (
         "'additional_tools' item: its hidden text is fitted on items holding one function tool "
         "on a hosted reasoning model; this one holds {tools}"

@@ -31,10 +31,16 @@ FITTED_ITEMS = {
     # flagged for its own bare tool). Each holds one function tool: per item or per tool is not
     # told apart, so other shapes are flagged.
     "additional_tools": 80,
+    # Estimates, not exact: a tool_search_output that loads tools costs 105 beyond its result
+    # message on gpt-5.4 (cross_provider_capability_replay ...#1/#2@59ffe5fd1, 4 cases), 104 on
+    # gpt-5.4-mini (keeps_native_tool_search#1/#2); an empty one 11 (the three empty outputs of
+    # cross_provider_capability_replay[google-gemini-...-openai-responses-gpt-5.4]#6/#7).
+    "tool_search_output": 105,
+    "tool_search_output_empty": 11,
 }
-# Hosted-tool items whose renderer carries a fitted rule and adds its own reasons when the shape
-# is not covered (render_item adds ``unpublished_item`` to the others).
-VERIFIED_ITEMS = frozenset({"additional_tools"})
+# Hosted-tool items whose renderer carries a fitted rule and adds its own reasons (render_item adds
+# ``unpublished_item`` to the others).
+VERIFIED_ITEMS = frozenset({"additional_tools", "tool_search_output"})
 
 
 def _compact(value: Any) -> str:
@@ -99,7 +105,14 @@ def _tools_text(tools: list[Mapping[str, Any]]) -> str:
 
 
 def _tool_search_output(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
-    _result(ctx, block, "tool_search", [Text(_tools_text(item["tools"]), f"{path}.tools")])
+    """The loaded tools as a namespace in the tool's result, plus a fitted constant for what
+    OpenAI injects with them (an estimate)."""
+    tools = item["tools"]
+    key = "tool_search_output" if tools else "tool_search_output_empty"
+    body: list[Segment] = [Text(_tools_text(tools), f"{path}.tools")] if tools else []
+    body.append(Offset(FITTED_ITEMS[key], "tool_search_output hidden text"))
+    _result(ctx, block, "tool_search", body)
+    block.estimate_reasons.append(reason("tool_search_output"))
 
 
 def _additional_tools(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:

@@ -73,6 +73,24 @@ def _visible_json(tool: Mapping[str, Any]) -> str:
     )
 
 
+# A client tool_search tool with deferred tools costs this beyond its declaration as a function
+# (an estimate): 19 with one deferred function on gpt-5.4 and gpt-5.4-mini
+# (cross_provider_capability_replay[openai-responses-gpt-5.4-anthropic-...]#0@59ffe5fd1,
+# keeps_native_tool_search#0; 21 on the latter), 33 with two (execution_client_round_trip#0,
+# recorded a month earlier, when tool_search_output pairs cost 49 more than a week later).
+FITTED_TOOL_SEARCH = {"listing": 5, "per_deferred": 14}
+
+
+def _tool_search_function(tool: Mapping[str, Any]) -> dict[str, Any]:
+    """A client tool_search tool as the function declaration the model reads."""
+    declared: dict[str, Any] = {"type": "function", "name": "tool_search"}
+    if isinstance(tool.get("description"), str):
+        declared["description"] = tool["description"]
+    if tool.get("parameters") is not None:
+        declared["parameters"] = tool["parameters"]
+    return declared
+
+
 def _in_functions_namespace(tool: Mapping[str, Any]) -> bool:
     """Function and custom tools that are not deferred: the ``functions`` namespace."""
     return tool.get("type") in ("function", "custom") and tool.get("defer_loading") is not True
@@ -88,11 +106,24 @@ def tools_section(request: CountRequest, style: ToolStyle) -> Section | None:
     namespaces: list[Mapping[str, Any]] = []
     hosted: list[Mapping[str, Any]] = []
     reasons: list[str] = []
+    search_offsets: list[Offset] = []
+    deferred = sum(1 for t in request.tools if t.get("defer_loading") is True)
     for tool in request.tools:
         kind = tool.get("type")
         if tool.get("async") is True:  # no recording shows how the model is told
             reasons.append(reason("async_tool", name=tool.get("name")))
-        if tool.get("defer_loading") is True:
+        if kind == "tool_search" and tool.get("execution") == "client" and deferred:
+            # A client tool_search: declared like a function (its description and parameters);
+            # the deferred tools it can load add a hidden listing (fitted, an estimate).
+            functions.append(_tool_search_function(tool))
+            search_offsets.append(
+                Offset(
+                    FITTED_TOOL_SEARCH["listing"] + FITTED_TOOL_SEARCH["per_deferred"] * deferred,
+                    "deferred tools listed for tool_search",
+                )
+            )
+            reasons.append(reason("tool_search_tool", deferred=deferred))
+        elif tool.get("defer_loading") is True:
             reasons.append(reason("deferred_tool", name=tool.get("name")))
         elif _in_functions_namespace(tool):
             functions.append(tool)
@@ -103,7 +134,7 @@ def tools_section(request: CountRequest, style: ToolStyle) -> Section | None:
     if not (functions or namespaces or hosted):
         return Section("tools", "", reasons=reasons) if reasons else None
     parts: list[str] = []
-    offsets: list[Offset] = []
+    offsets: list[Offset] = search_offsets
     unverified: set[str] = set()
     if functions:
         namespace = FunctionNamespace(functions, style)
