@@ -61,7 +61,10 @@ REASONS: dict[str, str] = {
     # Input items (render/items.py).
     "custom_tool_call": "custom tool calls: free-text call rendering not verified on records",
     "unmatched_call_output": "output for call_id '{call_id}' has no matching call in the input",
-    "output_content_parts": "function_call_output with content parts: not recorded",
+    "output_content_parts": (
+        "function_call_output with content parts other than text and images: not recorded "
+        "on this model family"
+    ),
     "encrypted_content": "encrypted content cannot be read offline: estimated from its length",
     "reasoning_unconfirmed": "reasoning items: rendering not yet confirmed by records",
     "unresolved_reference": (
@@ -73,6 +76,10 @@ REASONS: dict[str, str] = {
     "no_image_rule": "model '{model}' has no image rule: images counted with the gpt-4o tile rule",
     "remote_image_not_fetched": (
         "remote image not fetched (remote fetching is off): counted as 1024x1024"
+    ),
+    "image_first_content": (
+        "content that starts with an image: recorded only as one image without text on "
+        "non-reasoning models (+1)"
     ),
     "detail_original": "detail 'original' has no published token budget",
     "image_rule_unverified": "image rule of '{model}' is not confirmed by records",

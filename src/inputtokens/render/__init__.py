@@ -54,7 +54,14 @@ def render(
         text = Text(request.input[0]["content"], "input")
         blocks.append(Block("input", framing.message("user", [text]), []))
     else:
-        ctx = ItemContext(model, framing, media, limits, family.reasoning_confirmed)
+        ctx = ItemContext(
+            model,
+            framing,
+            media,
+            limits,
+            family.reasoning_confirmed,
+            image_only_content=family.image_only_content,
+        )
         dropped = family.dropped_reasoning(request.input)
         # item_label for stored items only, inlined for sent ones: this runs for every item.
         sent = not request.stored_items and not request.input_is_text

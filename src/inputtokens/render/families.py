@@ -39,6 +39,10 @@ class Family:
     tool_style: ToolStyle  # how function tools are declared
     dropped_reasoning: DropRule  # which reasoning items the model no longer sees
     reasoning_confirmed: bool  # recorded counts (or the reference) confirm reasoning items
+    # Fitted cost of a message or tool output whose content is one image and no text (None:
+    # not recorded, such content is flagged). Function outputs given as text and image parts
+    # are confirmed where this is set (docs/counting-rules.md, Images).
+    image_only_content: int | None = None
 
 
 FAMILIES: dict[str, Family] = {
@@ -51,6 +55,7 @@ FAMILIES: dict[str, Family] = {
             CHAT_STYLE,
             ended_turn_reasoning,
             reasoning_confirmed=False,
+            image_only_content=+1,
         ),
         Family(
             "harmony",
