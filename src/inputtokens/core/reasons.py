@@ -50,6 +50,10 @@ REASONS: dict[str, str] = {
         "{type} tool '{name}': no published token overhead, its definition is counted as JSON"
     ),
     "format_not_strict": "text.format json_schema without strict: fitted only on strict schemas",
+    "format_key_order": (
+        "text.format schema: its count depends on the order of its keys, and no record shows "
+        "whether OpenAI keeps the order sent"
+    ),
     "format_description": "text.format description: its rendering is not verified on records",
     "format_placement": "text.format after instructions or tools: placement fitted only when alone",
     "chat_format_alone": "text.format without tools on a non-reasoning model: not recorded",

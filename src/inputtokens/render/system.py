@@ -23,7 +23,10 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..core.errors import ModelNotFoundError
+from ..core.models import lookup_model
 from ..core.reasons import reason
+from ..core.tokenizer import encode_cached, get_encoding
 from ..core.types import JSON
 from ..formats.responses import CountRequest
 from .framing import Framing
@@ -160,6 +163,47 @@ def _strict_schema(schema: Any) -> Any:
     return out
 
 
+def _type_first(schema: Any) -> Any:
+    """The schema with ``type`` first in every schema object, the other keys as sent."""
+    if isinstance(schema, list):
+        return [_type_first(s) for s in schema]
+    if not is_mapping(schema):
+        return schema
+    out: dict[str, Any] = {"type": schema["type"]} if "type" in schema else {}
+    for key, value in schema.items():
+        if key == "type":
+            continue
+        if key in _SCHEMA_MAPS and is_mapping(value):
+            out[key] = {name: _type_first(sub) for name, sub in value.items()}
+        elif key in _SCHEMA_LISTS or key in _SCHEMA_SUBS:
+            out[key] = _type_first(value)
+        else:
+            out[key] = value
+    return out
+
+
+def _compact(schema: Any, sort_keys: bool = False) -> str:
+    return json.dumps(schema, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)
+
+
+def _key_order_reason(request: CountRequest, schema: Any, sent: str) -> str | None:
+    """A reason when the schema's token count depends on the order of its keys.
+
+    Every recorded schema had its keys sorted by the recorder, so no record shows whether
+    OpenAI renders the keys in the order sent or in an order of its own (docs/counting-rules.md,
+    Structured outputs). Two other orders are tried: all keys sorted, and ``type`` first.
+    """
+    try:
+        encoding = get_encoding(lookup_model(request.model).encoding)
+    except ModelNotFoundError:
+        return None
+    count = len(encode_cached(encoding, sent))
+    for other in (_compact(schema, sort_keys=True), _compact(_type_first(schema))):
+        if other != sent and len(encode_cached(encoding, other)) != count:
+            return reason("format_key_order")
+    return None
+
+
 def format_section(request: CountRequest) -> Section | None:
     """The ``# Response Formats`` section of a json_schema format; other formats add nothing."""
     fmt = (request.text or {}).get("format") or {}
@@ -175,7 +219,11 @@ def format_section(request: CountRequest) -> Section | None:
     if isinstance(fmt.get("description"), str):
         lines.append(f"// {fmt['description']}")
         reasons.append(reason("format_description"))
-    lines.append(json.dumps(schema, ensure_ascii=False, separators=(",", ":")))
+    sent = _compact(schema)
+    lines.append(sent)
+    order = _key_order_reason(request, schema, sent)
+    if order:
+        reasons.append(order)
     return Section("text.format", "\n".join(lines), reasons=reasons)
 
 
