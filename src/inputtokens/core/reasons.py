@@ -41,8 +41,8 @@ REASONS: dict[str, str] = {
         "instructions with tools all have parameters"
     ),
     "chat_described_tools": (
-        "function tools with a description or parameters on a non-reasoning model: "
-        "rule fitted only on tools without them"
+        "function tools with descriptions, or several with parameters, on a non-reasoning "
+        "model: rule fitted only on tools without descriptions, at most one with parameters"
     ),
     "namespace_tool": "namespace tool '{name}': its rendering is not verified",
     "schema_feature": "tool parameters use {feature}: rendering not verified on records",

@@ -31,7 +31,7 @@ from ..core.types import JSON
 from ..formats.responses import CountRequest
 from .framing import Framing
 from .prompt import Block, Offset, Segment, Text
-from .schema_ts import is_mapping
+from .schema_ts import MAX_SCHEMA_DEPTH, is_mapping
 from .tools import FunctionNamespace, ToolStyle
 
 _JOIN = "\n\n"
@@ -81,6 +81,34 @@ def _in_functions_namespace(tool: Mapping[str, Any]) -> bool:
     return tool.get("type") in ("function", "custom") and tool.get("defer_loading") is not True
 
 
+def _has_description(schema: Any, depth: int = 0) -> bool:
+    """Whether a schema object, or any schema below it, has a ``description``."""
+    if isinstance(schema, list):
+        return any(_has_description(s, depth + 1) for s in schema)
+    if not is_mapping(schema) or depth > MAX_SCHEMA_DEPTH:
+        return False
+    if isinstance(schema.get("description"), str) and schema["description"]:
+        return True
+    for key, value in schema.items():
+        if key in _SCHEMA_MAPS and is_mapping(value):
+            if any(_has_description(sub, depth + 1) for sub in value.values()):
+                return True
+        elif (key in _SCHEMA_LISTS or key in _SCHEMA_SUBS) and _has_description(value, depth + 1):
+            return True
+    return False
+
+
+def _beyond_bare_records(functions: list[Mapping[str, Any]]) -> bool:
+    """Non-reasoning models: whether the function tools go beyond what recorded counts cover,
+    tools without descriptions at most one of which has parameters."""
+    with_parameters = 0
+    for tool in functions:
+        if tool.get("description") or _has_description(tool.get("parameters")):
+            return True
+        with_parameters += bool((tool.get("parameters") or {}).get("properties"))
+    return with_parameters > 1
+
+
 def tools_section(request: CountRequest, style: ToolStyle) -> Section | None:
     """The tools section, or None when no tool is visible to the model.
 
@@ -114,9 +142,7 @@ def tools_section(request: CountRequest, style: ToolStyle) -> Section | None:
         reasons += [reason("custom_tool", name=name) for name in namespace.custom]
         if namespace.bare_described_last and not style.bare_tools_only:
             reasons.append(reason("bare_described_tool_last", name=namespace.bare_described_last))
-        if style.bare_tools_only and any(
-            t.get("description") or (t.get("parameters") or {}).get("properties") for t in functions
-        ):
+        if style.bare_tools_only and _beyond_bare_records(functions):
             reasons.append(reason("chat_described_tools"))
     for space in namespaces:
         members = [t for t in space["tools"] if t.get("defer_loading") is not True]
