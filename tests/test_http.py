@@ -137,14 +137,15 @@ def test_function_tool_reasoning_model(openai_client, expected) -> None:
 
 def test_function_tool_chat_model(openai_client, expected) -> None:
     # Chat models: instructions are one system message; the namespace without its two headings
-    # is a second one, which costs 1 less than its framing and text (fitted on records).
+    # is a second one, which costs 1 less than its framing and text, and a tool with
+    # parameters 1 less again (both fitted on records).
     result = openai_client.responses.input_tokens.count(
         model="gpt-4o", instructions="Be brief.", input="Hi", tools=[WEATHER_TOOL]
     )
     namespace = WEATHER_NAMESPACE.removeprefix("# Tools\n\n## functions\n\n")
     assert (
         result.input_tokens
-        == expected.chat([("system", "Be brief."), ("system", namespace), ("user", "Hi")]) - 1
+        == expected.chat([("system", "Be brief."), ("system", namespace), ("user", "Hi")]) - 2
     )
 
 

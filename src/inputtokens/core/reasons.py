@@ -48,8 +48,8 @@ REASONS: dict[str, str] = {
         "instructions with tools all have parameters"
     ),
     "chat_described_tools": (
-        "function tools with a description or parameters on a non-reasoning model: "
-        "rule fitted only on tools without them"
+        "function tools with descriptions, or several with parameters, on a non-reasoning "
+        "model: rule fitted only on tools without descriptions, at most one with parameters"
     ),
     "tool_search_tool": (
         "tool_search tool: declared as a function 'tool_search'; the hidden listing of its "
@@ -62,6 +62,10 @@ REASONS: dict[str, str] = {
         "{type} tool '{name}': no published token overhead, its definition is counted as JSON"
     ),
     "format_not_strict": "text.format json_schema without strict: fitted only on strict schemas",
+    "format_key_order": (
+        "text.format schema: its count depends on the order of its keys, and no record shows "
+        "whether OpenAI keeps the order sent"
+    ),
     "format_description": "text.format description: its rendering is not verified on records",
     "format_placement": "text.format after instructions or tools: placement fitted only when alone",
     "chat_format_alone": "text.format without tools on a non-reasoning model: not recorded",
@@ -73,7 +77,10 @@ REASONS: dict[str, str] = {
     # Input items (render/items.py).
     "custom_tool_call": "custom tool calls: free-text call rendering not verified on records",
     "unmatched_call_output": "output for call_id '{call_id}' has no matching call in the input",
-    "output_content_parts": "function_call_output with content parts: not recorded",
+    "output_content_parts": (
+        "function_call_output with content parts other than text and images: not recorded "
+        "on this model family"
+    ),
     "encrypted_content": "encrypted content cannot be read offline: estimated from its length",
     "reasoning_unconfirmed": "reasoning items: rendering not yet confirmed by records",
     "unresolved_reference": (
@@ -93,6 +100,10 @@ REASONS: dict[str, str] = {
     "no_image_rule": "model '{model}' has no image rule: images counted with the gpt-4o tile rule",
     "remote_image_not_fetched": (
         "remote image not fetched (remote fetching is off): counted as 1024x1024"
+    ),
+    "image_first_content": (
+        "content that starts with an image: recorded only as one image without text on "
+        "non-reasoning models (+1)"
     ),
     "detail_original": "detail 'original' has no published token budget",
     "image_rule_unverified": "image rule of '{model}' is not confirmed by records",

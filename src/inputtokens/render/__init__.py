@@ -62,6 +62,7 @@ def render(
             limits,
             family.reasoning_confirmed,
             hosted_tools=family.tool_style is HOSTED_STYLE,
+            image_only_content=family.image_only_content,
         )
         dropped = family.dropped_reasoning(request.input)
         # item_label for stored items only, inlined for sent ones: this runs for every item.

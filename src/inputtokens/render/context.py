@@ -31,6 +31,8 @@ class ItemContext:
     # hosted reasoning models' records apply.
     hosted_tools: bool = False
     call_names: dict[str, str] = field(default_factory=dict)  # call_id -> tool name
+    # The family row's fitted cost of content that is one image and no text (None: unrecorded).
+    image_only_content: int | None = None
 
 
 # (item, its JSON path, the context, the block to fill in)

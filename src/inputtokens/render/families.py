@@ -41,6 +41,10 @@ class Family:
     reasoning_confirmed: bool  # recorded counts (or the reference) confirm reasoning items
     # Recorded counts show `text.verbosity` adds nothing (gpt-5, "low": the verbosity case).
     verbosity_confirmed: bool = False
+    # Fitted cost of a message or tool output whose content is one image and no text (None:
+    # not recorded, such content is flagged). Function outputs given as text and image parts
+    # are confirmed where this is set (docs/counting-rules.md, Images).
+    image_only_content: int | None = None
 
 
 FAMILIES: dict[str, Family] = {
@@ -53,6 +57,7 @@ FAMILIES: dict[str, Family] = {
             CHAT_STYLE,
             ended_turn_reasoning,
             reasoning_confirmed=False,
+            image_only_content=+1,
         ),
         Family(
             "harmony",

@@ -20,7 +20,7 @@ from ..formats.responses import item_type
 from .content import content_segments
 from .context import ItemContext, ItemRenderer
 from .hosted_items import HOSTED_RENDERERS, VERIFIED_ITEMS
-from .prompt import Block, Media, Segment, Text
+from .prompt import Block, Media, Offset, Segment, Text
 
 # Opaque encrypted payloads: base64 of ciphertext, so about 3/4 of its length in bytes, at an
 # assumed 4 bytes per token. A placeholder until it is calibrated on recorded cases.
@@ -31,12 +31,34 @@ _ENCRYPTED = reason("encrypted_content")
 _REASONING_UNCONFIRMED = reason("reasoning_unconfirmed")
 
 
+def _part_kinds(content: object) -> list[object]:
+    """The ``type`` of each part of a content list (none for a string)."""
+    if not isinstance(content, list):
+        return []
+    return [part.get("type") if isinstance(part, dict) else None for part in content]
+
+
+def _image_only(kinds: list[object], ctx: ItemContext, block: Block) -> list[Segment]:
+    """The fitted offset of content made of images and no text (docs/counting-rules.md,
+    Images): recorded on chat models for one image alone (+1). Content that starts with an
+    image is flagged otherwise: several images alone, an image before text, or a family
+    without the record."""
+    if not kinds or kinds[0] != "input_image":
+        return []
+    alone = all(kind == "input_image" for kind in kinds)
+    fitted = ctx.image_only_content if alone else None
+    if fitted is None or len(kinds) > 1:
+        block.estimate_reasons.append(reason("image_first_content"))
+    return [Offset(fitted, "content of an image without text")] if fitted else []
+
+
 def _message(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
     content = item["content"]
     if type(content) is str:  # the common case, without the call (as content_segments does)
         body: list[Segment] = [Text(content, f"{path}.content")]
     else:
         body = content_segments(content, f"{path}.content", ctx, block)
+        body += _image_only(_part_kinds(content), ctx, block)
     block.segments = ctx.framing.message(item["role"], body)
 
 
@@ -68,10 +90,16 @@ def _tool_output(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
             author = "functions.unknown"
     output = item["output"]
     body = content_segments(output, f"{path}.output", ctx, block)
+    kinds = _part_kinds(output)
+    body += _image_only(kinds, ctx, block)
     block.segments = ctx.framing.tool_result(author, body)
     if item["type"] == "custom_tool_call_output":
         block.estimate_reasons.append(_CUSTOM_CALL)
-    elif not isinstance(output, str):
+    elif not isinstance(output, str) and not (
+        # Text and image parts are recorded on the families with the image-only record.
+        ctx.image_only_content is not None
+        and all(kind in ("input_text", "input_image") for kind in kinds)
+    ):
         block.estimate_reasons.append(reason("output_content_parts"))
 
 

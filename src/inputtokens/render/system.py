@@ -23,12 +23,15 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..core.errors import ModelNotFoundError
+from ..core.models import lookup_model
 from ..core.reasons import reason
+from ..core.tokenizer import encode_cached, get_encoding
 from ..core.types import JSON
 from ..formats.responses import CountRequest
 from .framing import Framing
 from .prompt import Block, Offset, Segment, Text
-from .schema_ts import is_mapping
+from .schema_ts import MAX_SCHEMA_DEPTH, is_mapping
 from .tools import FunctionNamespace, ToolStyle
 
 _JOIN = "\n\n"
@@ -96,6 +99,34 @@ def _in_functions_namespace(tool: Mapping[str, Any]) -> bool:
     return tool.get("type") in ("function", "custom") and tool.get("defer_loading") is not True
 
 
+def _has_description(schema: Any, depth: int = 0) -> bool:
+    """Whether a schema object, or any schema below it, has a ``description``."""
+    if isinstance(schema, list):
+        return any(_has_description(s, depth + 1) for s in schema)
+    if not is_mapping(schema) or depth > MAX_SCHEMA_DEPTH:
+        return False
+    if isinstance(schema.get("description"), str) and schema["description"]:
+        return True
+    for key, value in schema.items():
+        if key in _SCHEMA_MAPS and is_mapping(value):
+            if any(_has_description(sub, depth + 1) for sub in value.values()):
+                return True
+        elif (key in _SCHEMA_LISTS or key in _SCHEMA_SUBS) and _has_description(value, depth + 1):
+            return True
+    return False
+
+
+def _beyond_bare_records(functions: list[Mapping[str, Any]]) -> bool:
+    """Non-reasoning models: whether the function tools go beyond what recorded counts cover,
+    tools without descriptions at most one of which has parameters."""
+    with_parameters = 0
+    for tool in functions:
+        if tool.get("description") or _has_description(tool.get("parameters")):
+            return True
+        with_parameters += bool((tool.get("parameters") or {}).get("properties"))
+    return with_parameters > 1
+
+
 def tools_section(request: CountRequest, style: ToolStyle) -> Section | None:
     """The tools section, or None when no tool is visible to the model.
 
@@ -144,9 +175,7 @@ def tools_section(request: CountRequest, style: ToolStyle) -> Section | None:
         reasons += [reason("custom_tool", name=name) for name in namespace.custom]
         if namespace.bare_described_last and not style.bare_tools_only:
             reasons.append(reason("bare_described_tool_last", name=namespace.bare_described_last))
-        if style.bare_tools_only and any(
-            t.get("description") or (t.get("parameters") or {}).get("properties") for t in functions
-        ):
+        if style.bare_tools_only and _beyond_bare_records(functions):
             reasons.append(reason("chat_described_tools"))
     for space in namespaces:
         members = [t for t in space["tools"] if t.get("defer_loading") is not True]
@@ -193,6 +222,47 @@ def _strict_schema(schema: Any) -> Any:
     return out
 
 
+def _type_first(schema: Any) -> Any:
+    """The schema with ``type`` first in every schema object, the other keys as sent."""
+    if isinstance(schema, list):
+        return [_type_first(s) for s in schema]
+    if not is_mapping(schema):
+        return schema
+    out: dict[str, Any] = {"type": schema["type"]} if "type" in schema else {}
+    for key, value in schema.items():
+        if key == "type":
+            continue
+        if key in _SCHEMA_MAPS and is_mapping(value):
+            out[key] = {name: _type_first(sub) for name, sub in value.items()}
+        elif key in _SCHEMA_LISTS or key in _SCHEMA_SUBS:
+            out[key] = _type_first(value)
+        else:
+            out[key] = value
+    return out
+
+
+def _compact(schema: Any, sort_keys: bool = False) -> str:
+    return json.dumps(schema, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)
+
+
+def _key_order_reason(request: CountRequest, schema: Any, sent: str) -> str | None:
+    """A reason when the schema's token count depends on the order of its keys.
+
+    Every recorded schema had its keys sorted by the recorder, so no record shows whether
+    OpenAI renders the keys in the order sent or in an order of its own (docs/counting-rules.md,
+    Structured outputs). Two other orders are tried: all keys sorted, and ``type`` first.
+    """
+    try:
+        encoding = get_encoding(lookup_model(request.model).encoding)
+    except ModelNotFoundError:
+        return None
+    count = len(encode_cached(encoding, sent))
+    for other in (_compact(schema, sort_keys=True), _compact(_type_first(schema))):
+        if other != sent and len(encode_cached(encoding, other)) != count:
+            return reason("format_key_order")
+    return None
+
+
 def format_section(request: CountRequest) -> Section | None:
     """The ``# Response Formats`` section of a json_schema format; other formats add nothing."""
     fmt = (request.text or {}).get("format") or {}
@@ -208,7 +278,11 @@ def format_section(request: CountRequest) -> Section | None:
     if isinstance(fmt.get("description"), str):
         lines.append(f"// {fmt['description']}")
         reasons.append(reason("format_description"))
-    lines.append(json.dumps(schema, ensure_ascii=False, separators=(",", ":")))
+    sent = _compact(schema)
+    lines.append(sent)
+    order = _key_order_reason(request, schema, sent)
+    if order:
+        reasons.append(order)
     return Section("text.format", "\n".join(lines), reasons=reasons)
 
 
