@@ -31,7 +31,10 @@ REASONS: dict[str, str] = {
     ),
     # Tools and the response format (render/system.py).
     "deferred_tool": "deferred tool '{name}' is not counted until it is loaded",
-    "custom_tool": "custom tool '{name}': the free-text tool rendering is not verified",
+    "custom_tool": (
+        "custom tool '{name}' ({shape}): recorded counts cover a described custom tool with a "
+        "text format or a lark or regex grammar, alone on a hosted reasoning model"
+    ),
     "bare_described_tool_last": (
         "function tool '{name}' has a description but no parameters and ends the tools: "
         "recorded counts cover it only before a tool with parameters"

@@ -108,7 +108,7 @@ def tools_section(request: CountRequest, style: ToolStyle) -> Section | None:
         parts.append(namespace.text)
         offsets += namespace.offsets
         unverified |= namespace.unverified
-        reasons += [reason("custom_tool", name=name) for name in namespace.custom]
+        reasons += [reason("custom_tool", name=n, shape=shape) for n, shape in namespace.custom]
         if namespace.bare_described_last and not style.bare_tools_only:
             reasons.append(reason("bare_described_tool_last", name=namespace.bare_described_last))
         if style.bare_tools_only and any(
