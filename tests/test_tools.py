@@ -119,6 +119,7 @@ def test_function_call_pair_on_reasoning_models_has_no_constrain_marker() -> Non
             {"type": "function_call", "call_id": "c1", "name": "weather", "arguments": '{"c":1}'},
             {"type": "function_call_output", "call_id": "c1", "output": "sunny"},
         ],
+        "tools": [_tool("weather", "Weather.", c={"type": "integer"})],
     }
     text = render_prompt(body).text
     assert (
@@ -347,3 +348,22 @@ def test_verbosity_adds_nothing_but_says_it_is_unrecorded() -> None:
     result = count_input_tokens(body)
     assert result.input_tokens == _count({"model": "gpt-5", "input": "Hi"})
     assert any("text.verbosity" in r for r in result.estimate_reasons)
+
+
+def test_a_call_to_a_tool_the_request_does_not_declare_is_an_estimate() -> None:
+    def body(tools: list) -> dict:
+        call = {"type": "function_call", "call_id": "c1", "name": "lookup", "arguments": "{}"}
+        output = {"type": "function_call_output", "call_id": "c1", "output": "ok"}
+        return {
+            "model": "gpt-5",
+            "input": [{"role": "user", "content": "Hi"}, call, output],
+            "tools": tools,
+        }
+
+    declared = count_input_tokens(body([_tool("lookup", "Look up.", q={"type": "string"})]))
+    assert declared.exact
+    other = count_input_tokens(body([_tool("other", "Other.", q={"type": "string"})]))
+    assert not other.exact
+    assert any("'functions.lookup', which is not among" in r for r in other.estimate_reasons)
+    # gpt-oss: the reference renderer writes any call alike.
+    assert count_input_tokens({**body([]), "model": "gpt-oss-20b"}).exact

@@ -63,6 +63,10 @@ REASONS: dict[str, str] = {
     "oss_text_format": "text.format on gpt-oss: the reference renderer has no form",
     # Input items (render/items.py).
     "custom_tool_call": "custom tool calls: free-text call rendering not verified on records",
+    "undeclared_tool_call": (
+        "call to '{name}', which is not among the request's tools: such calls are not "
+        "covered by recorded counts"
+    ),
     "unmatched_call_output": "output for call_id '{call_id}' has no matching call in the input",
     "output_content_parts": "function_call_output with content parts: not recorded",
     "encrypted_content": "encrypted content cannot be read offline: estimated from its length",

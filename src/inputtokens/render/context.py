@@ -28,6 +28,9 @@ class ItemContext:
     # The family's row says whether recorded counts confirm how it renders reasoning items.
     reasoning_confirmed: bool
     call_names: dict[str, str] = field(default_factory=dict)  # call_id -> tool name
+    # The recipients (``functions.{name}``, ``{namespace}.{name}``) of the request's tools, or
+    # None where a call to any other name renders alike (the harmony reference renderer).
+    declared: frozenset[str] | None = None
 
 
 # (item, its JSON path, the context, the block to fill in)
