@@ -52,6 +52,11 @@ REASONS: dict[str, str] = {
     "hosted_tool": (
         "{type} tool '{name}': no published token overhead, its definition is counted as JSON"
     ),
+    "hosted_tool_measured": (
+        "{type} tool '{name}': its hidden prompt is counted as the {tokens} tokens one recorded "
+        "request showed ({model}); it may differ with the tool's settings, other tools and "
+        "other models"
+    ),
     "format_not_strict": "text.format json_schema without strict: fitted only on strict schemas",
     "format_description": "text.format description: its rendering is not verified on records",
     "format_placement": "text.format after instructions or tools: placement fitted only when alone",
