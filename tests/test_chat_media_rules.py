@@ -58,6 +58,7 @@ def test_function_output_of_text_and_images_is_exact_on_chat_models() -> None:
                 "output": [{"type": "input_text", "text": "Here:"}, _image()],
             },
         ],
+        "tools": [{"type": "function", "name": "f"}],
     }
     assert count_input_tokens(body).exact
 

@@ -119,6 +119,7 @@ def test_function_call_pair_on_reasoning_models_has_no_constrain_marker() -> Non
             {"type": "function_call", "call_id": "c1", "name": "weather", "arguments": '{"c":1}'},
             {"type": "function_call_output", "call_id": "c1", "output": "sunny"},
         ],
+        "tools": [_tool("weather", "Weather.", c={"type": "integer"})],
     }
     text = render_prompt(body).text
     assert (
@@ -217,7 +218,6 @@ def test_deferred_tools_are_not_counted_and_say_so() -> None:
         {
             "type": "custom",
             "name": "sql",
-            "description": "Run SQL.",
             "format": {"type": "grammar", "syntax": "lark", "definition": 'start: "SELECT"'},
         },
         {
@@ -235,6 +235,57 @@ def test_other_tool_kinds_count_their_definition_and_name_themselves(tool: dict)
     assert not result.exact
     name = tool.get("name") or tool["type"]
     assert any(name in r for r in result.estimate_reasons)
+
+
+def _custom(fmt: dict | None, description: str | None = "Run SQL.") -> dict:
+    tool: dict = {"type": "custom", "name": "sql"}
+    if description is not None:
+        tool["description"] = description
+    if fmt is not None:
+        tool["format"] = fmt
+    return tool
+
+
+def test_custom_tool_declares_free_text_with_its_grammar_as_lark() -> None:
+    lark = {"type": "grammar", "syntax": "lark", "definition": '\n    start: "SELECT" WORD\n    '}
+    regex = {"type": "grammar", "syntax": "regex", "definition": "\\d+"}
+    text = render_prompt({"model": "gpt-5", "input": "Hi", "tools": [_custom(lark)]}).text
+    assert "// Run SQL.\n// IMPORTANT: This tool only accepts string inputs that obey" in text
+    # The common indentation goes; the sentence goes on after the grammar's last line break.
+    assert 'lark grammar \n// start: "SELECT" WORD\n// . You must reason carefully' in text
+    assert "type sql = (FREEFORM) => any;" in text
+    text = render_prompt({"model": "gpt-5", "input": "Hi", "tools": [_custom(regex)]}).text
+    assert "obey the lark grammar start: /\\d+/. You must" in text
+    for fmt in (lark, regex, {"type": "text"}):
+        result = count_input_tokens({"model": "gpt-5", "input": "Hi", "tools": [_custom(fmt)]})
+        assert result.exact, fmt
+
+
+@pytest.mark.parametrize(
+    ("tools", "model", "shape"),
+    [
+        ([_custom({"type": "text"}, description=None)], "gpt-5", "no description"),
+        ([_custom(None)], "gpt-5", "no format"),
+        ([_custom({"type": "text"}), _tool("f", "F.")], "gpt-5", "next to other tools"),
+        ([_custom({"type": "text"})], "gpt-4o", "not a hosted reasoning model"),
+        (
+            [_custom({"type": "grammar", "syntax": "regex", "definition": "a/b"})],
+            "gpt-5",
+            "a regex with a slash",
+        ),
+        (
+            [_custom({"type": "grammar", "syntax": "lark", "definition": "start: a\n  | b"})],
+            "gpt-5",
+            "unevenly indented",
+        ),
+    ],
+)
+def test_custom_tool_shapes_no_record_covers_are_estimates(
+    tools: list, model: str, shape: str
+) -> None:
+    result = count_input_tokens({"model": model, "input": "Hi", "tools": tools})
+    assert not result.exact
+    assert any("custom tool 'sql'" in r and shape in r for r in result.estimate_reasons)
 
 
 def test_screenshot_of_a_computer_call_is_an_image_not_base64_text() -> None:
@@ -343,3 +394,22 @@ def test_additional_tools_outside_the_recorded_shape_is_flagged(
     result = count_input_tokens(_additional_tools_body(tools, model))
     assert not result.exact
     assert any("'additional_tools' item" in r for r in result.estimate_reasons)
+
+
+def test_a_call_to_a_tool_the_request_does_not_declare_is_an_estimate() -> None:
+    def body(tools: list) -> dict:
+        call = {"type": "function_call", "call_id": "c1", "name": "lookup", "arguments": "{}"}
+        output = {"type": "function_call_output", "call_id": "c1", "output": "ok"}
+        return {
+            "model": "gpt-5",
+            "input": [{"role": "user", "content": "Hi"}, call, output],
+            "tools": tools,
+        }
+
+    declared = count_input_tokens(body([_tool("lookup", "Look up.", q={"type": "string"})]))
+    assert declared.exact
+    other = count_input_tokens(body([_tool("other", "Other.", q={"type": "string"})]))
+    assert not other.exact
+    assert any("'functions.lookup', which is not among" in r for r in other.estimate_reasons)
+    # gpt-oss: the reference renderer writes any call alike.
+    assert count_input_tokens({**body([]), "model": "gpt-oss-20b"}).exact

@@ -209,8 +209,10 @@ MODELS: dict[str, ModelInfo] = {
                 "gpt-6.2-sol",
             )
         ),
-        # Not confirmed on recorded counts: chat-tuned gpt-5 and the open-weight harmony models.
-        _reasoning("gpt-5-chat-latest", 128_000, 16_384, _GPT5_TILES, verified=False),
+        # ChatGPT's non-reasoning gpt-5: the one recorded count (a plain message, 11) fits the
+        # chat framing (3 + 4 + n), not harmony (10); one record, so its counts stay flagged.
+        ModelInfo("gpt-5-chat-latest", "chat", "o200k_base", 128_000, 16_384, _GPT5_TILES, False),
+        # The open-weight harmony models.
         # The harmony reference renderer (openai-harmony) is the exact reference: tests compare.
         ModelInfo("gpt-oss-20b", "oss", "o200k_harmony", 131_072, 131_072),
         ModelInfo("gpt-oss-120b", "oss", "o200k_harmony", 131_072, 131_072),

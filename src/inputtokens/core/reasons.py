@@ -38,7 +38,10 @@ REASONS: dict[str, str] = {
         "recorded (counted as a plain tool)"
     ),
     "deferred_tool": "deferred tool '{name}' is not counted until it is loaded",
-    "custom_tool": "custom tool '{name}': the free-text tool rendering is not verified",
+    "custom_tool": (
+        "custom tool '{name}' ({shape}): recorded counts cover a described custom tool with a "
+        "text format or a lark or regex grammar, alone on a hosted reasoning model"
+    ),
     "bare_described_tool_last": (
         "function tool '{name}' has a description but no parameters and ends the tools: "
         "recorded counts cover it only before a tool with parameters"
@@ -61,6 +64,11 @@ REASONS: dict[str, str] = {
     "hosted_tool": (
         "{type} tool '{name}': no published token overhead, its definition is counted as JSON"
     ),
+    "hosted_tool_measured": (
+        "{type} tool '{name}': its hidden prompt is counted as the {tokens} tokens one recorded "
+        "request showed ({model}); it may differ with the tool's settings, other tools and "
+        "other models"
+    ),
     "format_not_strict": "text.format json_schema without strict: fitted only on strict schemas",
     "format_key_order": (
         "text.format schema: its count depends on the order of its keys, and no record shows "
@@ -76,6 +84,10 @@ REASONS: dict[str, str] = {
     "oss_text_format": "text.format on gpt-oss: the reference renderer has no form",
     # Input items (render/items.py).
     "custom_tool_call": "custom tool calls: free-text call rendering not verified on records",
+    "undeclared_tool_call": (
+        "call to '{name}', which is not among the request's tools: such calls are not "
+        "covered by recorded counts"
+    ),
     "unmatched_call_output": "output for call_id '{call_id}' has no matching call in the input",
     "output_content_parts": (
         "function_call_output with content parts other than text and images: not recorded "

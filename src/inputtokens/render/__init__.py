@@ -21,6 +21,7 @@ from .context import ItemContext
 from .families import FAMILIES
 from .items import render_item
 from .prompt import Block, Prompt, Text
+from .schema_ts import is_mapping
 from .tools import HOSTED_STYLE
 
 __all__ = ["render", "Prompt", "Block"]
@@ -55,6 +56,7 @@ def render(
         text = Text(request.input[0]["content"], "input")
         blocks.append(Block("input", framing.message("user", [text]), []))
     else:
+        declared = None if family.tool_style.reference else _recipients(request)
         ctx = ItemContext(
             model,
             framing,
@@ -63,6 +65,7 @@ def render(
             family.reasoning_confirmed,
             hosted_tools=family.tool_style is HOSTED_STYLE,
             image_only_content=family.image_only_content,
+            declared=declared,
         )
         dropped = family.dropped_reasoning(request.input)
         # item_label for stored items only, inlined for sent ones: this runs for every item.
@@ -89,3 +92,17 @@ def render(
         priming.estimate_reasons.append(reason("text_verbosity"))
     blocks.append(priming)
     return prompt
+
+
+def _recipients(request: CountRequest) -> frozenset[str]:
+    """Who a call may address: ``functions.{name}`` for every function and custom tool,
+    ``{namespace}.{name}`` for the tools of a namespace tool (deferred ones included)."""
+    names: set[str] = set()
+    for tool in request.tools:
+        if tool.get("type") == "namespace" and isinstance(tool.get("tools"), list):
+            names.update(
+                f"{tool.get('name')}.{t.get('name')}" for t in tool["tools"] if is_mapping(t)
+            )
+        elif tool.get("name"):
+            names.add(f"functions.{tool['name']}")
+    return frozenset(names)

@@ -33,6 +33,9 @@ class ItemContext:
     call_names: dict[str, str] = field(default_factory=dict)  # call_id -> tool name
     # The family row's fitted cost of content that is one image and no text (None: unrecorded).
     image_only_content: int | None = None
+    # The recipients (``functions.{name}``, ``{namespace}.{name}``) of the request's tools, or
+    # None where a call to any other name renders alike (the harmony reference renderer).
+    declared: frozenset[str] | None = None
 
 
 # (item, its JSON path, the context, the block to fill in)

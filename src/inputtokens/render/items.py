@@ -68,9 +68,12 @@ def _recipient(item: JSON) -> str:
 
 
 def _function_call(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
-    ctx.call_names[item["call_id"]] = _recipient(item)
+    recipient = _recipient(item)
+    ctx.call_names[item["call_id"]] = recipient
     body = [Text(item["arguments"], f"{path}.arguments")]
-    block.segments = ctx.framing.tool_call(_recipient(item), body)
+    block.segments = ctx.framing.tool_call(recipient, body)
+    if ctx.declared is not None and recipient not in ctx.declared:
+        block.estimate_reasons.append(reason("undeclared_tool_call", name=recipient))
 
 
 def _custom_tool_call(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:

@@ -45,6 +45,20 @@ _SCHEMA_MAPS = frozenset({"properties", "$defs", "definitions", "patternProperti
 _SCHEMA_LISTS = frozenset({"anyOf", "oneOf", "allOf", "prefixItems"})
 _SCHEMA_SUBS = frozenset({"items", "not", "contains", "if", "then", "else"})
 
+# Hosted tools whose hidden prompt one recorded request measured: the tokens the tool added to
+# that request (its count minus the same request without the tool), and the model it was on.
+# One record each, so the count stays an estimate (docs/counting-rules.md, "Hosted tools").
+HOSTED_PROMPT_TOKENS: dict[str, tuple[int, str]] = {
+    # ..._model_web_search_tool_with_allowed_domains#0@1a260e025: 4443 (the search did not run)
+    "web_search": (4420, "gpt-5"),
+    # ..._image_generation_with_prompted_output#0@111dda9bc: 434 (no image was generated)
+    "image_generation": (342, "gpt-5"),
+    # test_openai_test_openai_responses_apply_patch_toolset#0: 659 (no call made)
+    "apply_patch": (623, "gpt-5.4"),
+    # ..._code_execution_tool#0: 165 (the code did not run)
+    "code_interpreter": (139, "gpt-4o"),
+}
+
 OSS_MODEL_IDENTITY = "You are ChatGPT, a large language model trained by OpenAI."
 OSS_KNOWLEDGE_CUTOFF = "2024-06"
 
@@ -172,7 +186,7 @@ def tools_section(request: CountRequest, style: ToolStyle) -> Section | None:
         parts.append(namespace.text)
         offsets += namespace.offsets
         unverified |= namespace.unverified
-        reasons += [reason("custom_tool", name=name) for name in namespace.custom]
+        reasons += [reason("custom_tool", name=n, shape=shape) for n, shape in namespace.custom]
         if namespace.bare_described_last and not style.bare_tools_only:
             reasons.append(reason("bare_described_tool_last", name=namespace.bare_described_last))
         if style.bare_tools_only and _beyond_bare_records(functions):
@@ -193,6 +207,14 @@ def tools_section(request: CountRequest, style: ToolStyle) -> Section | None:
     for builtin in hosted:
         kind = str(builtin.get("type"))
         name = builtin.get("name") or kind
+        measured = HOSTED_PROMPT_TOKENS.get(kind)
+        if measured is not None:
+            tokens, model = measured
+            offsets.append(Offset(tokens, f"hidden prompt of the {kind} tool, measured on {model}"))
+            reasons.append(
+                reason("hosted_tool_measured", type=kind, name=name, tokens=tokens, model=model)
+            )
+            continue
         # No published rendering: the tool's own definition is counted as the model could see it.
         heading = f"## {name}"
         if not parts and style.headings:
@@ -298,7 +320,8 @@ def _message_blocks(
     visible = [s for s in sections if s.text]
     for section in sections:
         if not section.text:
-            blocks.append(Block(section.label, [], list(section.reasons)))
+            # Nothing the model sees as text: all tools deferred, or measured hidden prompts.
+            blocks.append(Block(section.label, list(section.offsets), list(section.reasons)))
             continue
         first = section is visible[0]
         segments: list[Segment] = framing.open(role) if first else []

@@ -22,7 +22,7 @@ family uses which):
 - ``REFERENCE_STYLE``: exactly the published harmony renderer (gpt-oss); a tool whose
   ``parameters`` is an object without properties still renders ``(_: {\\n})``.
 - ``HOSTED_STYLE``: OpenAI's hosted reasoning models. Recorded counts show ``() => any`` for a
-  tool without properties and three constant corrections no text explains (``FITTED`` below).
+  tool without properties and constant corrections no text explains (``FITTED`` below).
 - ``CHAT_STYLE``: non-reasoning models: as hosted, but the namespace alone, without the two
   headings, and a tool with parameters costs 1 less (``parameters_offset``); recorded counts
   only cover tools without descriptions, at most one of them with parameters.
@@ -32,6 +32,7 @@ Pure functions; the parameter types come from ``schema_ts``.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -77,7 +78,18 @@ FITTED = {
     "object_description": +2,
     # search_tools.queries on gpt-5 and gpt-5.2 (3 cases).
     "described_array": -2,
+    # Every custom (free-text) tool: the five gpt-5 freeform/grammar cases.
+    "custom_tool": +1,
 }
+
+# What a custom tool's declaration says besides its description (hosted models). The wording is
+# that of the model-visible prompts published for Codex's free-text ``apply_patch`` tool; the
+# recorded gpt-5 counts fit it token for token (docs/counting-rules.md, "Custom tools").
+CUSTOM_GRAMMAR = (
+    "IMPORTANT: This tool only accepts string inputs that obey the lark grammar {grammar}. "
+    "You must reason carefully about the input and make sure it obeys the grammar."
+)
+CUSTOM_NOT_PARALLEL = "IMPORTANT: Do NOT call this tool in parallel with other tools."
 
 
 def _lines(text: str) -> list[str]:
@@ -131,7 +143,8 @@ class FunctionNamespace:
     ) -> None:
         self.offsets: list[Offset] = []
         self.unverified: set[str] = set()
-        self.custom: list[str] = []  # names of custom (free-text) tools
+        # Custom (free-text) tools whose shape no recorded count covers: (name, what differs).
+        self.custom: list[tuple[str, str]] = []
         # A described tool without parameters that ends the namespace (hosted style): recorded
         # counts cover one only when a tool with parameters follows it, so it is flagged.
         self.bare_described_last: str | None = None
@@ -143,7 +156,8 @@ class FunctionNamespace:
         lines += [f"namespace {name} {{", ""]
         tools = list(tools)
         for i, tool in enumerate(tools):
-            lines.extend(self._declaration(tool, style, followed=i < len(tools) - 1))
+            followed = i < len(tools) - 1
+            lines.extend(self._declaration(tool, style, followed, alone=len(tools) == 1))
             lines.append("")
         lines.append(f"}} // namespace {name}")
         self.text = "\n".join(lines)
@@ -157,22 +171,18 @@ class FunctionNamespace:
         ):
             self.bare_described_last = str(last["name"])
 
-    def _declaration(self, tool: Mapping[str, Any], style: ToolStyle, followed: bool) -> list[str]:
+    def _declaration(
+        self, tool: Mapping[str, Any], style: ToolStyle, followed: bool, alone: bool
+    ) -> list[str]:
+        if tool.get("type") == "custom":
+            return self._custom(tool, style, alone)
         description = tool.get("description")
         lines = []
         if isinstance(description, str):
             lines = [f"// {line}" for line in _lines(description)]
         params = tool.get("parameters")
         name = tool["name"]
-        if tool.get("type") == "custom":
-            # Free-text input; a grammar, when given, is shown to the model as comments.
-            self.custom.append(name)
-            fmt = tool.get("format") or {}
-            if fmt.get("type") == "grammar":
-                lines.append(f"// Grammar ({fmt.get('syntax')}):")
-                lines += [f"// {line}" for line in _lines(str(fmt.get("definition", "")))]
-            lines.append(f"type {name} = (_: string) => any;")
-        elif is_mapping(params) and (style.reference or _has_properties(params)):
+        if is_mapping(params) and (style.reference or _has_properties(params)):
             schema = TypeScriptSchema(extended=not style.reference, root=params)
             lines.append(f"type {name} = (_: {schema.render(params)}) => any;")
             self.unverified |= schema.unverified
@@ -194,3 +204,51 @@ class FunctionNamespace:
             self.offsets.append(
                 Offset(FITTED["described_array"] * arrays, "described array properties")
             )
+
+    def _custom(self, tool: Mapping[str, Any], style: ToolStyle, alone: bool) -> list[str]:
+        """A custom (free-text) tool: its description, what its format allows and the rule
+        against parallel calls, as comment lines, then ``type {name} = (FREEFORM) => any;``.
+
+        A grammar is shown as lark: a ``regex`` definition as the rule ``start: /{regex}/``, a
+        ``lark`` one with its common indentation removed. Shapes the recorded counts do not
+        cover are named in ``self.custom`` (each becomes an estimate reason).
+        """
+        name = str(tool["name"])
+        description = tool.get("description")
+        fmt = tool.get("format")
+        body = description if isinstance(description, str) else ""
+        uncovered = []
+        if not isinstance(description, str) or not description:
+            uncovered.append("no description")
+        if style.reference or not style.headings:
+            uncovered.append("not a hosted reasoning model")
+        if not alone:
+            uncovered.append("next to other tools")
+        grammar = None
+        if not is_mapping(fmt):
+            uncovered.append("no format")
+        elif fmt.get("type") == "grammar":
+            syntax, definition = fmt.get("syntax"), str(fmt.get("definition", ""))
+            if syntax == "regex":
+                grammar = f"start: /{definition}/"
+                if "/" in definition or "\n" in definition:
+                    uncovered.append("a regex with a slash or a line break")
+            else:
+                grammar = textwrap.dedent(definition)
+                inner = grammar.strip("\n").split("\n")
+                if syntax != "lark":
+                    uncovered.append(f"grammar syntax {syntax!r}")
+                elif any(not line.strip() or line[:1].isspace() for line in inner):
+                    uncovered.append("a lark grammar with blank or unevenly indented lines")
+        elif fmt.get("type") != "text":
+            uncovered.append(f"format type {fmt.get('type')!r}")
+        if grammar is not None:
+            body += "\n" + CUSTOM_GRAMMAR.format(grammar=grammar)
+        body += "\n" + CUSTOM_NOT_PARALLEL
+        if uncovered:
+            self.custom.append((name, ", ".join(uncovered)))
+        if not style.reference:
+            self.offsets.append(Offset(FITTED["custom_tool"], "custom tool"))
+        lines = [f"// {line}" for line in body.split("\n")]
+        lines.append(f"type {name} = (FREEFORM) => any;")
+        return lines
