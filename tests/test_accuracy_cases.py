@@ -3,8 +3,13 @@ the cases whose ``request_format`` is ``responses`` or absent), through the libr
 
 Two promises are checked:
 - plain-message requests (no tools, media, tool history, stored state or structured output)
-  are counted exactly as OpenAI reported;
+  on a model whose framing is confirmed are counted exactly as OpenAI reported, and say so;
+  on the others (a model-level estimate reason) the count says it is an estimate;
 - no count ever claims to be exact while differing from OpenAI's number.
+
+One recording is set aside from the second promise, because the recorder changed its text
+(docs/counting-rules.md, Known gaps): no counting rule can see the change, so it says nothing
+about a rule.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from inputtokens import count_input_tokens
+from inputtokens import count_input_tokens, lookup_model
 
 ACCURACY_DIR = Path(__file__).resolve().parents[2] / "shared" / "accuracy"
 CASE_FILES = sorted(ACCURACY_DIR.glob("*.jsonl"))
@@ -55,6 +60,24 @@ def is_plain(request: dict[str, Any]) -> bool:
 
 PLAIN = [c for c in CASES if is_plain(c["request"])]
 
+# Recordings whose text the recorder altered after OpenAI counted it: id -> (the text as
+# recorded, the text as sent). The recorder normalised text from 2026-01 (accuracy README):
+# this assistant message (a reasoning summary gpt-5 wrote) has ASCII apostrophes where the
+# model writes U+2019, as the 2025 recording of the same test still shows.
+ALTERED_RECORDINGS = {
+    "pydantic-ai/test_openai_responses_test_openai_responses_thinking_with_modified_history"
+    "#2@111dda9bc": ("'", "\u2019"),
+}
+
+
+UNALTERED = [c for c in CASES if c["id"] not in ALTERED_RECORDINGS]
+UNALTERED_PLAIN = [c for c in PLAIN if c["id"] not in ALTERED_RECORDINGS]
+
+
+def _model_confirmed(request: dict[str, Any]) -> bool:
+    model = lookup_model(request["model"])
+    return model.framing_verified and not model.unconfirmed
+
 
 def test_case_files_are_there_and_have_plain_cases() -> None:
     names = {path.name for path in CASE_FILES}
@@ -63,14 +86,26 @@ def test_case_files_are_there_and_have_plain_cases() -> None:
     assert len(PLAIN) >= 60
 
 
-@pytest.mark.parametrize("case", PLAIN, ids=[c["id"] for c in PLAIN])
+@pytest.mark.parametrize("case", UNALTERED_PLAIN, ids=[c["id"] for c in UNALTERED_PLAIN])
 def test_plain_message_cases_are_exact(case: dict[str, Any]) -> None:
     result = count_input_tokens(case["request"])
+    if not _model_confirmed(case["request"]):
+        assert not result.exact and result.estimate_reasons
+        return
     assert result.input_tokens == case["expected_input_tokens"]
     assert result.exact, result.estimate_reasons
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+@pytest.mark.parametrize("case_id", sorted(ALTERED_RECORDINGS))
+def test_an_altered_recording_is_exact_with_its_text_as_sent(case_id: str) -> None:
+    (case,) = [c for c in CASES if c["id"] == case_id]
+    recorded, sent = ALTERED_RECORDINGS[case_id]
+    restored = json.loads(json.dumps(case["request"]).replace(recorded, sent))
+    assert count_input_tokens(case["request"]).input_tokens != case["expected_input_tokens"]
+    assert count_input_tokens(restored).input_tokens == case["expected_input_tokens"]
+
+
+@pytest.mark.parametrize("case", UNALTERED, ids=[c["id"] for c in UNALTERED])
 def test_no_count_claims_exact_when_it_is_not(case: dict[str, Any]) -> None:
     result = count_input_tokens(case["request"])
     if result.input_tokens != case["expected_input_tokens"]:
