@@ -413,3 +413,39 @@ def test_a_call_to_a_tool_the_request_does_not_declare_is_an_estimate() -> None:
     assert any("'functions.lookup', which is not among" in r for r in other.estimate_reasons)
     # gpt-oss: the reference renderer writes any call alike.
     assert count_input_tokens({**body([]), "model": "gpt-oss-20b"}).exact
+
+
+def _tool_search_body(tools: list[dict[str, Any]], items: list[dict[str, Any]]) -> dict[str, Any]:
+    array = {"type": "array", "items": {"type": "string"}, "description": "Queries."}
+    search = {
+        "type": "tool_search",
+        "execution": "client",
+        "description": "Search.",
+        "parameters": {"type": "object", "properties": {"q": array}, "required": ["q"]},
+    }
+    deferred = {**_tool("lookup", "Look up.", id={"type": "string"}), "defer_loading": True}
+    user = {"role": "user", "content": "Hi"}
+    return {"model": "gpt-5.4", "input": [user, *items], "tools": [search, *tools, deferred]}
+
+
+def test_client_tool_search_declaration_has_no_described_array_offset() -> None:
+    body = _tool_search_body([], [])
+    text = HEAD + "// Search.\ntype tool_search = (_: {\n// Queries.\nq: string[],\n}) => any;\n"
+    # framing and opening offset (+2), the listing of one deferred tool (5 + 14); no -2
+    assert _count(body) - _without_tools(body) == n(text + TAIL) + 2 + 19
+    assert not count_input_tokens(body).exact
+
+
+def test_tool_search_output_loads_each_function_as_a_namespace_of_its_own() -> None:
+    loaded = _tool("lookup", "Look up.", id={"type": "string"})
+    call = {"type": "tool_search_call", "execution": "client", "arguments": {"q": ["x"]}}
+    output = {"type": "tool_search_output", "execution": "client", "tools": [loaded]}
+    prompt = render_prompt(_tool_search_body([], [call, output])).text
+    namespace = (
+        "## lookup\n\n// Look up.\nnamespace lookup {\n\ntype lookup = (_: {\nid: string,\n"
+        "}) => any;\n\n} // namespace lookup"
+    )
+    assert f"<|start|>tool_search to=assistant<|channel|>commentary<|message|>{namespace}<[" in (
+        prompt
+    )
+    assert "<[+98 tokens: tool_search_output hidden text]>" in prompt

@@ -101,7 +101,7 @@ REASONS: dict[str, str] = {
     "unpublished_item": "'{type}' items: no published rendering, their visible fields are counted",
     "tool_search_output": (
         "tool_search_output: the text injected with loaded tools is a fitted estimate "
-        "(gpt-5.4 records, 1 to 3 tokens apart; gpt-5.6 differs)"
+        "(gpt-5.4 and gpt-5.4-mini records; the end of April and gpt-5.6 differ)"
     ),
     "additional_tools_shape": (
         "'additional_tools' item: its hidden text is fitted on items holding one function tool "

@@ -31,11 +31,12 @@ FITTED_ITEMS = {
     # flagged for its own bare tool). Each holds one function tool: per item or per tool is not
     # told apart, so other shapes are flagged.
     "additional_tools": 80,
-    # Estimates, not exact: a tool_search_output that loads tools costs 105 beyond its result
-    # message on gpt-5.4 (cross_provider_capability_replay ...#1/#2@59ffe5fd1, 4 cases), 104 on
-    # gpt-5.4-mini (keeps_native_tool_search#1/#2); an empty one 11 (the three empty outputs of
+    # Estimates, not exact: a tool_search_output that loads tools costs 98 beyond its result
+    # message holding each loaded function as a namespace of its own, on gpt-5.4
+    # (cross_provider_capability_replay ...#1/#2@59ffe5fd1, 4 cases) and gpt-5.4-mini
+    # (keeps_native_tool_search#1/#2); an empty one 11 (the three empty outputs of
     # cross_provider_capability_replay[google-gemini-...-openai-responses-gpt-5.4]#6/#7).
-    "tool_search_output": 105,
+    "tool_search_output": 98,
     "tool_search_output_empty": 11,
 }
 # Hosted-tool items whose renderer carries a fitted rule and adds its own reasons (render_item adds
@@ -104,12 +105,44 @@ def _tools_text(tools: list[Mapping[str, Any]]) -> str:
     return "\n\n".join(parts)
 
 
+def _loaded_tools_text(tools: list[Mapping[str, Any]]) -> str:
+    """Tools loaded by a tool search, each as a namespace of its own.
+
+    A deferred function is loaded as a namespace named after it, its description that of the
+    namespace (calls to it come back with ``namespace`` set to its name); a namespace tool as
+    itself; any other tool as JSON."""
+    parts = []
+    for tool in tools:
+        if tool.get("type") == "function":
+            bare = {k: v for k, v in tool.items() if k != "description"}
+            desc = tool.get("description") if isinstance(tool.get("description"), str) else None
+            parts.append(
+                FunctionNamespace(
+                    [bare], HOSTED_STYLE, name=tool["name"], description=desc, headings=False
+                ).text
+            )
+        elif tool.get("type") == "namespace":
+            members = [t for t in tool.get("tools") or [] if t.get("type") == "function"]
+            parts.append(
+                FunctionNamespace(
+                    members,
+                    HOSTED_STYLE,
+                    name=tool["name"],
+                    description=tool.get("description"),
+                    headings=False,
+                ).text
+            )
+        else:
+            parts.append(_compact(tool))
+    return "\n\n".join(parts)
+
+
 def _tool_search_output(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
-    """The loaded tools as a namespace in the tool's result, plus a fitted constant for what
-    OpenAI injects with them (an estimate)."""
+    """The loaded tools, each as a namespace, in the tool's result, plus a fitted constant for
+    what OpenAI injects with them (an estimate)."""
     tools = item["tools"]
     key = "tool_search_output" if tools else "tool_search_output_empty"
-    body: list[Segment] = [Text(_tools_text(tools), f"{path}.tools")] if tools else []
+    body: list[Segment] = [Text(_loaded_tools_text(tools), f"{path}.tools")] if tools else []
     body.append(Offset(FITTED_ITEMS[key], "tool_search_output hidden text"))
     _result(ctx, block, "tool_search", body)
     block.estimate_reasons.append(reason("tool_search_output"))

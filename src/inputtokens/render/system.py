@@ -93,14 +93,16 @@ def _visible_json(tool: Mapping[str, Any]) -> str:
 # A client tool_search tool with deferred tools costs this beyond its declaration as a function
 # (an estimate): 19 with one deferred function on gpt-5.4 and gpt-5.4-mini
 # (cross_provider_capability_replay[openai-responses-gpt-5.4-anthropic-...]#0@59ffe5fd1,
-# keeps_native_tool_search#0; 21 on the latter), 33 with two (execution_client_round_trip#0,
-# recorded a month earlier, when tool_search_output pairs cost 49 more than a week later).
+# keeps_native_tool_search#0, whose declaration takes no described-array offset), 33 with two
+# (execution_client_round_trip#0, recorded a month earlier, when tool_search_output pairs cost
+# 49 more than a week later).
 FITTED_TOOL_SEARCH = {"listing": 5, "per_deferred": 14}
 
 
 def _tool_search_function(tool: Mapping[str, Any]) -> dict[str, Any]:
-    """A client tool_search tool as the function declaration the model reads."""
-    declared: dict[str, Any] = {"type": "function", "name": "tool_search"}
+    """A client tool_search tool as the function declaration the model reads (its type kept:
+    the namespace renders it as a function, without the described-array offset)."""
+    declared: dict[str, Any] = {"type": "tool_search", "name": "tool_search"}
     if isinstance(tool.get("description"), str):
         declared["description"] = tool["description"]
     if tool.get("parameters") is not None:

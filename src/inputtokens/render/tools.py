@@ -187,19 +187,25 @@ class FunctionNamespace:
             lines.append(f"type {name} = (_: {schema.render(params)}) => any;")
             self.unverified |= schema.unverified
             if not style.reference:
-                self._fit(params, followed, style)
+                self._fit(params, followed, style, tool.get("type") == "tool_search")
         else:
             lines.append(f"type {name} = () => any;")
         return lines
 
-    def _fit(self, params: Mapping[str, Any], followed: bool, style: ToolStyle) -> None:
+    def _fit(
+        self, params: Mapping[str, Any], followed: bool, style: ToolStyle, tool_search: bool
+    ) -> None:
         if style.parameters_offset:
             self.offsets.append(Offset(style.parameters_offset, "tool with parameters"))
         if followed:
             self.offsets.append(Offset(FITTED["tool_after_parameters"], "tool followed by another"))
         if isinstance(params.get("description"), str):
             self.offsets.append(Offset(FITTED["object_description"], "parameters description"))
-        arrays = _described_arrays(params)
+        # Not on a client tool_search's declaration: its described array costs its text alone
+        # (keeps_native_tool_search#0, gpt-5.4-mini, the very schema of the search_tools
+        # records above). Those functions are strict, the tool_search is not: which of the two
+        # decides is not recorded.
+        arrays = 0 if tool_search else _described_arrays(params)
         if arrays:
             self.offsets.append(
                 Offset(FITTED["described_array"] * arrays, "described array properties")
