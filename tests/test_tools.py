@@ -111,6 +111,42 @@ def test_chat_models_read_the_namespace_without_headings() -> None:
     assert not count_input_tokens(described).exact
 
 
+def test_chat_models_lay_out_described_and_several_tools_as_chat_completions_does() -> None:
+    # Fitted on Chat Completions records: each non-blank description line stripped, the -1 of
+    # a tool with parameters only when no property is described, nothing for a following tool.
+    doc = _tool(
+        "convert", "Convert it.\n\n    Args:\n        x: The value\n    ", x={"type": "number"}
+    )
+    described = _tool("find", "Find it.", q={"type": "string", "description": "The query."})
+    body = {"model": "gpt-4o", "input": "Hi", "tools": [doc, described]}
+    text = (
+        "namespace functions {\n\n// Convert it.\n// Args:\n// x: The value\n"
+        "type convert = (_: {\nx: number,\n}) => any;\n\n"
+        "// Find it.\ntype find = (_: {\n// The query.\nq: string,\n}) => any;\n" + TAIL
+    )
+    assert _count(body) - _without_tools(body) == n(text) + 3 - 1
+    result = count_input_tokens(body)
+    assert not result.exact
+    assert any("Chat Completions" in r for r in result.estimate_reasons)
+
+
+@pytest.mark.parametrize(
+    "prop",
+    [
+        {"type": "boolean", "default": False},
+        {"type": "object", "properties": {"city": {"type": "string"}}},
+        {"type": "array", "items": {"type": "object", "properties": {"a": {"type": "string"}}}},
+    ],
+)
+def test_chat_tool_defaults_and_nested_objects_are_estimates(prop: dict[str, Any]) -> None:
+    body = {"model": "gpt-4o", "input": "Hi", "tools": [_tool("f", None, v=prop)]}
+    result = count_input_tokens(body)
+    assert not result.exact
+    assert any("non-reasoning model: recorded Chat" in r for r in result.estimate_reasons)
+    plain = {"model": "gpt-4o", "input": "Hi", "tools": [_tool("f", None, v={"type": "number"})]}
+    assert count_input_tokens(plain).exact
+
+
 def test_function_call_pair_on_reasoning_models_has_no_constrain_marker() -> None:
     body = {
         "model": "gpt-5",

@@ -143,6 +143,28 @@ def _beyond_bare_records(functions: list[Mapping[str, Any]]) -> bool:
     return with_parameters > 1
 
 
+def _chat_unmatched_features(schema: Any, depth: int = 0, nested: bool = False) -> set[str]:
+    """Schema features whose recorded Chat Completions counts differ from our rendering on
+    non-reasoning models: a ``default`` (1 over it, ``get_error`` of the MCP test server) and an
+    object inside the parameters (``ref_sibling_wire_contract``, ``complex_agent_run_in_flow``)."""
+    if isinstance(schema, list):
+        return set().union(*(_chat_unmatched_features(s, depth + 1, nested) for s in schema))
+    if not is_mapping(schema) or depth > MAX_SCHEMA_DEPTH:
+        return set()
+    found: set[str] = set()
+    if "default" in schema:
+        found.add("a default")
+    if nested and (schema.get("type") == "object" or is_mapping(schema.get("properties"))):
+        found.add("a nested object")
+    for key, value in schema.items():
+        if key in _SCHEMA_MAPS and is_mapping(value):
+            for sub in value.values():  # properties and definitions: inside the parameters
+                found |= _chat_unmatched_features(sub, depth + 1, True)
+        elif key in _SCHEMA_LISTS or key in _SCHEMA_SUBS:
+            found |= _chat_unmatched_features(value, depth + 1, True)
+    return found
+
+
 def tools_section(request: CountRequest, style: ToolStyle) -> Section | None:
     """The tools section, or None when no tool is visible to the model.
 
@@ -193,6 +215,12 @@ def tools_section(request: CountRequest, style: ToolStyle) -> Section | None:
             reasons.append(reason("bare_described_tool_last", name=namespace.bare_described_last))
         if style.bare_tools_only and _beyond_bare_records(functions):
             reasons.append(reason("chat_described_tools"))
+        if style.bare_tools_only:
+            features: set[str] = set()
+            for function in functions:
+                features |= _chat_unmatched_features(function.get("parameters"))
+            if features:
+                reasons.append(reason("chat_tool_schema", feature=" and ".join(sorted(features))))
     for space in namespaces:
         members = [t for t in space["tools"] if t.get("defer_loading") is not True]
         namespace = FunctionNamespace(

@@ -24,8 +24,10 @@ family uses which):
 - ``HOSTED_STYLE``: OpenAI's hosted reasoning models. Recorded counts show ``() => any`` for a
   tool without properties and constant corrections no text explains (``FITTED`` below).
 - ``CHAT_STYLE``: non-reasoning models: as hosted, but the namespace alone, without the two
-  headings, and a tool with parameters costs 1 less (``parameters_offset``); recorded counts
-  only cover tools without descriptions, at most one of them with parameters.
+  headings; a tool with parameters none of which is described costs 1 less
+  (``parameters_offset``), a tool followed by another costs nothing extra, and a description
+  shows each of its non-blank lines stripped. The layout is fitted on Chat Completions records;
+  Responses records cover only tools without descriptions, at most one of them with parameters.
 
 Pure functions; the parameter types come from ``schema_ts``.
 """
@@ -56,16 +58,31 @@ class ToolStyle:
     # Recorded counts cover only tools without descriptions, at most one of them with
     # parameters (a reason says so otherwise).
     bare_tools_only: bool = False
-    # Fitted offset of each function tool with parameters (non-reasoning models: -1).
+    # Fitted offset of each function tool with parameters none of whose properties has a
+    # description (non-reasoning models: -1).
     parameters_offset: int = 0
+    # The fitted offset of a tool with parameters followed by another (hosted models).
+    after_parameters_offset: bool = True
+    # A description shows each non-blank line with its surrounding whitespace stripped
+    # (non-reasoning models); otherwise every line as written.
+    trimmed_description: bool = False
 
 
 REFERENCE_STYLE = ToolStyle("reference", headings=True, reference=True)
 HOSTED_STYLE = ToolStyle("hosted", headings=True, reference=False)
 # -1 per tool with parameters: get_capital (one required string, no description) on gpt-4o,
-# openai_responses_stream#0/#1@111dda9bc and model_simple_response_with_tool_call#1.
+# openai_responses_stream#0/#1@111dda9bc and model_simple_response_with_tool_call#1; not when
+# its properties are described, no offset for a tool followed by another, and trimmed
+# description lines: Chat Completions records of 1 to 21 tools (docs/counting-rules.md,
+# "Non-reasoning models").
 CHAT_STYLE = ToolStyle(
-    "chat", headings=False, reference=False, bare_tools_only=True, parameters_offset=-1
+    "chat",
+    headings=False,
+    reference=False,
+    bare_tools_only=True,
+    parameters_offset=-1,
+    after_parameters_offset=False,
+    trimmed_description=True,
 )
 
 # Fitted corrections for hosted models, in tokens, with the recorded cases they reproduce
@@ -98,6 +115,19 @@ def _lines(text: str) -> list[str]:
     if parts and parts[-1] == "":
         parts.pop()
     return [p[:-1] if p.endswith("\r") else p for p in parts]
+
+
+def _trimmed_lines(text: str) -> list[str]:
+    """The non-blank lines of `text`, each stripped of surrounding whitespace."""
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+def _described_property(params: Mapping[str, Any]) -> bool:
+    """Whether a property of the parameters object (top level) has a description."""
+    props = params.get("properties")
+    return is_mapping(props) and any(
+        is_mapping(p) and isinstance(p.get("description"), str) for p in props.values()
+    )
 
 
 def _has_properties(params: Any) -> bool:
@@ -179,7 +209,8 @@ class FunctionNamespace:
         description = tool.get("description")
         lines = []
         if isinstance(description, str):
-            lines = [f"// {line}" for line in _lines(description)]
+            split = _trimmed_lines if style.trimmed_description else _lines
+            lines = [f"// {line}" for line in split(description)]
         params = tool.get("parameters")
         name = tool["name"]
         if is_mapping(params) and (style.reference or _has_properties(params)):
@@ -195,9 +226,9 @@ class FunctionNamespace:
     def _fit(
         self, params: Mapping[str, Any], followed: bool, style: ToolStyle, tool_search: bool
     ) -> None:
-        if style.parameters_offset:
+        if style.parameters_offset and not _described_property(params):
             self.offsets.append(Offset(style.parameters_offset, "tool with parameters"))
-        if followed:
+        if followed and style.after_parameters_offset:
             self.offsets.append(Offset(FITTED["tool_after_parameters"], "tool followed by another"))
         if isinstance(params.get("description"), str):
             self.offsets.append(Offset(FITTED["object_description"], "parameters description"))
