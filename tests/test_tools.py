@@ -210,7 +210,7 @@ def test_strict_json_schema_drops_the_keywords_strict_implies() -> None:
             "format": {"type": "json_schema", "name": "Out", "schema": schema, "strict": True}
         },
     }
-    section = format_section(parse_request(body, default_model="gpt-5"))
+    section = format_section(parse_request(body, default_model="gpt-5"), "o200k_base")
     assert section is not None
     shown = json.loads(section.text.rsplit("\n", 1)[1])
     assert shown == {

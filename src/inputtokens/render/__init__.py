@@ -49,7 +49,7 @@ def render(
     """
     family = FAMILIES[model.family]
     framing = family.framing
-    blocks = family.system(request, framing, family.tool_style)  # a new list: the prompt's own
+    blocks = family.system(request, framing, family.tool_style, model.encoding)  # a new list
     prompt = Prompt(model.id, model.encoding, blocks)
     if request.input_is_text and not request.stored_items:
         # Errors and the breakdown name the field the client sent.

@@ -23,8 +23,6 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..core.errors import ModelNotFoundError
-from ..core.models import lookup_model
 from ..core.reasons import reason
 from ..core.tokenizer import encode_cached, get_encoding
 from ..core.types import JSON
@@ -62,9 +60,9 @@ HOSTED_PROMPT_TOKENS: dict[str, tuple[int, str]] = {
 OSS_MODEL_IDENTITY = "You are ChatGPT, a large language model trained by OpenAI."
 OSS_KNOWLEDGE_CUTOFF = "2024-06"
 
-# The request, the family's framing and tool style -> the blocks before the input items (a new
-# list: the prompt's own).
-SystemRenderer = Callable[[CountRequest, Framing, ToolStyle], list[Block]]
+# The request, the family's framing and tool style, the model's encoding -> the blocks before
+# the input items (a new list: the prompt's own).
+SystemRenderer = Callable[[CountRequest, Framing, ToolStyle, str], list[Block]]
 
 
 class Section:
@@ -297,17 +295,14 @@ def _compact(schema: Any, sort_keys: bool = False) -> str:
     return json.dumps(schema, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)
 
 
-def _key_order_reason(request: CountRequest, schema: Any, sent: str) -> str | None:
+def _key_order_reason(encoding_name: str, schema: Any, sent: str) -> str | None:
     """A reason when the schema's token count depends on the order of its keys.
 
     Every recorded schema had its keys sorted by the recorder, so no record shows whether
     OpenAI renders the keys in the order sent or in an order of its own (docs/counting-rules.md,
     Structured outputs). Two other orders are tried: all keys sorted, and ``type`` first.
     """
-    try:
-        encoding = get_encoding(lookup_model(request.model).encoding)
-    except ModelNotFoundError:
-        return None
+    encoding = get_encoding(encoding_name)
     count = len(encode_cached(encoding, sent))
     for other in (_compact(schema, sort_keys=True), _compact(_type_first(schema))):
         if other != sent and len(encode_cached(encoding, other)) != count:
@@ -315,7 +310,7 @@ def _key_order_reason(request: CountRequest, schema: Any, sent: str) -> str | No
     return None
 
 
-def format_section(request: CountRequest) -> Section | None:
+def format_section(request: CountRequest, encoding: str) -> Section | None:
     """The ``# Response Formats`` section of a json_schema format; other formats add nothing."""
     fmt = (request.text or {}).get("format") or {}
     if fmt.get("type") != "json_schema":
@@ -332,7 +327,7 @@ def format_section(request: CountRequest) -> Section | None:
         reasons.append(reason("format_description"))
     sent = _compact(schema)
     lines.append(sent)
-    order = _key_order_reason(request, schema, sent)
+    order = _key_order_reason(encoding, schema, sent)
     if order:
         reasons.append(order)
     return Section("text.format", "\n".join(lines), reasons=reasons)
@@ -366,14 +361,16 @@ def _message_blocks(
     return blocks
 
 
-def harmony_system(request: CountRequest, framing: Framing, style: ToolStyle) -> list[Block]:
+def harmony_system(
+    request: CountRequest, framing: Framing, style: ToolStyle, encoding: str
+) -> list[Block]:
     """OpenAI-hosted reasoning models: one developer message of sections, or nothing."""
     if not (request.instructions or request.tools or request.text):
         return []  # the common case, without building the sections
     sections = []
     if request.instructions:  # empty instructions add nothing (recorded)
         sections.append(Section("instructions", request.instructions))
-    sections += [s for s in (tools_section(request, style), format_section(request)) if s]
+    sections += [s for s in (tools_section(request, style), format_section(request, encoding)) if s]
     if not sections:
         return []
     blocks = _message_blocks(framing.system_role, framing, sections, _HARMONY_OPENING_OFFSET)
@@ -396,7 +393,9 @@ def _has_bare_function(tools: tuple[JSON, ...]) -> bool:
     )
 
 
-def chat_system(request: CountRequest, framing: Framing, style: ToolStyle) -> list[Block]:
+def chat_system(
+    request: CountRequest, framing: Framing, style: ToolStyle, encoding: str
+) -> list[Block]:
     """Non-reasoning models: instructions as a system message, then the tools and the response
     format in a second one."""
     if not (request.instructions or request.tools or request.text):
@@ -409,7 +408,7 @@ def chat_system(request: CountRequest, framing: Framing, style: ToolStyle) -> li
                 framing.message("system", [Text(request.instructions, "instructions")]),
             )
         )
-    sections = [s for s in (tools_section(request, style), format_section(request)) if s]
+    sections = [s for s in (tools_section(request, style), format_section(request, encoding)) if s]
     if not sections:
         return blocks
     system = _message_blocks(framing.system_role, framing, sections, _CHAT_OPENING_OFFSET)
@@ -421,7 +420,9 @@ def chat_system(request: CountRequest, framing: Framing, style: ToolStyle) -> li
     return blocks + system
 
 
-def oss_system(request: CountRequest, framing: Framing, style: ToolStyle) -> list[Block]:
+def oss_system(
+    request: CountRequest, framing: Framing, style: ToolStyle, encoding: str
+) -> list[Block]:
     """gpt-oss: the reference's system message, always, and a developer message when there are
     instructions, tools or a response format."""
     effort = (request.reasoning or {}).get("effort") or "medium"
@@ -449,7 +450,7 @@ def oss_system(request: CountRequest, framing: Framing, style: ToolStyle) -> lis
         reasons += tools.reasons
         if tools.text:
             developer.append(tools.text)
-    fmt = format_section(request)
+    fmt = format_section(request, encoding)
     if fmt is not None:
         developer.append(fmt.text)
         reasons += fmt.reasons
