@@ -71,7 +71,9 @@ def test_each_tool_with_parameters_followed_by_another_is_one_lower() -> None:
         "// Second.\ntype b = (_: {\ny: number,\n}) => any;\n\n"
         "// Third.\ntype c = () => any;\n" + TAIL
     )
-    assert _count(body) - _without_tools(body) == n(text) + 2 - 2
+    # Two tools with parameters followed by another (-2), a described tool without parameters
+    # last (+1).
+    assert _count(body) - _without_tools(body) == n(text) + 2 - 2 + 1
     # A tool without parameters followed by another is not lowered.
     body["tools"] = [c, a]
     text = (
@@ -79,6 +81,36 @@ def test_each_tool_with_parameters_followed_by_another_is_one_lower() -> None:
         "// First.\ntype a = (_: {\nx: string,\n}) => any;\n" + TAIL
     )
     assert _count(body) - _without_tools(body) == n(text) + 2
+    assert count_input_tokens(body).exact
+
+
+def test_described_tool_without_parameters_last_is_one_higher() -> None:
+    tool = _tool("get_file", "Return a file.")
+    body = {"model": "gpt-5-mini", "input": "Hi", "tools": [tool]}
+    text = HEAD + "// Return a file.\ntype get_file = () => any;\n" + TAIL
+    assert _count(body) - _without_tools(body) == n(text) + 2 + 1
+    assert count_input_tokens(body).exact
+    # Without a description it is not.
+    body["tools"] = [_tool("get_file")]
+    text = HEAD + "type get_file = () => any;\n" + TAIL
+    assert _count(body) - _without_tools(body) == n(text) + 2
+    assert count_input_tokens(body).exact
+
+
+def test_tool_without_description_or_parameters_followed_by_another_is_flagged() -> None:
+    body = {"model": "gpt-5", "input": "Hi", "tools": [_tool("a"), _tool("b", "B.")]}
+    result = count_input_tokens(body)
+    assert not result.exact
+    assert any("'a' has neither a description nor parameters" in r for r in result.estimate_reasons)
+    body["tools"] = [_tool("b", "B."), _tool("a")]
+    assert count_input_tokens(body).exact
+
+
+def test_instructions_with_a_tool_without_parameters_are_one_higher_and_flagged() -> None:
+    body = {"model": "gpt-5", "instructions": "Be brief.", "input": "Hi", "tools": [_tool("a")]}
+    text = HEAD + "type a = () => any;\n" + TAIL
+    assert _count(body) - _without_tools(body) == n("\n\n") + n(text) + 1
+    assert not count_input_tokens(body).exact
 
 
 def test_parameters_description_renders_before_the_object_and_costs_two_more() -> None:

@@ -42,13 +42,13 @@ REASONS: dict[str, str] = {
         "custom tool '{name}' ({shape}): recorded counts cover a described custom tool with a "
         "text format or a lark or regex grammar, alone on a hosted reasoning model"
     ),
-    "bare_described_tool_last": (
-        "function tool '{name}' has a description but no parameters and ends the tools: "
-        "recorded counts cover it only before a tool with parameters"
+    "bare_tool_followed": (
+        "function tool '{name}' has neither a description nor parameters and is followed by "
+        "another tool: no recorded count shows what it costs there"
     ),
     "instructions_with_bare_tool": (
-        "instructions with a function tool without parameters: recorded counts of "
-        "instructions with tools all have parameters"
+        "instructions with a function tool without parameters: one recorded count (gpt-5), "
+        "fitted as 1 token more than with tools that have parameters"
     ),
     "chat_described_tools": (
         "function tools with descriptions, or several with parameters, on a non-reasoning "

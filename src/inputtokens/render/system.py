@@ -30,7 +30,7 @@ from ..formats.responses import CountRequest
 from .framing import Framing
 from .prompt import Block, Offset, Segment, Text
 from .schema_ts import MAX_SCHEMA_DEPTH, is_mapping
-from .tools import FunctionNamespace, ToolStyle
+from .tools import FITTED, FunctionNamespace, ToolStyle
 
 _JOIN = "\n\n"
 # Offsets of a message opened by a given section (hosted reasoning models; fitted on records).
@@ -209,8 +209,8 @@ def tools_section(request: CountRequest, style: ToolStyle) -> Section | None:
         offsets += namespace.offsets
         unverified |= namespace.unverified
         reasons += [reason("custom_tool", name=n, shape=shape) for n, shape in namespace.custom]
-        if namespace.bare_described_last and not style.bare_tools_only:
-            reasons.append(reason("bare_described_tool_last", name=namespace.bare_described_last))
+        if namespace.bare_followed and not style.bare_tools_only:
+            reasons.append(reason("bare_tool_followed", name=namespace.bare_followed))
         if style.bare_tools_only and _beyond_bare_records(functions):
             reasons.append(reason("chat_described_tools"))
         if style.bare_tools_only:
@@ -370,7 +370,11 @@ def harmony_system(
     sections = []
     if request.instructions:  # empty instructions add nothing (recorded)
         sections.append(Section("instructions", request.instructions))
-    sections += [s for s in (tools_section(request, style), format_section(request, encoding)) if s]
+    tools = tools_section(request, style)
+    if tools and tools.text and request.instructions and _has_bare_function(request.tools):
+        rule = "instructions with a tool without parameters"
+        tools.offsets.append(Offset(FITTED["instructions_with_bare_tool"], rule))
+    sections += [s for s in (tools, format_section(request, encoding)) if s]
     if not sections:
         return []
     blocks = _message_blocks(framing.system_role, framing, sections, _HARMONY_OPENING_OFFSET)
@@ -378,7 +382,8 @@ def harmony_system(
     if "text.format" in labels and labels[0] != "text.format":
         blocks[-1].estimate_reasons.append(reason("format_placement"))
     if request.instructions and "tools" in labels and _has_bare_function(request.tools):
-        # Recorded instructions-with-tools counts all have parameters on every function tool.
+        # One record (gpt-5): 1 over the rule that fits instructions with tools that all have
+        # parameters (gpt-5.2 to 5.6). A fitted offset, flagged.
         blocks[-1].estimate_reasons.append(reason("instructions_with_bare_tool"))
     return blocks
 

@@ -91,12 +91,19 @@ FITTED = {
     # 3-tool requests: tools_plus_output (gpt-5-mini), tool_availability (gpt-5), and the
     # two gpt-5.2 tool_search cases.
     "tool_after_parameters": -1,
+    # A tool with a description and no JSON parameters that ends the namespace: a described
+    # parameterless function (vcr multimodal_tool_return, gpt-5-mini, 2 cases; R4-T3
+    # additional-tools@7d39cea33, gpt-5.6) or a custom (free-text) tool (the five gpt-5
+    # freeform/grammar cases). First of three it costs nothing (tool_availability, gpt-5).
+    "described_bare_last": +1,
     # load_capability on gpt-5.2, gpt-5.4 and gpt-5.6 (4 cases).
     "object_description": +2,
     # search_tools.queries on gpt-5 and gpt-5.2 (3 cases).
     "described_array": -2,
-    # Every custom (free-text) tool: the five gpt-5 freeform/grammar cases.
-    "custom_tool": +1,
+    # Instructions before tools with a function without parameters (google thinking-part
+    # replay@111dda9bc, gpt-5: one record, flagged). Its twin with the instructions as a system
+    # message has the same count, as if instructions and tools were two messages.
+    "instructions_with_bare_tool": +1,
 }
 
 # What a custom tool's declaration says besides its description (hosted models). The wording is
@@ -136,6 +143,28 @@ def _has_properties(params: Any) -> bool:
     )
 
 
+def _described_bare(tool: Mapping[str, Any]) -> bool:
+    """A tool declared with comment lines and no JSON parameters: a described function without
+    properties, or a custom (free-text) tool (always commented: its format and the rule
+    against parallel calls)."""
+    if tool.get("type") == "custom":
+        return True
+    return (
+        tool.get("type") == "function"
+        and bool(tool.get("description"))
+        and not _has_properties(tool.get("parameters"))
+    )
+
+
+def _undescribed_bare(tool: Mapping[str, Any]) -> bool:
+    """A function with neither a description nor properties."""
+    return (
+        tool.get("type") == "function"
+        and not tool.get("description")
+        and not _has_properties(tool.get("parameters"))
+    )
+
+
 def _described_arrays(schema: Any, depth: int = 0) -> int:
     """How many properties, at any depth, are arrays with a description."""
     if not is_mapping(schema) or depth > MAX_SCHEMA_DEPTH:
@@ -160,7 +189,7 @@ def _described_arrays(schema: Any, depth: int = 0) -> int:
 class FunctionNamespace:
     """The rendered ``functions`` namespace: its text, fitted offsets and unverified features."""
 
-    __slots__ = ("text", "offsets", "unverified", "custom", "bare_described_last")
+    __slots__ = ("text", "offsets", "unverified", "custom", "bare_followed")
 
     def __init__(
         self,
@@ -175,9 +204,9 @@ class FunctionNamespace:
         self.unverified: set[str] = set()
         # Custom (free-text) tools whose shape no recorded count covers: (name, what differs).
         self.custom: list[tuple[str, str]] = []
-        # A described tool without parameters that ends the namespace (hosted style): recorded
-        # counts cover one only when a tool with parameters follows it, so it is flagged.
-        self.bare_described_last: str | None = None
+        # A function without description or parameters followed by another tool (not the
+        # reference style): no record shows what it costs there, so it is flagged.
+        self.bare_followed: str | None = None
         lines = ["# Tools", ""] if headings and style.headings else []
         if style.headings:
             lines += [f"## {name}", ""]
@@ -191,15 +220,16 @@ class FunctionNamespace:
             lines.append("")
         lines.append(f"}} // namespace {name}")
         self.text = "\n".join(lines)
-        last = tools[-1] if tools else None
-        if (
-            last is not None
-            and not style.reference
-            and last.get("type") == "function"
-            and isinstance(last.get("description"), str)
-            and not _has_properties(last.get("parameters"))
-        ):
-            self.bare_described_last = str(last["name"])
+        if style.reference or not tools:
+            return
+        if _described_bare(tools[-1]):
+            self.offsets.append(
+                Offset(FITTED["described_bare_last"], "described tool without parameters last")
+            )
+        for tool in tools[:-1]:
+            if _undescribed_bare(tool):
+                self.bare_followed = str(tool["name"])
+                break
 
     def _declaration(
         self, tool: Mapping[str, Any], style: ToolStyle, followed: bool, alone: bool
@@ -284,8 +314,6 @@ class FunctionNamespace:
         body += "\n" + CUSTOM_NOT_PARALLEL
         if uncovered:
             self.custom.append((name, ", ".join(uncovered)))
-        if not style.reference:
-            self.offsets.append(Offset(FITTED["custom_tool"], "custom tool"))
         lines = [f"// {line}" for line in body.split("\n")]
         lines.append(f"type {name} = (FREEFORM) => any;")
         return lines
