@@ -113,3 +113,41 @@ def test_a_schema_whose_key_order_matters_is_flagged() -> None:
     result = _format(nested)
     assert not result.exact
     assert any(r.startswith(_REASON_ORDER) for r in result.estimate_reasons)
+
+
+def _pdf_part(filename: str, text: str) -> dict[str, Any]:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_font("helvetica", size=14)
+    pdf.add_page()
+    pdf.cell(text=text)
+    data = base64.b64encode(bytes(pdf.output())).decode()
+    return {"type": "input_file", "filename": filename, "file_data": data}
+
+
+def test_a_pdf_on_chat_models_is_its_text_and_four_more_after_text() -> None:
+    from inputtokens.core.tokenizer import get_encoding
+
+    enc = get_encoding("o200k_base")
+    text = "Quarterly figures for the northern region"
+    n_text = len(enc.encode_ordinary(text))
+    part = _pdf_part("a-rather-long-report-name.pdf", text)
+    # Alone in a function output: the text, not the file's name.
+    body = {
+        "model": "gpt-4o",
+        "input": [
+            {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c1", "output": [part]},
+        ],
+        "tools": [{"type": "function", "name": "f"}],
+    }
+    without = {**body, "input": [body["input"][0], {**body["input"][1], "output": ""}]}
+    alone = count_input_tokens(body)
+    assert alone.input_tokens - count_input_tokens(without).input_tokens == n_text
+    assert not alone.exact  # one recorded PDF: flagged
+    assert not any("function_call_output" in r for r in alone.estimate_reasons)
+    # After text in a message: the text and 4 more.
+    after = _count("gpt-4o", [{"type": "input_text", "text": "Hi"}, part])
+    assert after.input_tokens == 3 + 4 + 1 + n_text + 4
+    assert not after.exact

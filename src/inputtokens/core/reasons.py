@@ -129,7 +129,8 @@ REASONS: dict[str, str] = {
     ),
     "pdf_file": (
         "PDF: extracted text counted; page images counted as nothing, as recorded Responses "
-        "counts show (file framing unrecorded)"
+        "counts show (file framing fitted on three records of one 1-page PDF on non-reasoning "
+        "models, unrecorded elsewhere)"
     ),
     "spreadsheet_file": "spreadsheet text: counted as sent; OpenAI parses it and adds a summary",
     "text_file": "text file: its text counted (file framing unrecorded)",

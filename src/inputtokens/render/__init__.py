@@ -65,6 +65,7 @@ def render(
             family.reasoning_confirmed,
             hosted_tools=family.tool_style is HOSTED_STYLE,
             image_only_content=family.image_only_content,
+            pdf_after_text=family.pdf_after_text,
             declared=declared,
         )
         dropped = family.dropped_reasoning(request.input)

@@ -25,7 +25,7 @@ from ..media.image_size import ImageError, decode_data_url, image_size
 from ..media.image_tokens import ASSUMED_SIZE, image_tokens
 from ..media.loaded import InlineLimits, LoadedMedia, StoredFileContent
 from ..media.urls import url_filename
-from .prompt import Block, Media, Segment, Text
+from .prompt import Block, Media, Offset, Segment, Text
 
 _FALLBACK_IMAGE_RULE = TileRule(85, 170)
 _REMOTE = ("http://", "https://")
@@ -38,6 +38,8 @@ class MediaContext(Protocol):
     model: ModelInfo
     media: LoadedMedia
     limits: InlineLimits
+    # The family's PDF record (families.py): the offset of a PDF after text, or None.
+    pdf_after_text: int | None
 
 
 def content_segments(content: Any, path: str, ctx: MediaContext, block: Block) -> list[Segment]:
@@ -56,7 +58,8 @@ def content_segments(content: Any, path: str, ctx: MediaContext, block: Block) -
         elif kind == "input_image":
             segments.append(image_segment(part, part_path, ctx, block))
         elif kind == "input_file":
-            segments.extend(file_segments(part, part_path, ctx, block))
+            after_text = i > 0 and content[i - 1].get("type") in _TEXT_PARTS
+            segments.extend(file_segments(part, part_path, ctx, block, after_text))
         else:
             block.estimate_reasons.append(reason("unknown_content_part", type=kind))
             segments.append(Text(str(part.get("text", "")), part_path))
@@ -202,11 +205,16 @@ def _file_content(
 
 
 def file_segments(
-    part: dict[str, Any], path: str, ctx: MediaContext, block: Block
+    part: dict[str, Any], path: str, ctx: MediaContext, block: Block, after_text: bool = False
 ) -> list[Segment]:
-    """A file part: its name and its extracted text (docs/counting-rules.md, Files)."""
+    """A file part: its name and its extracted text (docs/counting-rules.md, Files).
+
+    On a family with the PDF record (``ctx.pdf_after_text`` set) a PDF is its text alone, plus
+    the fitted offset when it comes right after a text part (`after_text`).
+    """
     content = _file_content(part, path, ctx, block)
     enc = get_encoding(ctx.model.encoding)
+    offset = None
     if isinstance(content, str):
         name, text, label = content, "", f"file {content} (not fetched)"
     else:
@@ -214,11 +222,16 @@ def file_segments(
         label = f"file {name} ({content.kind}, {len(content.pages)} page(s))"
         if content.kind == "pdf":
             block.estimate_reasons.append(reason("pdf_file"))
+            if ctx.pdf_after_text is not None:
+                name = ""  # not shown to the model (recorded)
+                if after_text:
+                    offset = Offset(ctx.pdf_after_text, "PDF after text")
         elif name.lower().endswith(tuple(SPREADSHEET_EXTENSIONS)):
             block.estimate_reasons.append(reason("spreadsheet_file"))
         else:
             block.estimate_reasons.append(reason("text_file"))
-    tokens = len(encode_text(enc, name, f"{path}.filename"))
+    tokens = len(encode_text(enc, name, f"{path}.filename")) if name else 0
     if text:
         tokens += len(encode_text(enc, text, f"{path}.file_data"))
-    return [Media("file", tokens, label, path)]
+    media = Media("file", tokens, label, path)
+    return [media, offset] if offset else [media]

@@ -33,6 +33,8 @@ class ItemContext:
     call_names: dict[str, str] = field(default_factory=dict)  # call_id -> tool name
     # The family row's fitted cost of content that is one image and no text (None: unrecorded).
     image_only_content: int | None = None
+    # The family row's PDF record: the offset of a PDF after text (None: unrecorded).
+    pdf_after_text: int | None = None
     # The recipients (``functions.{name}``, ``{namespace}.{name}``) of the request's tools, or
     # None where a call to any other name renders alike (the harmony reference renderer).
     declared: frozenset[str] | None = None

@@ -45,6 +45,10 @@ class Family:
     # not recorded, such content is flagged). Function outputs given as text and image parts
     # are confirmed where this is set (docs/counting-rules.md, Images).
     image_only_content: int | None = None
+    # PDFs as recorded on this family (None: not recorded, a PDF counts its name and its text):
+    # the model reads the pages' text without the file's name, and a PDF right after a text
+    # part of the same content costs this fitted offset more (docs/counting-rules.md, Files).
+    pdf_after_text: int | None = None
 
 
 FAMILIES: dict[str, Family] = {
@@ -58,6 +62,7 @@ FAMILIES: dict[str, Family] = {
             ended_turn_reasoning,
             reasoning_confirmed=False,
             image_only_content=+1,
+            pdf_after_text=+4,
         ),
         Family(
             "harmony",

@@ -99,9 +99,13 @@ def _tool_output(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
     if item["type"] == "custom_tool_call_output":
         block.estimate_reasons.append(_CUSTOM_CALL)
     elif not isinstance(output, str) and not (
-        # Text and image parts are recorded on the families with the image-only record.
-        ctx.image_only_content is not None
-        and all(kind in ("input_text", "input_image") for kind in kinds)
+        # Text and image parts are recorded on the families with the image-only record, a file
+        # alone on those with the PDF record.
+        (
+            ctx.image_only_content is not None
+            and all(kind in ("input_text", "input_image") for kind in kinds)
+        )
+        or (ctx.pdf_after_text is not None and kinds == ["input_file"])
     ):
         block.estimate_reasons.append(reason("output_content_parts"))
 
