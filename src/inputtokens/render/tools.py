@@ -61,7 +61,8 @@ class ToolStyle:
     # Fitted offset of each function tool with parameters none of whose properties has a
     # description (non-reasoning models: -1).
     parameters_offset: int = 0
-    # The fitted offset of a tool with parameters followed by another (hosted models).
+    # The fitted offsets of a tool with parameters followed by another and of a tool with
+    # comment lines and no parameters at the end (hosted models; the two are one fit).
     after_parameters_offset: bool = True
     # A description shows each non-blank line with its surrounding whitespace stripped
     # (non-reasoning models); otherwise every line as written.
@@ -220,7 +221,7 @@ class FunctionNamespace:
             lines.append("")
         lines.append(f"}} // namespace {name}")
         self.text = "\n".join(lines)
-        if style.reference or not tools:
+        if style.reference or not style.after_parameters_offset or not tools:
             return
         if _described_bare(tools[-1]):
             self.offsets.append(
