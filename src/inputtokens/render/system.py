@@ -20,7 +20,7 @@ which hands it the family's framing and tool style.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..core.reasons import reason
@@ -163,7 +163,7 @@ def _chat_unmatched_features(schema: Any, depth: int = 0, nested: bool = False) 
     return found
 
 
-def tools_section(request: CountRequest, style: ToolStyle) -> Section | None:
+def tools_section(tools: Sequence[Mapping[str, Any]], style: ToolStyle) -> Section | None:
     """The tools section, or None when no tool is visible to the model.
 
     Function and custom tools form the ``functions`` namespace; a namespace tool its own
@@ -174,8 +174,8 @@ def tools_section(request: CountRequest, style: ToolStyle) -> Section | None:
     hosted: list[Mapping[str, Any]] = []
     reasons: list[str] = []
     search_offsets: list[Offset] = []
-    deferred = sum(1 for t in request.tools if t.get("defer_loading") is True)
-    for tool in request.tools:
+    deferred = sum(1 for t in tools if t.get("defer_loading") is True)
+    for tool in tools:
         kind = tool.get("type")
         if tool.get("async") is True:  # no recording shows how the model is told
             reasons.append(reason("async_tool", name=tool.get("name")))
@@ -310,9 +310,9 @@ def _key_order_reason(encoding_name: str, schema: Any, sent: str) -> str | None:
     return None
 
 
-def format_section(request: CountRequest, encoding: str) -> Section | None:
-    """The ``# Response Formats`` section of a json_schema format; other formats add nothing."""
-    fmt = (request.text or {}).get("format") or {}
+def format_section(fmt: Mapping[str, Any], encoding: str) -> Section | None:
+    """The ``# Response Formats`` section of a json_schema format (a ``text.format`` value);
+    other formats add nothing."""
     if fmt.get("type") != "json_schema":
         return None
     reasons: list[str] = []
@@ -331,6 +331,10 @@ def format_section(request: CountRequest, encoding: str) -> Section | None:
     if order:
         reasons.append(order)
     return Section("text.format", "\n".join(lines), reasons=reasons)
+
+
+def _text_format(request: CountRequest) -> Mapping[str, Any]:
+    return (request.text or {}).get("format") or {}
 
 
 def _message_blocks(
@@ -370,11 +374,11 @@ def harmony_system(
     sections = []
     if request.instructions:  # empty instructions add nothing (recorded)
         sections.append(Section("instructions", request.instructions))
-    tools = tools_section(request, style)
+    tools = tools_section(request.tools, style)
     if tools and tools.text and request.instructions and _has_bare_function(request.tools):
         rule = "instructions with a tool without parameters"
         tools.offsets.append(Offset(FITTED["instructions_with_bare_tool"], rule))
-    sections += [s for s in (tools, format_section(request, encoding)) if s]
+    sections += [s for s in (tools, format_section(_text_format(request), encoding)) if s]
     if not sections:
         return []
     blocks = _message_blocks(framing.system_role, framing, sections, _HARMONY_OPENING_OFFSET)
@@ -413,7 +417,14 @@ def chat_system(
                 framing.message("system", [Text(request.instructions, "instructions")]),
             )
         )
-    sections = [s for s in (tools_section(request, style), format_section(request, encoding)) if s]
+    sections = [
+        s
+        for s in (
+            tools_section(request.tools, style),
+            format_section(_text_format(request), encoding),
+        )
+        if s
+    ]
     if not sections:
         return blocks
     system = _message_blocks(framing.system_role, framing, sections, _CHAT_OPENING_OFFSET)
@@ -432,7 +443,7 @@ def oss_system(
     instructions, tools or a response format."""
     effort = (request.reasoning or {}).get("effort") or "medium"
     effort_shown = effort in ("low", "medium", "high")  # the efforts the reference can write
-    tools = tools_section(request, style)
+    tools = tools_section(request.tools, style)
     has_functions = any(_in_functions_namespace(t) for t in request.tools)
     channels = (
         "# Valid channels: analysis, commentary, final. Channel must be included for every message."
@@ -455,7 +466,7 @@ def oss_system(
         reasons += tools.reasons
         if tools.text:
             developer.append(tools.text)
-    fmt = format_section(request, encoding)
+    fmt = format_section(_text_format(request), encoding)
     if fmt is not None:
         developer.append(fmt.text)
         reasons += fmt.reasons
