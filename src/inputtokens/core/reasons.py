@@ -134,6 +134,12 @@ REASONS: dict[str, str] = {
     ),
     "spreadsheet_file": "spreadsheet text: counted as sent; OpenAI parses it and adds a summary",
     "text_file": "text file: its text counted (file framing unrecorded)",
+    # Chat Completions bodies (render/chat.py).
+    "chat_reasoning_tools": (
+        "tools on a reasoning model over Chat Completions: a hidden text of fitted size is added"
+    ),
+    "chat_message_name": "message name: counted as its tokens and one more, not recorded",
+    "chat_audio": "input_audio: no published token rule for audio input, counted as nothing",
 }
 
 

@@ -29,9 +29,11 @@ from ..core.models import DEFAULT_REGISTRY, ModelInfo, ModelRegistry
 from ..core.result import MediaCount, PartCount, TokenCount
 from ..core.token_cache import MIN_CHARS, CacheUse, TokenCountCache
 from ..core.tokenizer import encode_cached, encode_text, get_encoding, special_token_id
+from ..formats.chat import ChatRequest, parse_chat_request
 from ..formats.responses import CountRequest, parse_request
 from ..media.loaded import DEFAULT_INLINE_LIMITS, NOTHING_LOADED, InlineLimits, LoadedMedia
 from ..render import render
+from ..render.chat import render_chat
 from ..render.prompt import Block, Media, Offset, Prompt, Special, Text
 from .needs import NO_SOURCES, Needs, Sources, apply_state, find_needs, media_needs
 from .truncation import context_length_error, items_to_drop
@@ -192,11 +194,56 @@ def count_request(
         prompt = render(request, model, media, limits, first_index=dropped)
         ids = [] if return_tokens else None
         parts = tuple([_count_block(block, enc, ids, cache, use) for block in prompt.blocks])
-    return _result(request, model, enc, parts, ids, dropped, use)
+    return _result(request.model, model, enc, parts, ids, dropped, use)
+
+
+def prepare_chat(body: Mapping[str, Any] | ChatRequest, options: CountOptions) -> ChatRequest:
+    """A Chat Completions body validated into a ChatRequest (one already built passes)."""
+    if isinstance(body, ChatRequest):
+        return body
+    return parse_chat_request(
+        body, default_model=options.default_model, max_messages=options.max_input_items
+    )
+
+
+def render_chat_request(
+    request: ChatRequest,
+    limits: InlineLimits = DEFAULT_INLINE_LIMITS,
+    models: ModelRegistry = DEFAULT_REGISTRY,
+) -> tuple[ModelInfo, Prompt]:
+    """The model of a chat request and its prompt. Chat bodies name no stored state; http(s)
+    images are counted at the assumed size, flagged (no Sources on this face yet)."""
+    model = models.lookup(request.model)
+    try:
+        return model, render_chat(request, model, NOTHING_LOADED, limits)
+    except RecursionError:
+        raise InvalidRequestError(
+            "The request body is nested too deeply.", param=None, code="invalid_value"
+        ) from None
+
+
+def count_chat_request(
+    request: ChatRequest,
+    *,
+    limits: InlineLimits = DEFAULT_INLINE_LIMITS,
+    cache: TokenCountCache | None = None,
+    return_tokens: bool = False,
+    models: ModelRegistry = DEFAULT_REGISTRY,
+) -> TokenCount:
+    """Count a validated Chat Completions request: render it once, tokenize each block; over
+    the model's input limit, OpenAI's ``context_length_exceeded``."""
+    model, prompt = render_chat_request(request, limits, models)
+    enc = get_encoding(prompt.encoding)
+    ids: list[int] | None = [] if return_tokens else None
+    use = CacheUse()
+    parts = tuple([_count_block(block, enc, ids, cache, use) for block in prompt.blocks])
+    if sum(p.tokens for p in parts) > model.input_limit:
+        raise context_length_error(param="messages")
+    return _result(request.model, model, enc, parts, ids, 0, use)
 
 
 def _result(
-    request: CountRequest,
+    requested_model: str,
     model: ModelInfo,
     enc: tiktoken.Encoding,
     parts: tuple[PartCount, ...],
@@ -222,7 +269,7 @@ def _result(
     return TokenCount(
         input_tokens=text + images + files,
         model=model.id,
-        requested_model=request.model,
+        requested_model=requested_model,
         encoding=model.encoding,
         context_window=model.context_window,
         max_output_tokens=model.max_output_tokens,

@@ -35,10 +35,9 @@ _OUTPUT_TYPES = frozenset(
 )
 
 
-def context_length_error() -> InvalidRequestError:
-    return InvalidRequestError(
-        CONTEXT_LENGTH_MESSAGE, param="input", code="context_length_exceeded"
-    )
+def context_length_error(param: str = "input") -> InvalidRequestError:
+    """OpenAI's 400 for a prompt over the model's input limit, naming `param` (the items)."""
+    return InvalidRequestError(CONTEXT_LENGTH_MESSAGE, param=param, code="context_length_exceeded")
 
 
 def items_to_drop(items: Sequence[JSON], item_tokens: Sequence[int], excess: int) -> int:
