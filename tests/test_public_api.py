@@ -21,9 +21,11 @@ PUBLIC = [
     "TokenCount",
     "TokenizationError",
     "__version__",
+    "count_chat_tokens",
     "count_input_tokens",
     "lookup_model",
     "parse_request",
+    "render_chat_prompt",
     "render_prompt",
 ]
 

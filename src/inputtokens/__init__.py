@@ -1,4 +1,5 @@
-"""inputtokens: count OpenAI Responses API input tokens offline, as OpenAI bills them.
+"""inputtokens: count OpenAI Responses API input tokens offline, as OpenAI bills them (and
+Chat Completions bodies' with ``count_chat_tokens``).
 
 >>> from inputtokens import count_input_tokens
 >>> count_input_tokens({"model": "gpt-5", "input": "Tell me a joke."}).input_tokens
@@ -18,7 +19,7 @@ from .core.errors import (
 from .core.models import ModelInfo, lookup_model
 from .core.result import PartCount, TokenCount
 from .formats.responses import CountRequest, parse_request
-from .library import count_input_tokens, render_prompt
+from .library import count_chat_tokens, count_input_tokens, render_chat_prompt, render_prompt
 from .render.prompt import Prompt
 from .settings import Settings
 
@@ -37,9 +38,11 @@ __all__ = [
     "TokenCount",
     "TokenizationError",
     "__version__",
+    "count_chat_tokens",
     "count_input_tokens",
     "lookup_model",
     "parse_request",
+    "render_chat_prompt",
     "render_prompt",
 ]
 

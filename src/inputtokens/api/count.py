@@ -22,9 +22,10 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 
 from ..core.errors import wire_error
+from ..core.result import TokenCount
 from ..core.token_cache import LruTable, TokenCountCache
 from ..count.needs import find_needs
-from ..count.pipeline import count_request, prepare
+from ..count.pipeline import count_chat_request, count_request, prepare, prepare_chat
 from ..library import local_sources
 from ..settings import Settings
 from .common import ApiContext, parse_json, receive_body, token_from_authorization
@@ -34,7 +35,10 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-COUNT_PATHS = ("/v1/responses/input_tokens", "/openai/v1/responses/input_tokens")
+RESPONSES_PATHS = ("/v1/responses/input_tokens", "/openai/v1/responses/input_tokens")
+# Our count route for Chat Completions bodies (OpenAI has none), with the gateway alias.
+CHAT_PATHS = ("/v1/chat/completions/input_tokens", "/openai/v1/chat/completions/input_tokens")
+COUNT_PATHS = (*RESPONSES_PATHS, *CHAT_PATHS)
 log = logging.getLogger("inputtokens")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _JSON_TYPE = (b"content-type", b"application/json")
@@ -81,7 +85,8 @@ class AnswerCache(LruTable[bytes]):
 
 
 class CountEndpoint:
-    """``POST /v1/responses/input_tokens`` as an ASGI app.
+    """``POST /v1/responses/input_tokens`` and our ``POST /v1/chat/completions/input_tokens``
+    (with their ``/openai`` aliases) as an ASGI app.
 
     Per app: the pipeline's options, the worker's content cache and the answer cache. Per
     request: the caller's sources, built only when the body names stored state, a stored file
@@ -118,13 +123,24 @@ class CountEndpoint:
         owner = self.ctx.owner_of(token_from_authorization(call.authorization))
         settings = self.settings
         raw = await receive_body(receive, call.content_length, settings.max_body_bytes)
+        chat = scope["path"] in CHAT_PATHS
         key = None
         if not call.verbose and self.answers.max_entries:
-            key = blake2b(raw, digest_size=16).digest()
+            # The same body on the two routes is two answers: the route is part of the key.
+            key = blake2b(raw, digest_size=16, person=b"chat" if chat else b"").digest()
             answer = self.answers.get(key)
             if answer is not None:
                 return answer
         limits = self.options.limits
+        if chat:
+            result = count_chat_request(
+                prepare_chat(parse_json(raw), self.options),
+                limits=limits,
+                cache=self.cache,
+                return_tokens=call.tokens,
+                models=self.options.models,
+            )
+            return self._reply(result, call, key)
         request = prepare(parse_json(raw), self.options)
         models = self.options.models
         needs = find_needs(request, models.lookup(request.model))
@@ -156,6 +172,10 @@ class CountEndpoint:
                 needs=needs,
                 models=models,
             )
+        return self._reply(result, call, key)
+
+    def _reply(self, result: TokenCount, call: _Call, key: bytes | None) -> bytes:
+        """The answer's bytes (the rich view when asked for); a plain one is kept under `key`."""
         if call.verbose:
             return orjson.dumps(result.to_rich())
         answer = orjson.dumps(result.to_openai())

@@ -48,7 +48,10 @@ _COUNT = {
     "type": "object",
     "required": ["object", "input_tokens"],
     "properties": {
-        "object": {"type": "string", "enum": ["response.input_tokens"]},
+        "object": {
+            "type": "string",
+            "enum": ["response.input_tokens", "chat.completion.input_tokens"],
+        },
         "input_tokens": {"type": "integer"},
         "model": {"type": "string", "description": "verbose view: the resolved model"},
         "requested_model": {"type": "string"},
@@ -71,7 +74,18 @@ def _errors(*codes: int) -> dict[str, Any]:
     return {str(code): {"description": "OpenAI-shaped error", **ref} for code in codes}
 
 
-def _count_operation(alias: bool) -> dict[str, Any]:
+# The fields of a Chat Completions body that can change the count (others are accepted).
+_CHAT_BODY_FIELDS: dict[str, Any] = {
+    "model": {"type": "string"},
+    "messages": {"type": "array", "items": {"type": "object"}},
+    "tools": {"type": "array", "items": {"type": "object"}},
+    "functions": {"type": "array", "items": {"type": "object"}},
+    "tool_choice": {"oneOf": [{"type": "string"}, {"type": "object"}]},
+    "response_format": {"type": "object"},
+}
+
+
+def _count_operation(alias: bool, chat: bool = False) -> dict[str, Any]:
     flags = [
         {
             "name": name,
@@ -97,15 +111,16 @@ def _count_operation(alias: bool) -> dict[str, Any]:
             ("Inputtokens-Tokens", "'true' adds token ids and strings"),
         )
     ]
+    fields = _CHAT_BODY_FIELDS if chat else _BODY_FIELDS
+    what = "a Chat Completions body" if chat else "a Responses body"
     return {
-        "summary": "Count input tokens" + (" (gateway alias)" if alias else ""),
-        "operationId": "countInputTokens" + ("Gateway" if alias else ""),
+        "summary": f"Count the input tokens of {what}" + (" (gateway alias)" if alias else ""),
+        "operationId": ("countChatInputTokens" if chat else "countInputTokens")
+        + ("Gateway" if alias else ""),
         "parameters": flags,
         "requestBody": {
             "required": True,
-            "content": {
-                "application/json": {"schema": {"type": "object", "properties": _BODY_FIELDS}}
-            },
+            "content": {"application/json": {"schema": {"type": "object", "properties": fields}}},
         },
         "responses": {
             "200": {
@@ -233,6 +248,8 @@ def openapi_document() -> dict[str, Any]:
         "paths": {
             "/v1/responses/input_tokens": {"post": _count_operation(False)},
             "/openai/v1/responses/input_tokens": {"post": _count_operation(True)},
+            "/v1/chat/completions/input_tokens": {"post": _count_operation(False, chat=True)},
+            "/openai/v1/chat/completions/input_tokens": {"post": _count_operation(True, chat=True)},
             "/v1/models": {
                 "get": {
                     "summary": "List models",

@@ -10,7 +10,13 @@ from typing import Any, TextIO
 
 import click
 
-from ..library import count_input_tokens, local_sources, render_prompt
+from ..library import (
+    count_chat_tokens,
+    count_input_tokens,
+    local_sources,
+    render_chat_prompt,
+    render_prompt,
+)
 from ..settings import Settings
 from .common import owner, reports_errors, settings, store_options
 from .conversations import conversations
@@ -53,24 +59,43 @@ for group in (conversations, files, responses):
 
 _source = click.argument("source", type=click.File("r"), default="-")
 _model = click.option("--model", "-m", help="Override the body's model.")
+_api = click.option(
+    "--api",
+    type=click.Choice(["auto", "responses", "chat"]),
+    default="auto",
+    show_default=True,
+    help="The body's format: a Responses body, a Chat Completions body (messages), or "
+    "detected (a body with 'messages' and no 'input' is a chat body).",
+)
+
+
+def _is_chat(body: Any, api: str) -> bool:
+    if api != "auto":
+        return api == "chat"
+    return isinstance(body, dict) and "messages" in body and "input" not in body
 
 
 @cli.command()
 @_source
 @_model
+@_api
 @click.option("--json", "as_json", is_flag=True, help="Print the detailed view as JSON.")
 @click.option("--tokens", is_flag=True, help="Include token ids and strings (implies --json).")
 @store_options
 @click.pass_context
 @reports_errors(store=False)
 def count(
-    ctx: click.Context, source: TextIO, model: str | None, as_json: bool, tokens: bool
+    ctx: click.Context, source: TextIO, model: str | None, api: str, as_json: bool, tokens: bool
 ) -> None:
-    """Count the input tokens of a request body read from SOURCE (a file or - for stdin)."""
+    """Count the input tokens of a request body read from SOURCE (a file or - for stdin): a
+    Responses body, or a Chat Completions body."""
     body = _load_body(source, model)
     read = settings(ctx)
-    sources = local_sources(read, owner=owner(ctx))
-    result = count_input_tokens(body, settings=read, sources=sources, return_tokens=tokens)
+    if _is_chat(body, api):
+        result = count_chat_tokens(body, settings=read, return_tokens=tokens)
+    else:
+        sources = local_sources(read, owner=owner(ctx))
+        result = count_input_tokens(body, settings=read, sources=sources, return_tokens=tokens)
     if as_json or tokens:
         click.echo(json.dumps(result.to_rich(), indent=2, ensure_ascii=False))
     else:
@@ -80,13 +105,17 @@ def count(
 @cli.command()
 @_source
 @_model
+@_api
 @click.pass_context
 @reports_errors(store=False)
-def render(ctx: click.Context, source: TextIO, model: str | None) -> None:
+def render(ctx: click.Context, source: TextIO, model: str | None, api: str) -> None:
     """Print the prompt exactly as the model sees it, framing tokens visible."""
     body = _load_body(source, model)
     read = settings(ctx)
-    prompt = render_prompt(body, settings=read, sources=local_sources(read))
+    if _is_chat(body, api):
+        prompt = render_chat_prompt(body, settings=read)
+    else:
+        prompt = render_prompt(body, settings=read, sources=local_sources(read))
     click.echo(prompt.text, nl=False)
     if sys.stdout.isatty():
         click.echo()

@@ -66,6 +66,9 @@ class TokenCount:
     input_limit: int = 0  # the most input tokens the model takes (0: the context window)
     dropped_items: int = 0  # leading input items dropped by truncation "auto"
     cache_use: CacheUse | None = None  # what the content cache supplied (token_cache.py)
+    # The answer's ``object``: OpenAI's for Responses, ours for the formats it has no count
+    # endpoint for (``chat.completion.input_tokens``).
+    object: str = "response.input_tokens"
 
     @property
     def exact(self) -> bool:
@@ -73,12 +76,12 @@ class TokenCount:
 
     def to_openai(self) -> dict[str, Any]:
         """OpenAI's exact answer shape."""
-        return {"object": "response.input_tokens", "input_tokens": self.input_tokens}
+        return {"object": self.object, "input_tokens": self.input_tokens}
 
     def to_rich(self) -> dict[str, Any]:
         """The detailed view: OpenAI's fields first, then what only we know."""
         out: dict[str, Any] = {
-            "object": "response.input_tokens",
+            "object": self.object,
             "input_tokens": self.input_tokens,
             "model": self.model,
             "requested_model": self.requested_model,

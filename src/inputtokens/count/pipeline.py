@@ -39,6 +39,8 @@ from .needs import NO_SOURCES, Needs, Sources, apply_state, find_needs, media_ne
 from .truncation import context_length_error, items_to_drop
 
 DEFAULT_MODEL = "gpt-5"
+# The answer's ``object`` for a Chat Completions body (OpenAI has no count endpoint for them).
+CHAT_OBJECT = "chat.completion.input_tokens"
 DEFAULT_MAX_INPUT_ITEMS = 200_000  # well above real agent transcripts; bounds work per request
 
 
@@ -239,7 +241,8 @@ def count_chat_request(
     parts = tuple([_count_block(block, enc, ids, cache, use) for block in prompt.blocks])
     if sum(p.tokens for p in parts) > model.input_limit:
         raise context_length_error(param="messages")
-    return _result(request.model, model, enc, parts, ids, 0, use)
+    result = _result(request.model, model, enc, parts, ids, 0, use)
+    return replace(result, object=CHAT_OBJECT)
 
 
 def _result(
