@@ -394,6 +394,8 @@ def test_documented_paths_without_parameters_answer(http: httpx.Client) -> None:
             body: dict[str, object] = {"input": "x"}
             if "/chat/" in path:
                 body = {"messages": [{"role": "user", "content": "x"}]}
+            elif "/embeddings/" in path:
+                body = {"input": "x"}
             assert http.post(path, json=body).status_code == 200, path
 
 

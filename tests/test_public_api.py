@@ -22,6 +22,7 @@ PUBLIC = [
     "TokenizationError",
     "__version__",
     "count_chat_tokens",
+    "count_embedding_tokens",
     "count_input_tokens",
     "lookup_model",
     "parse_request",

@@ -19,7 +19,13 @@ from .core.errors import (
 from .core.models import ModelInfo, lookup_model
 from .core.result import PartCount, TokenCount
 from .formats.responses import CountRequest, parse_request
-from .library import count_chat_tokens, count_input_tokens, render_chat_prompt, render_prompt
+from .library import (
+    count_chat_tokens,
+    count_embedding_tokens,
+    count_input_tokens,
+    render_chat_prompt,
+    render_prompt,
+)
 from .render.prompt import Prompt
 from .settings import Settings
 
@@ -39,6 +45,7 @@ __all__ = [
     "TokenizationError",
     "__version__",
     "count_chat_tokens",
+    "count_embedding_tokens",
     "count_input_tokens",
     "lookup_model",
     "parse_request",

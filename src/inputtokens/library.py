@@ -14,12 +14,14 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .core.models import DEFAULT_EMBEDDING_MODEL
 from .core.result import TokenCount
 from .core.token_cache import DEFAULT_MAX_ENTRIES, TokenCountCache
 from .count.needs import NO_SOURCES, Sources
 from .count.pipeline import (
     CountOptions,
     count_chat_request,
+    count_embeddings_request,
     count_request,
     prepare,
     prepare_chat,
@@ -27,6 +29,7 @@ from .count.pipeline import (
     render_request,
 )
 from .formats.chat import ChatRequest
+from .formats.embeddings import EmbeddingsRequest, parse_embeddings_request
 from .formats.responses import CountRequest
 from .render.prompt import Prompt
 
@@ -88,6 +91,25 @@ def count_chat_tokens(
         return_tokens=return_tokens,
         models=options.models,
     )
+
+
+def count_embedding_tokens(
+    body: Mapping[str, Any] | EmbeddingsRequest, *, return_tokens: bool = False
+) -> TokenCount:
+    """Count the input tokens of an Embeddings request body (``input``), offline.
+
+    >>> count_embedding_tokens(
+    ...     {"model": "text-embedding-3-small", "input": ["Hello world", "Good night"]}
+    ... ).input_tokens
+    4
+
+    Each entry counts on its own (its breakdown part is ``input[i]``); an entry over the
+    model's input limit, or more than 2,048 entries, is OpenAI's 400.
+    """
+    request = body
+    if not isinstance(request, EmbeddingsRequest):
+        request = parse_embeddings_request(body, default_model=DEFAULT_EMBEDDING_MODEL)
+    return count_embeddings_request(request, return_tokens=return_tokens)
 
 
 def render_chat_prompt(

@@ -22,10 +22,18 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 
 from ..core.errors import wire_error
+from ..core.models import DEFAULT_EMBEDDING_MODEL
 from ..core.result import TokenCount
 from ..core.token_cache import LruTable, TokenCountCache
 from ..count.needs import find_needs
-from ..count.pipeline import count_chat_request, count_request, prepare, prepare_chat
+from ..count.pipeline import (
+    count_chat_request,
+    count_embeddings_request,
+    count_request,
+    prepare,
+    prepare_chat,
+)
+from ..formats.embeddings import parse_embeddings_request
 from ..library import local_sources
 from ..settings import Settings
 from .common import ApiContext, parse_json, receive_body, token_from_authorization
@@ -38,7 +46,9 @@ Send = Callable[[Message], Awaitable[None]]
 RESPONSES_PATHS = ("/v1/responses/input_tokens", "/openai/v1/responses/input_tokens")
 # Our count route for Chat Completions bodies (OpenAI has none), with the gateway alias.
 CHAT_PATHS = ("/v1/chat/completions/input_tokens", "/openai/v1/chat/completions/input_tokens")
-COUNT_PATHS = (*RESPONSES_PATHS, *CHAT_PATHS)
+# And for Embeddings bodies: each input entry's tokens, summed.
+EMBEDDINGS_PATHS = ("/v1/embeddings/input_tokens", "/openai/v1/embeddings/input_tokens")
+COUNT_PATHS = (*RESPONSES_PATHS, *CHAT_PATHS, *EMBEDDINGS_PATHS)
 log = logging.getLogger("inputtokens")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _JSON_TYPE = (b"content-type", b"application/json")
@@ -123,16 +133,23 @@ class CountEndpoint:
         owner = self.ctx.owner_of(token_from_authorization(call.authorization))
         settings = self.settings
         raw = await receive_body(receive, call.content_length, settings.max_body_bytes)
-        chat = scope["path"] in CHAT_PATHS
+        path = scope["path"]
+        api = b"chat" if path in CHAT_PATHS else b"embeddings" if path in EMBEDDINGS_PATHS else b""
         key = None
         if not call.verbose and self.answers.max_entries:
-            # The same body on the two routes is two answers: the route is part of the key.
-            key = blake2b(raw, digest_size=16, person=b"chat" if chat else b"").digest()
+            # The same body on two routes is two answers: the route is part of the key.
+            key = blake2b(raw, digest_size=16, person=api).digest()
             answer = self.answers.get(key)
             if answer is not None:
                 return answer
         limits = self.options.limits
-        if chat:
+        if api == b"embeddings":
+            embeddings = parse_embeddings_request(
+                parse_json(raw), default_model=DEFAULT_EMBEDDING_MODEL
+            )
+            result = count_embeddings_request(embeddings, return_tokens=call.tokens)
+            return self._reply(result, call, key)
+        if api == b"chat":
             result = count_chat_request(
                 prepare_chat(parse_json(raw), self.options),
                 limits=limits,

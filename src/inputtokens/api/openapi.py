@@ -50,7 +50,11 @@ _COUNT = {
     "properties": {
         "object": {
             "type": "string",
-            "enum": ["response.input_tokens", "chat.completion.input_tokens"],
+            "enum": [
+                "response.input_tokens",
+                "chat.completion.input_tokens",
+                "embedding.input_tokens",
+            ],
         },
         "input_tokens": {"type": "integer"},
         "model": {"type": "string", "description": "verbose view: the resolved model"},
@@ -85,7 +89,19 @@ _CHAT_BODY_FIELDS: dict[str, Any] = {
 }
 
 
-def _count_operation(alias: bool, chat: bool = False) -> dict[str, Any]:
+_EMBEDDINGS_BODY_FIELDS: dict[str, Any] = {
+    "model": {"type": "string"},
+    "input": {"oneOf": [{"type": "string"}, {"type": "array"}]},
+}
+# Per request format: the body's fields, its name, the operation id.
+_FORMATS: dict[str, tuple[dict[str, Any], str, str]] = {
+    "responses": (_BODY_FIELDS, "a Responses body", "countInputTokens"),
+    "chat": (_CHAT_BODY_FIELDS, "a Chat Completions body", "countChatInputTokens"),
+    "embeddings": (_EMBEDDINGS_BODY_FIELDS, "an Embeddings body", "countEmbeddingInputTokens"),
+}
+
+
+def _count_operation(alias: bool, kind: str = "responses") -> dict[str, Any]:
     flags = [
         {
             "name": name,
@@ -111,12 +127,10 @@ def _count_operation(alias: bool, chat: bool = False) -> dict[str, Any]:
             ("Inputtokens-Tokens", "'true' adds token ids and strings"),
         )
     ]
-    fields = _CHAT_BODY_FIELDS if chat else _BODY_FIELDS
-    what = "a Chat Completions body" if chat else "a Responses body"
+    fields, what, operation = _FORMATS[kind]
     return {
         "summary": f"Count the input tokens of {what}" + (" (gateway alias)" if alias else ""),
-        "operationId": ("countChatInputTokens" if chat else "countInputTokens")
-        + ("Gateway" if alias else ""),
+        "operationId": operation + ("Gateway" if alias else ""),
         "parameters": flags,
         "requestBody": {
             "required": True,
@@ -248,8 +262,10 @@ def openapi_document() -> dict[str, Any]:
         "paths": {
             "/v1/responses/input_tokens": {"post": _count_operation(False)},
             "/openai/v1/responses/input_tokens": {"post": _count_operation(True)},
-            "/v1/chat/completions/input_tokens": {"post": _count_operation(False, chat=True)},
-            "/openai/v1/chat/completions/input_tokens": {"post": _count_operation(True, chat=True)},
+            "/v1/chat/completions/input_tokens": {"post": _count_operation(False, "chat")},
+            "/openai/v1/chat/completions/input_tokens": {"post": _count_operation(True, "chat")},
+            "/v1/embeddings/input_tokens": {"post": _count_operation(False, "embeddings")},
+            "/openai/v1/embeddings/input_tokens": {"post": _count_operation(True, "embeddings")},
             "/v1/models": {
                 "get": {
                     "summary": "List models",

@@ -12,6 +12,7 @@ import click
 
 from ..library import (
     count_chat_tokens,
+    count_embedding_tokens,
     count_input_tokens,
     local_sources,
     render_chat_prompt,
@@ -61,18 +62,25 @@ _source = click.argument("source", type=click.File("r"), default="-")
 _model = click.option("--model", "-m", help="Override the body's model.")
 _api = click.option(
     "--api",
-    type=click.Choice(["auto", "responses", "chat"]),
+    type=click.Choice(["auto", "responses", "chat", "embeddings"]),
     default="auto",
     show_default=True,
-    help="The body's format: a Responses body, a Chat Completions body (messages), or "
-    "detected (a body with 'messages' and no 'input' is a chat body).",
+    help="The body's format: a Responses body, a Chat Completions body (messages), an "
+    "Embeddings body, or detected (a body with 'messages' and no 'input' is a chat body, one "
+    "naming an embedding model an Embeddings body).",
 )
 
 
-def _is_chat(body: Any, api: str) -> bool:
-    if api != "auto":
-        return api == "chat"
-    return isinstance(body, dict) and "messages" in body and "input" not in body
+def _api_of(body: Any, api: str) -> str:
+    """The format of `body`: as given, or detected."""
+    if api != "auto" or not isinstance(body, dict):
+        return "responses" if api == "auto" else api
+    if "messages" in body and "input" not in body:
+        return "chat"
+    model = body.get("model")
+    if isinstance(model, str) and model.startswith("text-embedding-"):
+        return "embeddings"
+    return "responses"
 
 
 @cli.command()
@@ -91,8 +99,11 @@ def count(
     Responses body, or a Chat Completions body."""
     body = _load_body(source, model)
     read = settings(ctx)
-    if _is_chat(body, api):
+    kind = _api_of(body, api)
+    if kind == "chat":
         result = count_chat_tokens(body, settings=read, return_tokens=tokens)
+    elif kind == "embeddings":
+        result = count_embedding_tokens(body, return_tokens=tokens)
     else:
         sources = local_sources(read, owner=owner(ctx))
         result = count_input_tokens(body, settings=read, sources=sources, return_tokens=tokens)
@@ -112,7 +123,10 @@ def render(ctx: click.Context, source: TextIO, model: str | None, api: str) -> N
     """Print the prompt exactly as the model sees it, framing tokens visible."""
     body = _load_body(source, model)
     read = settings(ctx)
-    if _is_chat(body, api):
+    kind = _api_of(body, api)
+    if kind == "embeddings":
+        raise click.UsageError("an Embeddings body has no prompt to render; use count")
+    if kind == "chat":
         prompt = render_chat_prompt(body, settings=read)
     else:
         prompt = render_prompt(body, settings=read, sources=local_sources(read))

@@ -355,3 +355,38 @@ def models_from_json(data: Any, source: str = "models file") -> ModelRegistry:
             raise ValueError(f"{where}.max_input_tokens: larger than the context window")
         rows[name] = info
     return ModelRegistry(rows.values())
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingModel:
+    """An embedding model: its encoding and the most tokens one input entry may have."""
+
+    id: str
+    encoding: str
+    max_input_tokens: int
+
+
+# OpenAI's embedding models (tiktoken's model table for the encoding; OpenAI's Embeddings guide
+# for the 8,192-token input limit, 8,191 for ada-002 as its model page gives it).
+EMBEDDING_MODELS: dict[str, EmbeddingModel] = {
+    m.id: m
+    for m in (
+        EmbeddingModel("text-embedding-3-small", "cl100k_base", 8_192),
+        EmbeddingModel("text-embedding-3-large", "cl100k_base", 8_192),
+        EmbeddingModel("text-embedding-ada-002", "cl100k_base", 8_191),
+    )
+}
+DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
+
+
+def lookup_embedding_model(name: str) -> EmbeddingModel:
+    """An embedding model by its id (or a fine-tune or snapshot of one).
+
+    >>> lookup_embedding_model("text-embedding-3-large").max_input_tokens
+    8192
+    """
+    base = name[3:].split(":", 1)[0] if name.startswith("ft:") else name
+    for known, model in EMBEDDING_MODELS.items():
+        if base == known or base.startswith(known + "-"):
+            return model
+    raise ModelNotFoundError(name)

@@ -25,11 +25,12 @@ from typing import Any, NamedTuple
 import tiktoken
 
 from ..core.errors import InvalidRequestError
-from ..core.models import DEFAULT_REGISTRY, ModelInfo, ModelRegistry
+from ..core.models import DEFAULT_REGISTRY, ModelInfo, ModelRegistry, lookup_embedding_model
 from ..core.result import MediaCount, PartCount, TokenCount
 from ..core.token_cache import MIN_CHARS, CacheUse, TokenCountCache
 from ..core.tokenizer import encode_cached, encode_text, get_encoding, special_token_id
 from ..formats.chat import ChatRequest, parse_chat_request
+from ..formats.embeddings import EmbeddingsRequest
 from ..formats.responses import CountRequest, parse_request
 from ..media.loaded import DEFAULT_INLINE_LIMITS, NOTHING_LOADED, InlineLimits, LoadedMedia
 from ..render import render
@@ -41,6 +42,7 @@ from .truncation import context_length_error, items_to_drop
 DEFAULT_MODEL = "gpt-5"
 # The answer's ``object`` for a Chat Completions body (OpenAI has no count endpoint for them).
 CHAT_OBJECT = "chat.completion.input_tokens"
+EMBEDDINGS_OBJECT = "embedding.input_tokens"
 DEFAULT_MAX_INPUT_ITEMS = 200_000  # well above real agent transcripts; bounds work per request
 
 
@@ -243,6 +245,54 @@ def count_chat_request(
         raise context_length_error(param="messages")
     result = _result(request.model, model, enc, parts, ids, 0, use)
     return replace(result, object=CHAT_OBJECT)
+
+
+def count_embeddings_request(
+    request: EmbeddingsRequest, *, return_tokens: bool = False
+) -> TokenCount:
+    """Count an Embeddings request: each input entry on its own, as its tokens (text) or its
+    length (token ids); no framing. An entry over the model's input limit is OpenAI's 400."""
+    model = lookup_embedding_model(request.model)
+    enc = get_encoding(model.encoding)
+    ids: list[int] | None = [] if return_tokens else None
+    parts: list[PartCount] = []
+    for i, entry in enumerate(request.inputs):
+        label = "input" if request.input_is_text else f"input[{i}]"
+        tokens = list(entry) if isinstance(entry, tuple) else encode_text(enc, entry)
+        if len(tokens) > model.max_input_tokens:
+            raise InvalidRequestError(
+                f"This model's maximum context length is {model.max_input_tokens} tokens, "
+                f"however you requested {len(tokens)} tokens ({len(tokens)} in your prompt; 0 "
+                f"for the completion). Please reduce your prompt; or completion length.",
+                param=label,
+                code="context_length_exceeded",
+            )
+        if ids is not None:
+            ids += tokens
+        parts.append(PartCount(label, len(tokens), len(tokens), 0, 0))
+    total = sum(p.tokens for p in parts)
+    strings = None
+    if ids is not None:
+        strings = tuple(
+            enc.decode_single_token_bytes(t).decode("utf-8", errors="replace")
+            if t < enc.n_vocab
+            else ""
+            for t in ids
+        )
+    return TokenCount(
+        input_tokens=total,
+        model=model.id,
+        requested_model=request.model,
+        encoding=model.encoding,
+        context_window=model.max_input_tokens,
+        max_output_tokens=0,
+        parts=tuple(parts),
+        tokens=tuple(ids) if ids is not None else None,
+        token_strings=strings,
+        details={"text_tokens": total, "image_tokens": 0, "file_tokens": 0},
+        input_limit=model.max_input_tokens,
+        object=EMBEDDINGS_OBJECT,
+    )
 
 
 def _result(
