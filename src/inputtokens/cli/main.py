@@ -46,7 +46,8 @@ def _load_body(source: TextIO, model: str | None) -> Any:
 )
 @click.pass_context
 def cli(ctx: click.Context, no_fetch: bool) -> None:
-    """Count OpenAI Responses API input tokens offline."""
+    """Count OpenAI Responses API input tokens offline (Chat Completions and Embeddings
+    bodies too)."""
     try:
         read = Settings.from_env()
         read.count_options()  # a bad models file fails here, once, with its message
@@ -96,7 +97,7 @@ def count(
     ctx: click.Context, source: TextIO, model: str | None, api: str, as_json: bool, tokens: bool
 ) -> None:
     """Count the input tokens of a request body read from SOURCE (a file or - for stdin): a
-    Responses body, or a Chat Completions body."""
+    Responses, Chat Completions or Embeddings body."""
     body = _load_body(source, model)
     read = settings(ctx)
     kind = _api_of(body, api)
