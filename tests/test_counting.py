@@ -32,6 +32,38 @@ def test_reasoning_framing() -> None:
     assert count(body) == (4 + n("Be brief.")) + (4 + n("Hi")) + (6 + n("Hello")) + 2
 
 
+def test_assistant_preamble_is_on_the_commentary_channel() -> None:
+    """Hosted reasoning models: a preamble costs 7 + n, a final answer 6 + n; a phase-less
+    message is a preamble only right before a tool call, and then flagged; gpt-oss and chat
+    models keep their framing."""
+    tool = {"type": "function", "name": "f", "parameters": {"type": "object", "properties": {}}}
+    call = {"type": "function_call", "call_id": "c", "name": "f", "arguments": "{}"}
+    output = {"type": "function_call_output", "call_id": "c", "output": "ok"}
+    user = {"role": "user", "content": "Hi"}
+
+    def with_message(message: dict[str, Any], *after: dict[str, Any]) -> Any:
+        body = {"model": "gpt-5.4", "tools": [tool], "input": [user, message, *after]}
+        return count_input_tokens(body)
+
+    final = with_message({"role": "assistant", "content": "On it."}, user)
+    commentary = {"role": "assistant", "content": "On it.", "phase": "commentary"}
+    assert with_message(commentary, user).input_tokens == final.input_tokens + 1
+    assert with_message(commentary, user).exact
+    before = with_message({"role": "assistant", "content": "On it."}, call, output)
+    labelled = with_message(commentary, call, output)
+    assert before.input_tokens == labelled.input_tokens and labelled.exact
+    assert not before.exact and any("without a phase" in r for r in before.estimate_reasons)
+    answer = {"role": "assistant", "content": "On it.", "phase": "final_answer"}
+    assert with_message(answer, call, output).input_tokens == labelled.input_tokens - 1
+    for model in ("gpt-oss-20b", "gpt-4o"):
+        plain = {"role": "assistant", "content": "On it."}
+        bodies = [
+            {"model": model, "tools": [tool], "input": [user, m, call, output]}
+            for m in (plain, commentary)
+        ]
+        assert count(bodies[0]) == count(bodies[1])
+
+
 def test_chat_framing() -> None:
     body = {
         "model": "gpt-4o",

@@ -89,6 +89,11 @@ REASONS: dict[str, str] = {
     "oss_text_format": "text.format on gpt-oss: the reference renderer has no form",
     # Input items (render/items.py).
     "custom_tool_call": "custom tool calls: free-text call rendering not verified on records",
+    "preamble_inferred": (
+        "assistant message without a phase right before a tool call: counted as a preamble on "
+        "the commentary channel (1 token more than a final answer), as one recorded count "
+        "(gpt-5.4) shows"
+    ),
     "undeclared_tool_call": (
         "call to '{name}', which is not among the request's tools: such calls are not "
         "covered by recorded counts"

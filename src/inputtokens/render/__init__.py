@@ -67,11 +67,14 @@ def render(
             image_only_content=family.image_only_content,
             pdf_after_text=family.pdf_after_text,
             declared=declared,
+            preambles=family.commentary_preambles,
         )
         dropped = family.dropped_reasoning(request.input)
         # item_label for stored items only, inlined for sent ones: this runs for every item.
         sent = not request.stored_items and not request.input_is_text
-        for i, item in enumerate(request.input, first_index):
+        items, last = request.input, first_index + len(request.input) - 1
+        for i, item in enumerate(items, first_index):
+            ctx.next_item = items[i - first_index + 1] if i < last else None
             label = f"input[{i}]" if sent else request.item_label(i)
             if dropped and i - first_index in dropped:  # reasoning of an ended turn: not seen
                 blocks.append(Block(label, [], []))

@@ -38,6 +38,11 @@ class ItemContext:
     # The recipients (``functions.{name}``, ``{namespace}.{name}``) of the request's tools, or
     # None where a call to any other name renders alike (the harmony reference renderer).
     declared: frozenset[str] | None = None
+    # The family row: an assistant message before a tool call is a preamble on the commentary
+    # channel (docs/counting-rules.md, Message framing).
+    preambles: bool = False
+    # The item after the one being rendered (None for the last): set by render() per item.
+    next_item: JSON | None = None
 
 
 # (item, its JSON path, the context, the block to fill in)

@@ -49,6 +49,9 @@ class Family:
     # the model reads the pages' text without the file's name, and a PDF right after a text
     # part of the same content costs this fitted offset more (docs/counting-rules.md, Files).
     pdf_after_text: int | None = None
+    # An assistant message with ``phase: "commentary"``, or without a phase right before a
+    # tool call, is a preamble on the commentary channel (recorded on the hosted models).
+    commentary_preambles: bool = False
 
 
 FAMILIES: dict[str, Family] = {
@@ -73,6 +76,7 @@ FAMILIES: dict[str, Family] = {
             ended_turn_reasoning,
             reasoning_confirmed=False,
             verbosity_confirmed=True,
+            commentary_preambles=True,
         ),
         Family(
             "oss",

@@ -6,8 +6,9 @@ renderer writes it:
 - ``ChatFraming`` (non-reasoning models): ``<|im_start|>{role}<|im_sep|>{body}<|im_end|>``,
   4 tokens plus the body; the reply is primed with ``<|im_start|>assistant<|im_sep|>`` (3).
 - ``HarmonyFraming`` (reasoning models): ``<|start|>{role}<|message|>{body}<|end|>``, 4 plus
-  the body; an assistant message carries ``<|channel|>final`` (6); the reply is primed with
-  ``<|start|>assistant`` (2). ``harmony`` and ``oss`` differ only in ``constrain_json``.
+  the body; an assistant message carries ``<|channel|>final`` (6), a preamble before a tool
+  call ``<|channel|>commentary`` (7); the reply is primed with ``<|start|>assistant`` (2).
+  ``harmony`` and ``oss`` differ only in ``constrain_json``.
 
 Both are pure and stateless; a renderer asks its framing for segments and never spells tokens.
 Which family uses which framing is a row of the table in families.py.
@@ -56,6 +57,9 @@ class ChatFraming:
         self, recipient: str, body: Sequence[Segment], json: bool = True
     ) -> list[Segment]:
         return self.message(f"assistant to={recipient}", body)
+
+    def preamble(self, body: Sequence[Segment]) -> list[Segment]:
+        return self.message("assistant", body)
 
     def tool_result(self, author: str, body: Sequence[Segment]) -> list[Segment]:
         return self.message(author, body)
@@ -114,6 +118,11 @@ class HarmonyFraming:
             *body,
             _CALL,
         ]
+
+    def preamble(self, body: Sequence[Segment]) -> list[Segment]:
+        """An assistant message on the ``commentary`` channel: what the model says before it
+        calls a tool (harmony's preambles)."""
+        return [_START, Text("assistant"), _CHANNEL, Text("commentary"), _MESSAGE, *body, _END]
 
     def tool_result(self, author: str, body: Sequence[Segment]) -> list[Segment]:
         return [

@@ -29,6 +29,9 @@ _ENCRYPTED_CHARS_PER_TOKEN = 16 / 3
 _CUSTOM_CALL = reason("custom_tool_call")
 _ENCRYPTED = reason("encrypted_content")
 _REASONING_UNCONFIRMED = reason("reasoning_unconfirmed")
+_PREAMBLE_INFERRED = reason("preamble_inferred")
+# The items that call a tool, before which an assistant message is a preamble.
+_CALLS = frozenset({"function_call", "custom_tool_call"})
 
 
 def _part_kinds(content: object) -> list[object]:
@@ -59,7 +62,25 @@ def _message(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
     else:
         body = content_segments(content, f"{path}.content", ctx, block)
         body += _image_only(_part_kinds(content), ctx, block)
-    block.segments = ctx.framing.message(item["role"], body)
+    if ctx.preambles and item["role"] == "assistant" and _preamble(item, ctx, block):
+        block.segments = ctx.framing.preamble(body)
+    else:
+        block.segments = ctx.framing.message(item["role"], body)
+
+
+def _preamble(item: JSON, ctx: ItemContext, block: Block) -> bool:
+    """Whether an assistant message is a preamble, said on the commentary channel before a
+    tool call (1 token more than a final answer: docs/counting-rules.md, Message framing):
+    its ``phase`` says so, or it has none and a tool call comes right after it (flagged: one
+    record)."""
+    phase = item.get("phase")
+    if phase is not None:
+        return bool(phase == "commentary")
+    after = ctx.next_item
+    if after is not None and item_type(after) in _CALLS:
+        block.estimate_reasons.append(_PREAMBLE_INFERRED)
+        return True
+    return False
 
 
 def _recipient(item: JSON) -> str:
