@@ -141,7 +141,31 @@ REASONS: dict[str, str] = {
     "text_file": "text file: its text counted (file framing unrecorded)",
     # Chat Completions bodies (render/chat.py).
     "chat_reasoning_tools": (
-        "tools on a reasoning model over Chat Completions: a hidden text of fitted size is added"
+        "tools on {model} over Chat Completions: no recorded count covers this model family"
+    ),
+    "chat_reasoning_assistant": (
+        "assistant message text on a reasoning model over Chat Completions: counted 2 below "
+        "the Responses framing, as the one recorded count (o3-mini) shows"
+    ),
+    "chat_parallel_calls": (
+        "several tool calls in one assistant message on a reasoning model over Chat "
+        "Completions: the one recorded count (gpt-5-mini, two calls) is 8 above this count"
+    ),
+    "chat_call_arguments": (
+        "tool call arguments not in compact JSON: counted re-serialized compactly, as one "
+        "recorded count (gpt-5-mini) shows"
+    ),
+    "chat_reasoning_image": (
+        "image on a reasoning model over Chat Completions: 2 tokens added per image, fitted on "
+        "gpt-5-mini records of two images, each after a call with empty arguments"
+    ),
+    "chat_reasoning_pdf": (
+        "PDF on a reasoning model over Chat Completions: {tokens} tokens per page beside its "
+        "text, fitted on gpt-5-mini records of two 1-page PDFs"
+    ),
+    "chat_model_hidden": (
+        "{model} over Chat Completions: a hidden text of {tokens} tokens, fitted on one "
+        "recorded count"
     ),
     "chat_message_name": "message name: counted as its tokens and one more, not recorded",
     "chat_audio": "input_audio: no published token rule for audio input, counted as nothing",

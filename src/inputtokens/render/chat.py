@@ -10,13 +10,16 @@ Completions counts (../shared/accuracy/chat_completions.jsonl):
 - chat models show the tools under the ``# Tools`` / ``## functions`` headings, in a system
   message of their own or joined to a leading system message;
 - reasoning models put the tools in a developer message, with a hidden text of their own
-  (about 80 tokens beyond the tools' text, fitted).
+  (82 tokens after it, fitted) and their own tool offsets (``HOSTED_CHAT_STYLE``); a tool
+  call costs 1 less than on Responses, its arguments counted as compact JSON; an assistant
+  message's text 2 less; images and PDF pages carry fitted costs (flagged).
 
 Pure: the request, the model and the loaded media in, a ``Prompt`` out.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,7 +35,7 @@ from .families import FAMILIES
 from .framing import Framing
 from .prompt import Block, Offset, Prompt, Segment, Text
 from .system import Section, format_section, tools_section
-from .tools import ToolStyle
+from .tools import HOSTED_CHAT_STYLE, ToolStyle
 
 _JOIN = "\n\n"
 
@@ -51,6 +54,22 @@ class ChatRow:
     tools_hidden: int | None
     # Whether counts of this family's tools are confirmed by the records (a reason otherwise).
     tools_confirmed: bool
+    # The tool style on Chat Completions when it differs from the family's (None: the same).
+    tool_style: ToolStyle | None = None
+    # Fitted offset of each tool call (with its result) against the family's call framing.
+    call_offset: int = 0
+    # Tool call arguments are counted as compact JSON (a reason when that changes them).
+    compact_arguments: bool = False
+    # Fitted offset of an assistant message with text against the family's message framing.
+    assistant_text_offset: int = 0
+    # Fitted offset of each image (None: as on Responses, no reason).
+    image_offset: int | None = None
+    # PDFs: the offset after a text part (the pages' text without the file's name, as the chat
+    # family on Responses) and the cost of each page beside its text (None: as on Responses).
+    pdf_after_text: int | None = None
+    pdf_page: int | None = None
+    # Whether several calls in one assistant message are covered by the records.
+    parallel_calls_confirmed: bool = True
 
 
 CHAT_ROWS: dict[str, ChatRow] = {
@@ -61,12 +80,21 @@ CHAT_ROWS: dict[str, ChatRow] = {
         tools_hidden=None,
         tools_confirmed=True,
     ),
+    # docs/counting-rules.md, Chat Completions: every rule below with its records.
     "harmony": ChatRow(
         headings=True,
         opening_offset={"tools": -2, "text.format": -4},
         join_leading_system=False,
         tools_hidden=82,
-        tools_confirmed=False,
+        tools_confirmed=True,
+        tool_style=HOSTED_CHAT_STYLE,
+        call_offset=-1,
+        compact_arguments=True,
+        assistant_text_offset=-2,
+        image_offset=+2,
+        pdf_after_text=+4,
+        pdf_page=213,
+        parallel_calls_confirmed=False,
     ),
     "oss": ChatRow(
         headings=True,
@@ -76,6 +104,11 @@ CHAT_ROWS: dict[str, ChatRow] = {
         tools_confirmed=False,
     ),
 }
+
+# Models whose Chat Completions prompt holds a hidden text of its own (fitted, flagged): the one
+# o1-mini record (test_system_prompt_role_o1_mini#0, two user messages) is 8 above the harmony
+# framing.
+CHAT_MODEL_HIDDEN: dict[str, int] = {"o1-mini": 8}
 
 
 def _flat_tool(tool: Mapping[str, Any]) -> dict[str, Any]:
@@ -127,13 +160,31 @@ class _ChatRenderer:
                 if image.get("detail"):
                     as_part["detail"] = image["detail"]
                 segments += content_segments([as_part], f"{part_path}.image_url", self.ctx, block)
+                if self.row.image_offset is not None:
+                    segments.append(Offset(self.row.image_offset, "image on Chat Completions"))
+                    block.estimate_reasons.append(reason("chat_reasoning_image"))
             elif kind == "file":
                 file = {"type": "input_file", **part["file"]}
                 after_text = i > 0 and content[i - 1]["type"] == "text"
-                segments += file_segments(file, f"{part_path}.file", self.ctx, block, after_text)
+                segments += file_segments(
+                    file, f"{part_path}.file", self.ctx, block, after_text, self.row.pdf_page
+                )
             else:  # input_audio
                 block.estimate_reasons.append(reason("chat_audio"))
         return segments
+
+    def arguments(self, arguments: str, block: Block) -> str:
+        """A call's arguments as counted: compact JSON where the row says so (a reason when
+        that changes them), as sent otherwise."""
+        if not self.row.compact_arguments:
+            return arguments
+        try:
+            compact = json.dumps(json.loads(arguments), separators=(",", ":"), ensure_ascii=False)
+        except ValueError:
+            return arguments
+        if compact != arguments:
+            block.estimate_reasons.append(reason("chat_call_arguments"))
+        return compact
 
     def render_message(self, message: JSON, path: str) -> Block:
         block = Block(path, [], [])
@@ -159,18 +210,28 @@ class _ChatRenderer:
         has_text = any(not isinstance(s, Text) or s.text for s in body)
         if role != "assistant" or has_text or not (calls or legacy):
             segments += framing.message(author, body)
+            if role == "assistant" and self.row.assistant_text_offset:
+                segments.append(
+                    Offset(self.row.assistant_text_offset, "assistant message on Chat Completions")
+                )
+                block.estimate_reasons.append(reason("chat_reasoning_assistant"))
+        if len(calls) > 1 and not self.row.parallel_calls_confirmed:
+            block.estimate_reasons.append(reason("chat_parallel_calls"))
         for i, call in enumerate(calls):
             call_path = f"{path}.tool_calls[{i}]"
             kind = call["type"]
             recipient = f"functions.{call[kind]['name']}"
             self.ctx.call_names[call["id"]] = recipient
             if kind == "function":
-                args = Text(call["function"]["arguments"], f"{call_path}.function.arguments")
+                arguments = self.arguments(call["function"]["arguments"], block)
+                args = Text(arguments, f"{call_path}.function.arguments")
                 segments += framing.tool_call(recipient, [args])
             else:
                 args = Text(call["custom"]["input"], f"{call_path}.custom.input")
                 segments += framing.tool_call(recipient, [args], json=False)
                 block.estimate_reasons.append(reason("custom_tool_call"))
+            if self.row.call_offset:
+                segments.append(Offset(self.row.call_offset, "tool call on Chat Completions"))
         if legacy:
             args = Text(legacy["arguments"], f"{path}.function_call.arguments")
             segments += framing.tool_call(f"functions.{legacy['name']}", [args])
@@ -184,6 +245,7 @@ def _system_blocks(
     """The tools and response-format blocks, and how many leading messages they absorbed (a
     leading system message the tools join)."""
     row = CHAT_ROWS[model.family]
+    style = row.tool_style or style
     tools = [_flat_tool(t) for t in request.tools]
     sections = [
         s
@@ -197,7 +259,7 @@ def _system_blocks(
         return [], 0
     reasons: list[str] = []
     if tools and not row.tools_confirmed:
-        reasons.append(reason("chat_reasoning_tools"))
+        reasons.append(reason("chat_reasoning_tools", model=model.id))
     first = request.messages[0]
     absorbed = 0
     leading: list[Section] = []
@@ -235,6 +297,7 @@ def render_chat(
     """The prompt of a Chat Completions body for `model`: one block per message, the tools
     and response format, the reply priming."""
     family = FAMILIES[model.family]
+    row = CHAT_ROWS[model.family]
     framing = family.framing
     ctx = ItemContext(
         model,
@@ -243,7 +306,7 @@ def render_chat(
         limits,
         family.reasoning_confirmed,
         image_only_content=family.image_only_content,
-        pdf_after_text=family.pdf_after_text,
+        pdf_after_text=family.pdf_after_text if row.pdf_page is None else row.pdf_after_text,
     )
     blocks, absorbed = _system_blocks(request, model, framing, family.tool_style)
     renderer = _ChatRenderer(request, model, ctx)
@@ -251,6 +314,10 @@ def render_chat(
     for i in range(absorbed, len(messages)):
         blocks.append(renderer.render_message(messages[i], f"messages[{i}]"))
     priming = Block("priming", framing.priming(), [])
+    hidden = CHAT_MODEL_HIDDEN.get(model.id)
+    if hidden:
+        priming.segments.append(Offset(hidden, f"hidden text of {model.id} on Chat Completions"))
+        priming.estimate_reasons.append(reason("chat_model_hidden", model=model.id, tokens=hidden))
     if not model.framing_verified:
         priming.estimate_reasons.append(reason("framing_unverified", model=model.id))
     if model.unconfirmed:

@@ -205,16 +205,23 @@ def _file_content(
 
 
 def file_segments(
-    part: dict[str, Any], path: str, ctx: MediaContext, block: Block, after_text: bool = False
+    part: dict[str, Any],
+    path: str,
+    ctx: MediaContext,
+    block: Block,
+    after_text: bool = False,
+    pdf_page: int | None = None,
 ) -> list[Segment]:
     """A file part: its name and its extracted text (docs/counting-rules.md, Files).
 
     On a family with the PDF record (``ctx.pdf_after_text`` set) a PDF is its text alone, plus
-    the fitted offset when it comes right after a text part (`after_text`).
+    the fitted offset when it comes right after a text part (`after_text`). `pdf_page`: a fitted
+    cost of each page of a PDF beside its text (Chat Completions on reasoning models).
     """
     content = _file_content(part, path, ctx, block)
     enc = get_encoding(ctx.model.encoding)
     offset = None
+    pages = None
     if isinstance(content, str):
         name, text, label = content, "", f"file {content} (not fetched)"
     else:
@@ -226,6 +233,9 @@ def file_segments(
                 name = ""  # not shown to the model (recorded)
                 if after_text:
                     offset = Offset(ctx.pdf_after_text, "PDF after text")
+            if pdf_page is not None:
+                block.estimate_reasons.append(reason("chat_reasoning_pdf", tokens=pdf_page))
+                pages = Offset(pdf_page * len(content.pages), "PDF pages on Chat Completions")
         elif name.lower().endswith(tuple(SPREADSHEET_EXTENSIONS)):
             block.estimate_reasons.append(reason("spreadsheet_file"))
         else:
@@ -234,4 +244,4 @@ def file_segments(
     if text:
         tokens += len(encode_text(enc, text, f"{path}.file_data"))
     media = Media("file", tokens, label, path)
-    return [media, offset] if offset else [media]
+    return [s for s in (media, offset, pages) if s is not None]

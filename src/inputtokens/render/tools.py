@@ -67,6 +67,11 @@ class ToolStyle:
     # A description shows each non-blank line with its surrounding whitespace stripped
     # (non-reasoning models); otherwise every line as written.
     trimmed_description: bool = False
+    # Fitted offset of each function tool one of whose top-level properties has a description
+    # (reasoning models over Chat Completions: +1).
+    described_property_offset: int = 0
+    # Whether the fitted offset of described array properties applies (Responses: yes).
+    described_array_offset: bool = True
 
 
 REFERENCE_STYLE = ToolStyle("reference", headings=True, reference=True)
@@ -84,6 +89,20 @@ CHAT_STYLE = ToolStyle(
     parameters_offset=-1,
     after_parameters_offset=False,
     trimmed_description=True,
+)
+# Reasoning models over Chat Completions: the hosted layout and offsets, plus +1 for each tool
+# with a described property and without the described-array offset. Fitted on the gpt-5-mini
+# and gpt-5 Chat Completions records of 1 to 4 tools (docs/counting-rules.md, Chat
+# Completions): `search_tools` (a described string property) followed by one or two tools
+# (tool_search_eval[openai]#0-#7), and `search_tools.queries` (a described array) last after a
+# described parameterless tool and a tool with parameters (tool_availability_portability R1,
+# R2, R4 -T6, gpt-5).
+HOSTED_CHAT_STYLE = ToolStyle(
+    "hosted-chat",
+    headings=True,
+    reference=False,
+    described_property_offset=+1,
+    described_array_offset=False,
 )
 
 # Fitted corrections for hosted models, in tokens, with the recorded cases they reproduce
@@ -261,13 +280,17 @@ class FunctionNamespace:
             self.offsets.append(Offset(style.parameters_offset, "tool with parameters"))
         if followed and style.after_parameters_offset:
             self.offsets.append(Offset(FITTED["tool_after_parameters"], "tool followed by another"))
+        if style.described_property_offset and _described_property(params):
+            self.offsets.append(
+                Offset(style.described_property_offset, "tool with a described property")
+            )
         if isinstance(params.get("description"), str):
             self.offsets.append(Offset(FITTED["object_description"], "parameters description"))
         # Not on a client tool_search's declaration: its described array costs its text alone
         # (keeps_native_tool_search#0, gpt-5.4-mini, the very schema of the search_tools
         # records above). Those functions are strict, the tool_search is not: which of the two
         # decides is not recorded.
-        arrays = 0 if tool_search else _described_arrays(params)
+        arrays = 0 if tool_search or not style.described_array_offset else _described_arrays(params)
         if arrays:
             self.offsets.append(
                 Offset(FITTED["described_array"] * arrays, "described array properties")
