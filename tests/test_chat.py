@@ -61,7 +61,7 @@ def test_plain_messages_count_as_the_same_messages_on_responses(model: str) -> N
     messages: list[ChatCompletionMessageParam] = [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Tell me a joke."},
-        {"role": "assistant", "content": "Why did the chicken cross the road?"},
+        {"role": "developer", "content": "Keep it clean."},
         {"role": "user", "content": "Why?"},
     ]
     chat = count_chat_tokens(_body(model, messages))
@@ -79,6 +79,19 @@ def test_plain_messages_count_as_the_same_messages_on_responses(model: str) -> N
         "messages[3]",
         "priming",
     ]
+
+
+def test_an_assistant_message_on_a_chat_model_counts_as_on_responses() -> None:
+    messages: list[ChatCompletionMessageParam] = [
+        {"role": "user", "content": "Tell me a joke."},
+        {"role": "assistant", "content": "Why did the chicken cross the road?"},
+        {"role": "user", "content": "Why?"},
+    ]
+    chat = count_chat_tokens(_body("gpt-4o", messages))
+    assert (
+        chat.input_tokens == count_input_tokens({"model": "gpt-4o", "input": messages}).input_tokens
+    )
+    assert chat.exact
 
 
 def test_a_tool_turn_counts_its_calls_and_results() -> None:
