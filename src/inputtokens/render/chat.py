@@ -17,6 +17,7 @@ Pure: the request, the model and the loaded media in, a ``Prompt`` out.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -51,6 +52,13 @@ class ChatRow:
     tools_hidden: int | None
     # Whether counts of this family's tools are confirmed by the records (a reason otherwise).
     tools_confirmed: bool
+    # Offset of the tools (or response format) joining a leading system message (fitted).
+    join_offset: int = 0
+    # The author of a ``tool`` message: ``functions.{name}`` as on Responses, or ``{name}
+    # to=assistant`` (chat models on Chat Completions, fitted).
+    result_author: str = "functions.{name}"
+    # A call's JSON ``arguments`` are parsed and shown as compact JSON (chat models, fitted).
+    compact_arguments: bool = False
 
 
 CHAT_ROWS: dict[str, ChatRow] = {
@@ -60,6 +68,9 @@ CHAT_ROWS: dict[str, ChatRow] = {
         join_leading_system=True,
         tools_hidden=None,
         tools_confirmed=True,
+        join_offset=-2,
+        result_author="{name} to=assistant",
+        compact_arguments=True,
     ),
     "harmony": ChatRow(
         headings=True,
@@ -109,6 +120,16 @@ class _ChatRenderer:
         self.framing: Framing = ctx.framing
         self.row = CHAT_ROWS[model.family]
 
+    def arguments(self, text: str) -> str:
+        """A call's arguments as shown: compact JSON where the row says so and they parse."""
+        if not self.row.compact_arguments:
+            return text
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return text
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
     def message_body(self, message: JSON, path: str, block: Block) -> list[Segment]:
         content = message.get("content")
         if content is None or isinstance(content, str):
@@ -140,12 +161,19 @@ class _ChatRenderer:
         role = message["role"]
         framing = self.framing
         if role == "tool":
-            author = self.ctx.call_names.get(message["tool_call_id"], "functions.unknown")
+            name = self.ctx.call_names.get(message["tool_call_id"])
+            if name is None:
+                name = "unknown"
+                block.estimate_reasons.append(
+                    reason("unmatched_call_output", call_id=message["tool_call_id"])
+                )
+            author = self.row.result_author.format(name=name)
             block.segments = framing.tool_result(author, self.message_body(message, path, block))
             return block
         if role == "function":
             text = Text(message.get("content") or "", f"{path}.content")
-            block.segments = framing.tool_result(f"functions.{message['name']}", [text])
+            author = self.row.result_author.format(name=message["name"])
+            block.segments = framing.tool_result(author, [text])
             return block
         segments: list[Segment] = []
         body = self.message_body(message, path, block)
@@ -163,16 +191,18 @@ class _ChatRenderer:
             call_path = f"{path}.tool_calls[{i}]"
             kind = call["type"]
             recipient = f"functions.{call[kind]['name']}"
-            self.ctx.call_names[call["id"]] = recipient
+            self.ctx.call_names[call["id"]] = call[kind]["name"]
             if kind == "function":
-                args = Text(call["function"]["arguments"], f"{call_path}.function.arguments")
+                args = Text(
+                    self.arguments(call["function"]["arguments"]), f"{call_path}.function.arguments"
+                )
                 segments += framing.tool_call(recipient, [args])
             else:
                 args = Text(call["custom"]["input"], f"{call_path}.custom.input")
                 segments += framing.tool_call(recipient, [args], json=False)
                 block.estimate_reasons.append(reason("custom_tool_call"))
         if legacy:
-            args = Text(legacy["arguments"], f"{path}.function_call.arguments")
+            args = Text(self.arguments(legacy["arguments"]), f"{path}.function_call.arguments")
             segments += framing.tool_call(f"functions.{legacy['name']}", [args])
         block.segments = segments
         return block
@@ -207,6 +237,7 @@ def _system_blocks(
     blocks: list[Block] = []
     visible = [s for s in (*leading, *sections) if s.text]
     role = "system" if model.family == "chat" else framing.system_role
+    joined = next((s for s in sections if s.text), None)
     for section in (*leading, *sections):
         opening = section is visible[0]
         segments: list[Segment] = framing.open(role) if opening else []
@@ -214,6 +245,8 @@ def _system_blocks(
             segments.append(
                 Offset(row.opening_offset[section.label], f"{section.label} open the message")
             )
+        if leading and row.join_offset and section is joined:
+            segments.append(Offset(row.join_offset, f"{section.label} join the system message"))
         if section.text:
             segments.append(Text(section.text if opening else _JOIN + section.text, section.label))
         segments.extend(section.offsets)
