@@ -139,6 +139,10 @@ REASONS: dict[str, str] = {
         "tools on a reasoning model over Chat Completions: a hidden text of fitted size is added"
     ),
     "chat_message_name": "message name: counted as its tokens and one more, not recorded",
+    "chat_parallel_calls": (
+        "{calls} function calls in one assistant message{undeclared}: rendered as one "
+        "multi_tool_use.parallel call, fitted only on records of two calls to declared tools"
+    ),
     "chat_audio": "input_audio: no published token rule for audio input, counted as nothing",
 }
 

@@ -59,6 +59,9 @@ class ChatRow:
     result_author: str = "functions.{name}"
     # A call's JSON ``arguments`` are parsed and shown as compact JSON (chat models, fitted).
     compact_arguments: bool = False
+    # Several function calls of one assistant message are one call to
+    # ``multi_tool_use.parallel`` (chat models, fitted), whose outputs have this author.
+    parallel_result_author: str | None = None
 
 
 CHAT_ROWS: dict[str, ChatRow] = {
@@ -71,6 +74,7 @@ CHAT_ROWS: dict[str, ChatRow] = {
         join_offset=-2,
         result_author="{name} to=assistant",
         compact_arguments=True,
+        parallel_result_author="functions.{name}",
     ),
     "harmony": ChatRow(
         headings=True,
@@ -119,6 +123,7 @@ class _ChatRenderer:
         self.request, self.model, self.ctx = request, model, ctx
         self.framing: Framing = ctx.framing
         self.row = CHAT_ROWS[model.family]
+        self.parallel_ids: set[str] = set()  # the calls made through multi_tool_use.parallel
 
     def arguments(self, text: str) -> str:
         """A call's arguments as shown: compact JSON where the row says so and they parse."""
@@ -129,6 +134,36 @@ class _ChatRenderer:
         except ValueError:
             return text
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+    def parallel_call(self, calls: Sequence[JSON], path: str, block: Block) -> list[Segment]:
+        """Several function calls of one message as the one call to ``multi_tool_use.parallel``
+        the model made: ``{"tool_uses":[{"recipient_name":"functions.{name}","parameters":
+        {arguments}}, ...]}`` as compact JSON."""
+        uses = []
+        declared = {t["function"]["name"] for t in self.request.tools if t["type"] == "function"}
+        undeclared = sorted({c["function"]["name"] for c in calls} - declared)
+        if len(calls) != 2 or undeclared:
+            block.estimate_reasons.append(
+                reason(
+                    "chat_parallel_calls",
+                    calls=len(calls),
+                    undeclared=f" (to undeclared {', '.join(undeclared)})" if undeclared else "",
+                )
+            )
+        for call in calls:
+            function = call["function"]
+            self.ctx.call_names[call["id"]] = function["name"]
+            self.parallel_ids.add(call["id"])
+            try:
+                parameters = json.loads(function["arguments"])
+            except ValueError:
+                parameters = function["arguments"]
+            uses.append(
+                {"recipient_name": f"functions.{function['name']}", "parameters": parameters}
+            )
+        text = json.dumps({"tool_uses": uses}, separators=(",", ":"), ensure_ascii=False)
+        body: list[Segment] = [Text(text, f"{path}.tool_calls"), Offset(-1, "parallel call")]
+        return self.framing.tool_call("multi_tool_use.parallel", body)
 
     def message_body(self, message: JSON, path: str, block: Block) -> list[Segment]:
         content = message.get("content")
@@ -167,7 +202,10 @@ class _ChatRenderer:
                 block.estimate_reasons.append(
                     reason("unmatched_call_output", call_id=message["tool_call_id"])
                 )
-            author = self.row.result_author.format(name=name)
+            template = self.row.result_author
+            if message["tool_call_id"] in self.parallel_ids and self.row.parallel_result_author:
+                template = self.row.parallel_result_author
+            author = template.format(name=name)
             block.segments = framing.tool_result(author, self.message_body(message, path, block))
             return block
         if role == "function":
@@ -187,6 +225,10 @@ class _ChatRenderer:
         has_text = any(not isinstance(s, Text) or s.text for s in body)
         if role != "assistant" or has_text or not (calls or legacy):
             segments += framing.message(author, body)
+        functions = [c for c in calls if c["type"] == "function"]
+        if self.row.parallel_result_author and len(functions) > 1:
+            segments += self.parallel_call(functions, path, block)
+            calls = [c for c in calls if c["type"] != "function"]
         for i, call in enumerate(calls):
             call_path = f"{path}.tool_calls[{i}]"
             kind = call["type"]
