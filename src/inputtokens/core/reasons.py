@@ -143,6 +143,10 @@ REASONS: dict[str, str] = {
         "{calls} function calls in one assistant message{undeclared}: rendered as one "
         "multi_tool_use.parallel call, fitted only on records of two calls to declared tools"
     ),
+    "chat_large_image": (
+        "image {width}x{height}, scaled down to fit 2048 px: Chat Completions records of one "
+        "such image disagree (April 2025 4 tokens below the tile rule, July 2025 on it)"
+    ),
     "chat_audio": "input_audio: no published token rule for audio input, counted as nothing",
 }
 

@@ -18,11 +18,12 @@ Pure: the request, the model and the loaded media in, a ``Prompt`` out.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..core.models import ModelInfo
+from ..core.models import ModelInfo, TileRule
 from ..core.reasons import reason
 from ..core.types import JSON
 from ..formats.chat import ChatRequest
@@ -31,11 +32,13 @@ from .content import content_segments, file_segments
 from .context import ItemContext
 from .families import FAMILIES
 from .framing import Framing
-from .prompt import Block, Offset, Prompt, Segment, Text
+from .prompt import Block, Media, Offset, Prompt, Segment, Text
 from .system import Section, format_section, tools_section
 from .tools import ToolStyle
 
 _JOIN = "\n\n"
+_IMAGE_SIZE = re.compile(r"image (\d+)x(\d+) ")
+_TILE_FIT = 2048  # a tile rule first scales an image to fit inside 2048 x 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,18 @@ class _ChatRenderer:
         body: list[Segment] = [Text(text, f"{path}.tool_calls"), Offset(-1, "parallel call")]
         return self.framing.tool_call("multi_tool_use.parallel", body)
 
+    def check_large_image(self, segments: Sequence[Segment], block: Block) -> None:
+        """Flag an image a tile rule scales down to fit 2048 px: the records of one such image
+        disagree (docs/counting-rules.md, Chat Completions)."""
+        if not isinstance(self.model.image_rule, TileRule):
+            return
+        for segment in segments:
+            size = _IMAGE_SIZE.match(segment.label) if isinstance(segment, Media) else None
+            if size and max(int(size[1]), int(size[2])) > _TILE_FIT:
+                block.estimate_reasons.append(
+                    reason("chat_large_image", width=size[1], height=size[2])
+                )
+
     def message_body(self, message: JSON, path: str, block: Block) -> list[Segment]:
         content = message.get("content")
         if content is None or isinstance(content, str):
@@ -182,7 +197,11 @@ class _ChatRenderer:
                 as_part = {"type": "input_image", "image_url": image["url"]}
                 if image.get("detail"):
                     as_part["detail"] = image["detail"]
-                segments += content_segments([as_part], f"{part_path}.image_url", self.ctx, block)
+                image_segments = content_segments(
+                    [as_part], f"{part_path}.image_url", self.ctx, block
+                )
+                self.check_large_image(image_segments, block)
+                segments += image_segments
             elif kind == "file":
                 file = {"type": "input_file", **part["file"]}
                 after_text = i > 0 and content[i - 1]["type"] == "text"
