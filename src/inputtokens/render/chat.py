@@ -77,7 +77,7 @@ CHAT_ROWS: dict[str, ChatRow] = {
         join_offset=-2,
         result_author="{name} to=assistant",
         compact_arguments=True,
-        parallel_result_author="functions.{name}",
+        parallel_result_author="{name}",
     ),
     "harmony": ChatRow(
         headings=True,
@@ -165,8 +165,7 @@ class _ChatRenderer:
                 {"recipient_name": f"functions.{function['name']}", "parameters": parameters}
             )
         text = json.dumps({"tool_uses": uses}, separators=(",", ":"), ensure_ascii=False)
-        body: list[Segment] = [Text(text, f"{path}.tool_calls"), Offset(-1, "parallel call")]
-        return self.framing.tool_call("multi_tool_use.parallel", body)
+        return self.framing.tool_call("multi_tool_use.parallel", [Text(text, f"{path}.tool_calls")])
 
     def check_large_image(self, segments: Sequence[Segment], block: Block) -> None:
         """Flag an image a tile rule scales down to fit 2048 px: the records of one such image
@@ -279,7 +278,10 @@ def _system_blocks(
     sections = [
         s
         for s in (
-            tools_section(tools, replace(style, headings=row.headings)),
+            tools_section(
+                tools,
+                replace(style, headings=row.headings, chat_completions=style.bare_tools_only),
+            ),
             format_section(_flat_format(request.response_format), model.encoding),
         )
         if s
