@@ -147,6 +147,10 @@ REASONS: dict[str, str] = {
         "image {width}x{height}, scaled down to fit 2048 px: Chat Completions records of one "
         "such image disagree (April 2025 4 tokens below the tile rule, July 2025 on it)"
     ),
+    "chat_format_joined": (
+        "response_format json_schema with tools joined to a system message: recorded only "
+        "after tools in a system message of their own"
+    ),
     "chat_audio": "input_audio: no published token rule for audio input, counted as nothing",
 }
 

@@ -103,11 +103,42 @@ def _flat_tool(tool: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": kind, **tool[kind]}
 
 
-def _flat_format(response_format: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    """A ``response_format`` as the format value the response-format section takes."""
+def _requires_everything(schema: Any) -> bool:
+    """Whether every object of the schema lists all its properties as ``required`` and says
+    nothing of additional properties: what strict mode would imply anyway."""
+    if isinstance(schema, list):
+        return all(_requires_everything(s) for s in schema)
+    if not isinstance(schema, Mapping):
+        return True
+    props = schema.get("properties")
+    if isinstance(props, Mapping):
+        required = schema.get("required")
+        if "additionalProperties" in schema or not isinstance(required, list):
+            return False
+        if sorted(map(str, required)) != sorted(props) or len(required) != len(props):
+            return False
+        if not all(_requires_everything(p) for p in props.values()):
+            return False
+    return all(
+        _requires_everything(v)
+        for k, v in schema.items()
+        if k not in ("properties", "required", "enum", "const", "default", "examples")
+    )
+
+
+def _flat_format(response_format: Mapping[str, Any] | None, chat_model: bool) -> Mapping[str, Any]:
+    """A ``response_format`` as the format value the response-format section takes.
+
+    Chat models: a schema without ``strict: true`` that requires every property of every
+    object, and says nothing of additional properties, is shown as the strict one (its
+    ``required`` lists left out): the two records of such a schema (``native_output#0``,
+    ``#1``, gpt-4o) are exactly that, and 7 below it with the lists shown."""
     if not response_format or response_format.get("type") != "json_schema":
         return response_format or {}
-    return {"type": "json_schema", **response_format["json_schema"]}
+    flat = {"type": "json_schema", **response_format["json_schema"]}
+    if chat_model and flat.get("strict") is not True and _requires_everything(flat.get("schema")):
+        flat["strict"] = True
+    return flat
 
 
 def _text(content: Any) -> str:
@@ -282,7 +313,9 @@ def _system_blocks(
                 tools,
                 replace(style, headings=row.headings, chat_completions=style.bare_tools_only),
             ),
-            format_section(_flat_format(request.response_format), model.encoding),
+            format_section(
+                _flat_format(request.response_format, model.family == "chat"), model.encoding
+            ),
         )
         if s
     ]
@@ -297,6 +330,14 @@ def _system_blocks(
     if row.join_leading_system and first["role"] in ("system", "developer") and "name" not in first:
         leading = [Section("messages[0]", _text(first["content"]))]
         absorbed = 1
+    fmt = next((s for s in sections if s.label == "text.format"), None)
+    if fmt is not None and model.family == "chat":
+        if not tools:
+            reasons.append(reason("chat_format_alone"))
+        elif leading:
+            reasons.append(reason("chat_format_joined"))
+        else:  # the recorded shape: a description line is confirmed there
+            fmt.reasons[:] = [r for r in fmt.reasons if r != reason("format_description")]
     blocks: list[Block] = []
     visible = [s for s in (*leading, *sections) if s.text]
     role = "system" if model.family == "chat" else framing.system_role
