@@ -151,6 +151,21 @@ REASONS: dict[str, str] = {
         "response_format json_schema with tools joined to a system message: recorded only "
         "after tools in a system message of their own"
     ),
+    "chat_pdf_file": (
+        "PDF on Chat Completions: extracted text plus {tokens} tokens per page, fitted on three "
+        "records of 1-page PDFs (gpt-4o, gpt-4.1-mini); per page or per file is not recorded"
+    ),
+    "chat_call_with_text": (
+        "an assistant message with text and tool calls: not recorded on a non-reasoning model "
+        "(counted as the text message followed by the calls)"
+    ),
+    "chat_legacy_functions": (
+        "legacy functions, function_call or function messages: not recorded on a non-reasoning "
+        "model (counted as function tools, tool calls and tool messages)"
+    ),
+    "chat_unrecorded": (
+        "{what} on a non-reasoning model over Chat Completions: not recorded ({how})"
+    ),
     "chat_audio": "input_audio: no published token rule for audio input, counted as nothing",
 }
 

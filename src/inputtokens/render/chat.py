@@ -38,6 +38,8 @@ from .tools import ToolStyle
 
 _JOIN = "\n\n"
 _IMAGE_SIZE = re.compile(r"image (\d+)x(\d+) ")
+_PDF_PAGES = re.compile(r"\(pdf, (\d+) page\(s\)\)")
+_PDF_REASON = reason("pdf_file")
 _TILE_FIT = 2048  # a tile rule first scales an image to fit inside 2048 x 2048
 
 
@@ -65,6 +67,9 @@ class ChatRow:
     # Several function calls of one assistant message are one call to
     # ``multi_tool_use.parallel`` (chat models, fitted), whose outputs have this author.
     parallel_result_author: str | None = None
+    # Tokens a PDF costs per page beyond its text and the file framing of the Responses rule
+    # (chat models, fitted on three 1-page records; None: unrecorded).
+    pdf_page_tokens: int | None = None
 
 
 CHAT_ROWS: dict[str, ChatRow] = {
@@ -78,6 +83,7 @@ CHAT_ROWS: dict[str, ChatRow] = {
         result_author="{name} to=assistant",
         compact_arguments=True,
         parallel_result_author="{name}",
+        pdf_page_tokens=212,
     ),
     "harmony": ChatRow(
         headings=True,
@@ -210,6 +216,21 @@ class _ChatRenderer:
                     reason("chat_large_image", width=size[1], height=size[2])
                 )
 
+    def pdf_pages(self, segments: Sequence[Segment], block: Block) -> list[Segment]:
+        """The fitted cost of a PDF's pages on Chat Completions, and its reason in place of
+        the Responses one (docs/counting-rules.md, Chat Completions)."""
+        per_page = self.row.pdf_page_tokens
+        pages = [
+            int(m[1])
+            for s in segments
+            if isinstance(s, Media) and (m := _PDF_PAGES.search(s.label))
+        ]
+        if per_page is None or not pages:
+            return []
+        block.estimate_reasons[:] = [r for r in block.estimate_reasons if r != _PDF_REASON]
+        block.estimate_reasons.append(reason("chat_pdf_file", tokens=per_page))
+        return [Offset(per_page * pages[0], "PDF pages on Chat Completions")]
+
     def message_body(self, message: JSON, path: str, block: Block) -> list[Segment]:
         content = message.get("content")
         if content is None or isinstance(content, str):
@@ -235,7 +256,9 @@ class _ChatRenderer:
             elif kind == "file":
                 file = {"type": "input_file", **part["file"]}
                 after_text = i > 0 and content[i - 1]["type"] == "text"
-                segments += file_segments(file, f"{part_path}.file", self.ctx, block, after_text)
+                file_parts = file_segments(file, f"{part_path}.file", self.ctx, block, after_text)
+                segments += file_parts
+                segments += self.pdf_pages(file_parts, block)
             else:  # input_audio
                 block.estimate_reasons.append(reason("chat_audio"))
         return segments
@@ -258,6 +281,8 @@ class _ChatRenderer:
             block.segments = framing.tool_result(author, self.message_body(message, path, block))
             return block
         if role == "function":
+            if self.model.family == "chat":
+                block.estimate_reasons.append(reason("chat_legacy_functions"))
             text = Text(message.get("content") or "", f"{path}.content")
             author = self.row.result_author.format(name=message["name"])
             block.segments = framing.tool_result(author, [text])
@@ -274,6 +299,11 @@ class _ChatRenderer:
         has_text = any(not isinstance(s, Text) or s.text for s in body)
         if role != "assistant" or has_text or not (calls or legacy):
             segments += framing.message(author, body)
+        if self.model.family == "chat":  # shapes no Chat Completions record shows
+            if has_text and (calls or legacy):
+                block.estimate_reasons.append(reason("chat_call_with_text"))
+            if legacy:
+                block.estimate_reasons.append(reason("chat_legacy_functions"))
         functions = [c for c in calls if c["type"] == "function"]
         if self.row.parallel_result_author and len(functions) > 1:
             segments += self.parallel_call(functions, path, block)
@@ -297,6 +327,31 @@ class _ChatRenderer:
             segments += framing.tool_call(f"functions.{legacy['name']}", [args])
         block.segments = segments
         return block
+
+
+def _unrecorded_options(request: ChatRequest) -> list[str]:
+    """Reasons for options with tools that no chat-model record shows (the records have
+    ``tool_choice`` absent, ``auto`` or ``required``, and a leading ``system`` message)."""
+    found = []
+    choice = request.tool_choice
+    if choice not in (None, "auto", "required"):
+        shown = choice if isinstance(choice, str) else "a named tool"
+        found.append(
+            reason("chat_unrecorded", what=f"tool_choice {shown}", how="counted as nothing")
+        )
+    if request.parallel_tool_calls is False:
+        found.append(
+            reason("chat_unrecorded", what="parallel_tool_calls false", how="counted as nothing")
+        )
+    if request.messages and request.messages[0]["role"] == "developer":
+        found.append(
+            reason(
+                "chat_unrecorded",
+                what="a leading developer message with tools",
+                how="the tools joined to it as to a system message",
+            )
+        )
+    return found
 
 
 def _system_blocks(
@@ -324,6 +379,10 @@ def _system_blocks(
     reasons: list[str] = []
     if tools and not row.tools_confirmed:
         reasons.append(reason("chat_reasoning_tools"))
+    if tools and request.legacy_functions and model.family == "chat":
+        reasons.append(reason("chat_legacy_functions"))
+    if tools and model.family == "chat":
+        reasons += _unrecorded_options(request)
     first = request.messages[0]
     absorbed = 0
     leading: list[Section] = []
