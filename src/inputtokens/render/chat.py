@@ -8,7 +8,10 @@ Completions is one row per prompt family (``CHAT_ROWS``), fitted on the recorded
 Completions counts (../shared/accuracy/chat_completions.jsonl):
 
 - chat models show the tools under the ``# Tools`` / ``## functions`` headings, in a system
-  message of their own or joined to a leading system message;
+  message of their own or joined to a leading system message (fitted -2); a call's arguments
+  are compact JSON, a ``tool`` message is authored ``{name} to=assistant``; several calls of
+  one message are one ``multi_tool_use.parallel`` call whose outputs are authored ``{name}``;
+  a PDF costs 212 tokens per page more than on Responses;
 - reasoning models put the tools in a developer message, with a hidden text of their own
   (about 80 tokens beyond the tools' text, fitted).
 
