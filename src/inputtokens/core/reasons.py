@@ -147,7 +147,7 @@ REASONS: dict[str, str] = {
         "assistant message text on a reasoning model over Chat Completions: counted 2 below "
         "the Responses framing, as the one recorded count (o3-mini) shows"
     ),
-    "chat_parallel_calls": (
+    "chat_parallel_calls_each": (
         "several tool calls in one assistant message on a reasoning model over Chat "
         "Completions: the one recorded count (gpt-5-mini, two calls) is 8 above this count"
     ),
@@ -159,15 +159,38 @@ REASONS: dict[str, str] = {
         "image on a reasoning model over Chat Completions: 2 tokens added per image, fitted on "
         "gpt-5-mini records of two images, each after a call with empty arguments"
     ),
-    "chat_reasoning_pdf": (
-        "PDF on a reasoning model over Chat Completions: {tokens} tokens per page beside its "
-        "text, fitted on gpt-5-mini records of two 1-page PDFs"
-    ),
     "chat_model_hidden": (
         "{model} over Chat Completions: a hidden text of {tokens} tokens, fitted on one "
         "recorded count"
     ),
     "chat_message_name": "message name: counted as its tokens and one more, not recorded",
+    "chat_parallel_calls": (
+        "{calls} function calls in one assistant message{undeclared}: rendered as one "
+        "multi_tool_use.parallel call, fitted only on records of two calls to declared tools"
+    ),
+    "chat_large_image": (
+        "image {width}x{height}, scaled down to fit 2048 px: Chat Completions records of one "
+        "such image disagree (April 2025 4 tokens below the tile rule, July 2025 on it)"
+    ),
+    "chat_format_joined": (
+        "response_format json_schema with tools joined to a system message: recorded only "
+        "after tools in a system message of their own"
+    ),
+    "chat_pdf_file": (
+        "PDF on Chat Completions: extracted text plus {tokens} tokens per page, fitted on "
+        "records of 1-page PDFs only (per page or per file is not recorded)"
+    ),
+    "chat_call_with_text": (
+        "an assistant message with text and tool calls: not recorded on a non-reasoning model "
+        "(counted as the text message followed by the calls)"
+    ),
+    "chat_legacy_functions": (
+        "legacy functions, function_call or function messages: not recorded on a non-reasoning "
+        "model (counted as function tools, tool calls and tool messages)"
+    ),
+    "chat_unrecorded": (
+        "{what} on a non-reasoning model over Chat Completions: not recorded ({how})"
+    ),
     "chat_audio": "input_audio: no published token rule for audio input, counted as nothing",
 }
 

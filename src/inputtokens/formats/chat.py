@@ -30,6 +30,7 @@ class ChatRequest:
     tool_choice: Any = None
     response_format: JSON | None = None
     legacy_functions: bool = False  # the tools came from ``functions``
+    parallel_tool_calls: bool | None = None
 
 
 def parse_chat_request(
@@ -82,6 +83,7 @@ def parse_chat_request(
         tool_choice=body.get("tool_choice", body.get("function_call")),
         response_format=body.get("response_format"),
         legacy_functions=bool(functions),
+        parallel_tool_calls=body.get("parallel_tool_calls"),
     )
 
 

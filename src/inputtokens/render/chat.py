@@ -8,7 +8,10 @@ Completions is one row per prompt family (``CHAT_ROWS``), fitted on the recorded
 Completions counts (../shared/accuracy/chat_completions.jsonl):
 
 - chat models show the tools under the ``# Tools`` / ``## functions`` headings, in a system
-  message of their own or joined to a leading system message;
+  message of their own or joined to a leading system message (fitted -2); a call's arguments
+  are compact JSON, a ``tool`` message is authored ``{name} to=assistant``; several calls of
+  one message are one ``multi_tool_use.parallel`` call whose outputs are authored ``{name}``;
+  a PDF costs 212 tokens per page more than on Responses;
 - reasoning models put the tools in a developer message, with a hidden text of their own
   (82 tokens after it, fitted) and their own tool offsets (``HOSTED_CHAT_STYLE``); a tool
   call costs 1 less than on Responses, its arguments counted as compact JSON; an assistant
@@ -20,11 +23,12 @@ Pure: the request, the model and the loaded media in, a ``Prompt`` out.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..core.models import ModelInfo
+from ..core.models import ModelInfo, TileRule
 from ..core.reasons import reason
 from ..core.types import JSON
 from ..formats.chat import ChatRequest
@@ -33,11 +37,13 @@ from .content import content_segments, file_segments
 from .context import ItemContext
 from .families import FAMILIES
 from .framing import Framing
-from .prompt import Block, Offset, Prompt, Segment, Text
+from .prompt import Block, Media, Offset, Prompt, Segment, Text
 from .system import Section, format_section, tools_section
 from .tools import HOSTED_CHAT_STYLE, ToolStyle
 
 _JOIN = "\n\n"
+_IMAGE_SIZE = re.compile(r"image (\d+)x(\d+) ")
+_TILE_FIT = 2048  # a tile rule first scales an image to fit inside 2048 x 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,22 +60,41 @@ class ChatRow:
     tools_hidden: int | None
     # Whether counts of this family's tools are confirmed by the records (a reason otherwise).
     tools_confirmed: bool
+    # Offset of the tools (or response format) joining a leading system message (fitted).
+    join_offset: int = 0
+    # The author of a ``tool`` message: ``functions.{name}`` as on Responses, or ``{name}
+    # to=assistant`` (chat models on Chat Completions, fitted).
+    result_author: str = "functions.{name}"
+    # A call's JSON ``arguments`` are parsed and shown as compact JSON (chat models, fitted).
+    compact_arguments: bool = False
+    # Several function calls of one assistant message are one call to
+    # ``multi_tool_use.parallel`` (chat models, fitted), whose outputs have this author.
+    parallel_result_author: str | None = None
+    # Whether compacting the arguments is confirmed by many records (a reason otherwise, when
+    # it changes them).
+    compact_arguments_confirmed: bool = True
+    # Tokens a PDF costs per page beyond its text and the file framing of the Responses rule
+    # (fitted on 1-page records; None: unrecorded).
+    pdf_page_tokens: int | None = None
+    # The offset of a PDF right after a text part, when it differs from the family's on
+    # Responses (None: the family's).
+    pdf_after_text: int | None = None
     # The tool style on Chat Completions when it differs from the family's (None: the same).
     tool_style: ToolStyle | None = None
     # Fitted offset of each tool call (with its result) against the family's call framing.
     call_offset: int = 0
-    # Tool call arguments are counted as compact JSON (a reason when that changes them).
-    compact_arguments: bool = False
     # Fitted offset of an assistant message with text against the family's message framing.
     assistant_text_offset: int = 0
     # Fitted offset of each image (None: as on Responses, no reason).
     image_offset: int | None = None
-    # PDFs: the offset after a text part (the pages' text without the file's name, as the chat
-    # family on Responses) and the cost of each page beside its text (None: as on Responses).
-    pdf_after_text: int | None = None
-    pdf_page: int | None = None
-    # Whether several calls in one assistant message are covered by the records.
+    # Whether several calls in one assistant message, each its own call, are covered by the
+    # records (chat models: one ``multi_tool_use.parallel`` call instead).
     parallel_calls_confirmed: bool = True
+    # The family's records were checked shape by shape (chat models): shapes they do not show
+    # are flagged (legacy functions, text beside calls, unrecorded tool options, a format
+    # without tools or joined to a system message), and a non-strict schema that requires
+    # everything is shown as the strict one.
+    shapes_checked: bool = False
 
 
 CHAT_ROWS: dict[str, ChatRow] = {
@@ -79,6 +104,12 @@ CHAT_ROWS: dict[str, ChatRow] = {
         join_leading_system=True,
         tools_hidden=None,
         tools_confirmed=True,
+        join_offset=-2,
+        result_author="{name} to=assistant",
+        compact_arguments=True,
+        parallel_result_author="{name}",
+        pdf_page_tokens=212,
+        shapes_checked=True,
     ),
     # docs/counting-rules.md, Chat Completions: every rule below with its records.
     "harmony": ChatRow(
@@ -90,10 +121,11 @@ CHAT_ROWS: dict[str, ChatRow] = {
         tool_style=HOSTED_CHAT_STYLE,
         call_offset=-1,
         compact_arguments=True,
+        compact_arguments_confirmed=False,
         assistant_text_offset=-2,
         image_offset=+2,
         pdf_after_text=+4,
-        pdf_page=213,
+        pdf_page_tokens=213,
         parallel_calls_confirmed=False,
     ),
     "oss": ChatRow(
@@ -104,6 +136,7 @@ CHAT_ROWS: dict[str, ChatRow] = {
         tools_confirmed=False,
     ),
 }
+
 
 # Models whose Chat Completions prompt holds a hidden text of its own (fitted, flagged): the one
 # o1-mini record (test_system_prompt_role_o1_mini#0, two user messages) is 8 above the harmony
@@ -118,11 +151,42 @@ def _flat_tool(tool: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": kind, **tool[kind]}
 
 
-def _flat_format(response_format: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    """A ``response_format`` as the format value the response-format section takes."""
+def _requires_everything(schema: Any) -> bool:
+    """Whether every object of the schema lists all its properties as ``required`` and says
+    nothing of additional properties: what strict mode would imply anyway."""
+    if isinstance(schema, list):
+        return all(_requires_everything(s) for s in schema)
+    if not isinstance(schema, Mapping):
+        return True
+    props = schema.get("properties")
+    if isinstance(props, Mapping):
+        required = schema.get("required")
+        if "additionalProperties" in schema or not isinstance(required, list):
+            return False
+        if sorted(map(str, required)) != sorted(props) or len(required) != len(props):
+            return False
+        if not all(_requires_everything(p) for p in props.values()):
+            return False
+    return all(
+        _requires_everything(v)
+        for k, v in schema.items()
+        if k not in ("properties", "required", "enum", "const", "default", "examples")
+    )
+
+
+def _flat_format(response_format: Mapping[str, Any] | None, chat_model: bool) -> Mapping[str, Any]:
+    """A ``response_format`` as the format value the response-format section takes.
+
+    Chat models: a schema without ``strict: true`` that requires every property of every
+    object, and says nothing of additional properties, is shown as the strict one (its
+    ``required`` lists left out): the two records of such a schema (``native_output#0``,
+    ``#1``, gpt-4o) are exactly that, and 7 below it with the lists shown."""
     if not response_format or response_format.get("type") != "json_schema":
         return response_format or {}
-    return {"type": "json_schema", **response_format["json_schema"]}
+    flat = {"type": "json_schema", **response_format["json_schema"]}
+    if chat_model and flat.get("strict") is not True and _requires_everything(flat.get("schema")):
+        flat["strict"] = True
+    return flat
 
 
 def _text(content: Any) -> str:
@@ -141,6 +205,62 @@ class _ChatRenderer:
         self.request, self.model, self.ctx = request, model, ctx
         self.framing: Framing = ctx.framing
         self.row = CHAT_ROWS[model.family]
+        self.parallel_ids: set[str] = set()  # the calls made through multi_tool_use.parallel
+
+    def arguments(self, text: str, block: Block) -> str:
+        """A call's arguments as shown: compact JSON where the row says so and they parse (a
+        reason where that changes them and the row's records do not confirm it)."""
+        if not self.row.compact_arguments:
+            return text
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return text
+        compact = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        if compact != text and not self.row.compact_arguments_confirmed:
+            block.estimate_reasons.append(reason("chat_call_arguments"))
+        return compact
+
+    def parallel_call(self, calls: Sequence[JSON], path: str, block: Block) -> list[Segment]:
+        """Several function calls of one message as the one call to ``multi_tool_use.parallel``
+        the model made: ``{"tool_uses":[{"recipient_name":"functions.{name}","parameters":
+        {arguments}}, ...]}`` as compact JSON."""
+        uses = []
+        declared = {t["function"]["name"] for t in self.request.tools if t["type"] == "function"}
+        undeclared = sorted({c["function"]["name"] for c in calls} - declared)
+        if len(calls) != 2 or undeclared:
+            block.estimate_reasons.append(
+                reason(
+                    "chat_parallel_calls",
+                    calls=len(calls),
+                    undeclared=f" (to undeclared {', '.join(undeclared)})" if undeclared else "",
+                )
+            )
+        for call in calls:
+            function = call["function"]
+            self.ctx.call_names[call["id"]] = function["name"]
+            self.parallel_ids.add(call["id"])
+            try:
+                parameters = json.loads(function["arguments"])
+            except ValueError:
+                parameters = function["arguments"]
+            uses.append(
+                {"recipient_name": f"functions.{function['name']}", "parameters": parameters}
+            )
+        text = json.dumps({"tool_uses": uses}, separators=(",", ":"), ensure_ascii=False)
+        return self.framing.tool_call("multi_tool_use.parallel", [Text(text, f"{path}.tool_calls")])
+
+    def check_large_image(self, segments: Sequence[Segment], block: Block) -> None:
+        """Flag an image a tile rule scales down to fit 2048 px: the records of one such image
+        disagree (docs/counting-rules.md, Chat Completions)."""
+        if not isinstance(self.model.image_rule, TileRule):
+            return
+        for segment in segments:
+            size = _IMAGE_SIZE.match(segment.label) if isinstance(segment, Media) else None
+            if size and max(int(size[1]), int(size[2])) > _TILE_FIT:
+                block.estimate_reasons.append(
+                    reason("chat_large_image", width=size[1], height=size[2])
+                )
 
     def message_body(self, message: JSON, path: str, block: Block) -> list[Segment]:
         content = message.get("content")
@@ -159,7 +279,11 @@ class _ChatRenderer:
                 as_part = {"type": "input_image", "image_url": image["url"]}
                 if image.get("detail"):
                     as_part["detail"] = image["detail"]
-                segments += content_segments([as_part], f"{part_path}.image_url", self.ctx, block)
+                image_segments = content_segments(
+                    [as_part], f"{part_path}.image_url", self.ctx, block
+                )
+                self.check_large_image(image_segments, block)
+                segments += image_segments
                 if self.row.image_offset is not None:
                     segments.append(Offset(self.row.image_offset, "image on Chat Completions"))
                     block.estimate_reasons.append(reason("chat_reasoning_image"))
@@ -167,36 +291,35 @@ class _ChatRenderer:
                 file = {"type": "input_file", **part["file"]}
                 after_text = i > 0 and content[i - 1]["type"] == "text"
                 segments += file_segments(
-                    file, f"{part_path}.file", self.ctx, block, after_text, self.row.pdf_page
+                    file, f"{part_path}.file", self.ctx, block, after_text, self.row.pdf_page_tokens
                 )
             else:  # input_audio
                 block.estimate_reasons.append(reason("chat_audio"))
         return segments
-
-    def arguments(self, arguments: str, block: Block) -> str:
-        """A call's arguments as counted: compact JSON where the row says so (a reason when
-        that changes them), as sent otherwise."""
-        if not self.row.compact_arguments:
-            return arguments
-        try:
-            compact = json.dumps(json.loads(arguments), separators=(",", ":"), ensure_ascii=False)
-        except ValueError:
-            return arguments
-        if compact != arguments:
-            block.estimate_reasons.append(reason("chat_call_arguments"))
-        return compact
 
     def render_message(self, message: JSON, path: str) -> Block:
         block = Block(path, [], [])
         role = message["role"]
         framing = self.framing
         if role == "tool":
-            author = self.ctx.call_names.get(message["tool_call_id"], "functions.unknown")
+            name = self.ctx.call_names.get(message["tool_call_id"])
+            if name is None:
+                name = "unknown"
+                block.estimate_reasons.append(
+                    reason("unmatched_call_output", call_id=message["tool_call_id"])
+                )
+            template = self.row.result_author
+            if message["tool_call_id"] in self.parallel_ids and self.row.parallel_result_author:
+                template = self.row.parallel_result_author
+            author = template.format(name=name)
             block.segments = framing.tool_result(author, self.message_body(message, path, block))
             return block
         if role == "function":
+            if self.row.shapes_checked:
+                block.estimate_reasons.append(reason("chat_legacy_functions"))
             text = Text(message.get("content") or "", f"{path}.content")
-            block.segments = framing.tool_result(f"functions.{message['name']}", [text])
+            author = self.row.result_author.format(name=message["name"])
+            block.segments = framing.tool_result(author, [text])
             return block
         segments: list[Segment] = []
         body = self.message_body(message, path, block)
@@ -216,12 +339,21 @@ class _ChatRenderer:
                 )
                 block.estimate_reasons.append(reason("chat_reasoning_assistant"))
         if len(calls) > 1 and not self.row.parallel_calls_confirmed:
-            block.estimate_reasons.append(reason("chat_parallel_calls"))
+            block.estimate_reasons.append(reason("chat_parallel_calls_each"))
+        if self.row.shapes_checked:  # shapes no Chat Completions record shows
+            if has_text and (calls or legacy):
+                block.estimate_reasons.append(reason("chat_call_with_text"))
+            if legacy:
+                block.estimate_reasons.append(reason("chat_legacy_functions"))
+        functions = [c for c in calls if c["type"] == "function"]
+        if self.row.parallel_result_author and len(functions) > 1:
+            segments += self.parallel_call(functions, path, block)
+            calls = [c for c in calls if c["type"] != "function"]
         for i, call in enumerate(calls):
             call_path = f"{path}.tool_calls[{i}]"
             kind = call["type"]
             recipient = f"functions.{call[kind]['name']}"
-            self.ctx.call_names[call["id"]] = recipient
+            self.ctx.call_names[call["id"]] = call[kind]["name"]
             if kind == "function":
                 arguments = self.arguments(call["function"]["arguments"], block)
                 args = Text(arguments, f"{call_path}.function.arguments")
@@ -233,10 +365,36 @@ class _ChatRenderer:
             if self.row.call_offset:
                 segments.append(Offset(self.row.call_offset, "tool call on Chat Completions"))
         if legacy:
-            args = Text(legacy["arguments"], f"{path}.function_call.arguments")
+            arguments = self.arguments(legacy["arguments"], block)
+            args = Text(arguments, f"{path}.function_call.arguments")
             segments += framing.tool_call(f"functions.{legacy['name']}", [args])
         block.segments = segments
         return block
+
+
+def _unrecorded_options(request: ChatRequest) -> list[str]:
+    """Reasons for options with tools that no chat-model record shows (the records have
+    ``tool_choice`` absent, ``auto`` or ``required``, and a leading ``system`` message)."""
+    found = []
+    choice = request.tool_choice
+    if choice not in (None, "auto", "required"):
+        shown = choice if isinstance(choice, str) else "a named tool"
+        found.append(
+            reason("chat_unrecorded", what=f"tool_choice {shown}", how="counted as nothing")
+        )
+    if request.parallel_tool_calls is False:
+        found.append(
+            reason("chat_unrecorded", what="parallel_tool_calls false", how="counted as nothing")
+        )
+    if request.messages and request.messages[0]["role"] == "developer":
+        found.append(
+            reason(
+                "chat_unrecorded",
+                what="a leading developer message with tools",
+                how="the tools joined to it as to a system message",
+            )
+        )
+    return found
 
 
 def _system_blocks(
@@ -250,8 +408,13 @@ def _system_blocks(
     sections = [
         s
         for s in (
-            tools_section(tools, replace(style, headings=row.headings)),
-            format_section(_flat_format(request.response_format), model.encoding),
+            tools_section(
+                tools,
+                replace(style, headings=row.headings, chat_completions=style.bare_tools_only),
+            ),
+            format_section(
+                _flat_format(request.response_format, row.shapes_checked), model.encoding
+            ),
         )
         if s
     ]
@@ -260,15 +423,28 @@ def _system_blocks(
     reasons: list[str] = []
     if tools and not row.tools_confirmed:
         reasons.append(reason("chat_reasoning_tools", model=model.id))
+    if tools and request.legacy_functions and row.shapes_checked:
+        reasons.append(reason("chat_legacy_functions"))
+    if tools and row.shapes_checked:
+        reasons += _unrecorded_options(request)
     first = request.messages[0]
     absorbed = 0
     leading: list[Section] = []
     if row.join_leading_system and first["role"] in ("system", "developer") and "name" not in first:
         leading = [Section("messages[0]", _text(first["content"]))]
         absorbed = 1
+    fmt = next((s for s in sections if s.label == "text.format"), None)
+    if fmt is not None and row.shapes_checked:
+        if not tools:
+            reasons.append(reason("chat_format_alone"))
+        elif leading:
+            reasons.append(reason("chat_format_joined"))
+        else:  # the recorded shape: a description line is confirmed there
+            fmt.reasons[:] = [r for r in fmt.reasons if r != reason("format_description")]
     blocks: list[Block] = []
     visible = [s for s in (*leading, *sections) if s.text]
-    role = "system" if model.family == "chat" else framing.system_role
+    role = framing.system_role
+    joined = next((s for s in sections if s.text), None)
     for section in (*leading, *sections):
         opening = section is visible[0]
         segments: list[Segment] = framing.open(role) if opening else []
@@ -276,6 +452,8 @@ def _system_blocks(
             segments.append(
                 Offset(row.opening_offset[section.label], f"{section.label} open the message")
             )
+        if leading and row.join_offset and section is joined:
+            segments.append(Offset(row.join_offset, f"{section.label} join the system message"))
         if section.text:
             segments.append(Text(section.text if opening else _JOIN + section.text, section.label))
         segments.extend(section.offsets)
@@ -297,8 +475,8 @@ def render_chat(
     """The prompt of a Chat Completions body for `model`: one block per message, the tools
     and response format, the reply priming."""
     family = FAMILIES[model.family]
-    row = CHAT_ROWS[model.family]
     framing = family.framing
+    row = CHAT_ROWS[model.family]
     ctx = ItemContext(
         model,
         framing,
@@ -306,7 +484,7 @@ def render_chat(
         limits,
         family.reasoning_confirmed,
         image_only_content=family.image_only_content,
-        pdf_after_text=family.pdf_after_text if row.pdf_page is None else row.pdf_after_text,
+        pdf_after_text=family.pdf_after_text if row.pdf_after_text is None else row.pdf_after_text,
     )
     blocks, absorbed = _system_blocks(request, model, framing, family.tool_style)
     renderer = _ChatRenderer(request, model, ctx)
@@ -314,13 +492,13 @@ def render_chat(
     for i in range(absorbed, len(messages)):
         blocks.append(renderer.render_message(messages[i], f"messages[{i}]"))
     priming = Block("priming", framing.priming(), [])
-    hidden = CHAT_MODEL_HIDDEN.get(model.id)
-    if hidden:
-        priming.segments.append(Offset(hidden, f"hidden text of {model.id} on Chat Completions"))
-        priming.estimate_reasons.append(reason("chat_model_hidden", model=model.id, tokens=hidden))
     if not model.framing_verified:
         priming.estimate_reasons.append(reason("framing_unverified", model=model.id))
     if model.unconfirmed:
         priming.estimate_reasons.extend(model.unconfirmed)
+    hidden = CHAT_MODEL_HIDDEN.get(model.id)
+    if hidden:
+        priming.segments.append(Offset(hidden, f"hidden text of {model.id} on Chat Completions"))
+        priming.estimate_reasons.append(reason("chat_model_hidden", model=model.id, tokens=hidden))
     blocks.append(priming)
     return Prompt(model.id, model.encoding, blocks)

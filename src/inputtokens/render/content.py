@@ -228,13 +228,14 @@ def file_segments(
         name, text = content.filename, content.text
         label = f"file {name} ({content.kind}, {len(content.pages)} page(s))"
         if content.kind == "pdf":
-            block.estimate_reasons.append(reason("pdf_file"))
             if ctx.pdf_after_text is not None:
                 name = ""  # not shown to the model (recorded)
                 if after_text:
                     offset = Offset(ctx.pdf_after_text, "PDF after text")
-            if pdf_page is not None:
-                block.estimate_reasons.append(reason("chat_reasoning_pdf", tokens=pdf_page))
+            if pdf_page is None:
+                block.estimate_reasons.append(reason("pdf_file"))
+            else:
+                block.estimate_reasons.append(reason("chat_pdf_file", tokens=pdf_page))
                 pages = Offset(pdf_page * len(content.pages), "PDF pages on Chat Completions")
         elif name.lower().endswith(tuple(SPREADSHEET_EXTENSIONS)):
             block.estimate_reasons.append(reason("spreadsheet_file"))

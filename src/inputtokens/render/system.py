@@ -141,25 +141,32 @@ def _beyond_bare_records(functions: list[Mapping[str, Any]]) -> bool:
     return with_parameters > 1
 
 
-def _chat_unmatched_features(schema: Any, depth: int = 0, nested: bool = False) -> set[str]:
-    """Schema features whose recorded Chat Completions counts differ from our rendering on
-    non-reasoning models: a ``default`` (1 over it, ``get_error`` of the MCP test server) and an
-    object inside the parameters (``ref_sibling_wire_contract``, ``complex_agent_run_in_flow``)."""
+def _chat_unmatched_features(
+    schema: Any, depth: int = 0, nested: bool = False, chat_completions: bool = False
+) -> set[str]:
+    """Schema features no recorded Chat Completions count covers on non-reasoning models: a
+    ``default`` (on Chat Completions: other than on an undescribed property of the parameters,
+    fitted on ``get_error`` of the MCP test server), and an object inside the parameters
+    (``ref_sibling_wire_contract``, ``complex_agent_run_in_flow``: their counts differ from our
+    rendering)."""
     if isinstance(schema, list):
-        return set().union(*(_chat_unmatched_features(s, depth + 1, nested) for s in schema))
+        return set().union(
+            *(_chat_unmatched_features(s, depth + 1, nested, chat_completions) for s in schema)
+        )
     if not is_mapping(schema) or depth > MAX_SCHEMA_DEPTH:
         return set()
     found: set[str] = set()
-    if "default" in schema:
+    fitted = chat_completions and depth == 1 and "description" not in schema
+    if "default" in schema and not fitted:
         found.add("a default")
     if nested and (schema.get("type") == "object" or is_mapping(schema.get("properties"))):
         found.add("a nested object")
     for key, value in schema.items():
         if key in _SCHEMA_MAPS and is_mapping(value):
             for sub in value.values():  # properties and definitions: inside the parameters
-                found |= _chat_unmatched_features(sub, depth + 1, True)
+                found |= _chat_unmatched_features(sub, depth + 1, True, chat_completions)
         elif key in _SCHEMA_LISTS or key in _SCHEMA_SUBS:
-            found |= _chat_unmatched_features(value, depth + 1, True)
+            found |= _chat_unmatched_features(value, depth + 1, True, chat_completions)
     return found
 
 
@@ -211,12 +218,14 @@ def tools_section(tools: Sequence[Mapping[str, Any]], style: ToolStyle) -> Secti
         reasons += [reason("custom_tool", name=n, shape=shape) for n, shape in namespace.custom]
         if namespace.bare_followed and not style.bare_tools_only:
             reasons.append(reason("bare_tool_followed", name=namespace.bare_followed))
-        if style.bare_tools_only and _beyond_bare_records(functions):
+        if style.bare_tools_only and not style.chat_completions and _beyond_bare_records(functions):
             reasons.append(reason("chat_described_tools"))
         if style.bare_tools_only:
             features: set[str] = set()
             for function in functions:
-                features |= _chat_unmatched_features(function.get("parameters"))
+                features |= _chat_unmatched_features(
+                    function.get("parameters"), chat_completions=style.chat_completions
+                )
             if features:
                 reasons.append(reason("chat_tool_schema", feature=" and ".join(sorted(features))))
     for space in namespaces:

@@ -72,6 +72,10 @@ class ToolStyle:
     described_property_offset: int = 0
     # Whether the fitted offset of described array properties applies (Responses: yes).
     described_array_offset: bool = True
+    # The tools of a Chat Completions body on a non-reasoning model: the layout above is fitted
+    # on those records, so described and several tools and a default of an undescribed
+    # property are not estimates there (they are on Responses).
+    chat_completions: bool = False
 
 
 REFERENCE_STYLE = ToolStyle("reference", headings=True, reference=True)
@@ -150,10 +154,13 @@ def _trimmed_lines(text: str) -> list[str]:
 
 
 def _described_property(params: Mapping[str, Any]) -> bool:
-    """Whether a property of the parameters object (top level) has a description."""
+    """Whether a property of the parameters object (top level) has a comment line: a
+    description, or a default (``// default: v``, fitted on Chat Completions records of
+    ``get_error``)."""
     props = params.get("properties")
     return is_mapping(props) and any(
-        is_mapping(p) and isinstance(p.get("description"), str) for p in props.values()
+        is_mapping(p) and (isinstance(p.get("description"), str) or "default" in p)
+        for p in props.values()
     )
 
 
