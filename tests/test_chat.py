@@ -216,3 +216,43 @@ def test_the_cli_detects_a_chat_body_and_takes_api_chat() -> None:
     assert forced.stdout.strip() == expected
     shown = runner.invoke(cli, ["render", "-"], input=json.dumps(body))
     assert shown.stdout.startswith("<|im_start|>system<|im_sep|>Be brief.<|im_end|>")
+
+
+def _wav(seconds: float, rate: int = 8000) -> str:
+    import base64
+    import io
+    import wave
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as clip:
+        clip.setnchannels(1)
+        clip.setsampwidth(2)
+        clip.setframerate(rate)
+        clip.writeframes(b"\0\0" * int(seconds * rate))
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def test_audio_counts_its_duration_and_says_it_is_an_estimate() -> None:
+    def body(data: str) -> dict[str, Any]:
+        part = {"type": "input_audio", "input_audio": {"data": data, "format": "wav"}}
+        content = [{"type": "text", "text": "What is said?"}, part]
+        return {"model": "gpt-4o", "messages": [{"role": "user", "content": content}]}
+
+    short, long = count_chat_tokens(body(_wav(1.0))), count_chat_tokens(body(_wav(2.55)))
+    assert long.input_tokens - short.input_tokens == 26 - 10
+    assert not short.exact and any("input_audio" in r for r in short.estimate_reasons)
+    (audio,) = short.parts[0].media
+    assert (audio.kind, audio.tokens) == ("audio", 10)
+    with pytest.raises(InvalidRequestError) as info:
+        count_chat_tokens(body("bm90IGF1ZGlv"))
+    assert info.value.param == "messages[0].content[1].input_audio.data"
+
+
+def test_mp3_duration_is_read_from_its_first_frame() -> None:
+    from inputtokens.media.audio import AudioError, audio_seconds
+
+    frame = b"\xff\xfb\x90\x00"  # MPEG-1 Layer III, 128 kbit/s
+    tag = b"ID3\x04\x00\x00\x00\x00\x00\x0a" + b"\0" * 10  # an ID3v2 tag of 10 bytes
+    assert audio_seconds(tag + frame + b"\0" * (16000 - 4), "mp3") == 1.0
+    with pytest.raises(AudioError):
+        audio_seconds(b"\0" * 100, "mp3")

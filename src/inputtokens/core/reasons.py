@@ -191,7 +191,10 @@ REASONS: dict[str, str] = {
     "chat_unrecorded": (
         "{what} on a non-reasoning model over Chat Completions: not recorded ({how})"
     ),
-    "chat_audio": "input_audio: no published token rule for audio input, counted as nothing",
+    "chat_audio": (
+        "input_audio: no token rule is published for audio on Chat Completions; counted at "
+        "{rate} tokens per second of its duration (the Realtime API's rate for user audio)"
+    ),
 }
 
 

@@ -28,10 +28,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..core.errors import InvalidRequestError
 from ..core.models import ModelInfo, TileRule
 from ..core.reasons import reason
 from ..core.types import JSON
 from ..formats.chat import ChatRequest
+from ..media.audio import AUDIO_TOKENS_PER_SECOND, AudioError, audio_seconds, audio_tokens
+from ..media.files import FileError, decode_file_data
 from ..media.loaded import DEFAULT_INLINE_LIMITS, NOTHING_LOADED, InlineLimits, LoadedMedia
 from .content import content_segments, file_segments
 from .context import ItemContext
@@ -262,6 +265,22 @@ class _ChatRenderer:
                     reason("chat_large_image", width=size[1], height=size[2])
                 )
 
+    def audio(self, audio: JSON, path: str, block: Block) -> Media:
+        """An audio clip at the assumed rate of its duration, read from its bytes (flagged:
+        no rule is published for Chat Completions)."""
+        try:
+            data = decode_file_data(audio["data"], self.ctx.limits.max_file_bytes)
+            seconds = audio_seconds(data, audio["format"])
+        except FileError as exc:
+            raise InvalidRequestError(str(exc), param=f"{path}.data", code=exc.code) from None
+        except AudioError as exc:
+            raise InvalidRequestError(
+                f"The audio could not be read: {exc}.", param=f"{path}.data", code="invalid_value"
+            ) from None
+        block.estimate_reasons.append(reason("chat_audio", rate=AUDIO_TOKENS_PER_SECOND))
+        label = f"audio {audio['format']} {seconds:.2f}s"
+        return Media("audio", audio_tokens(seconds), label, param=path)
+
     def message_body(self, message: JSON, path: str, block: Block) -> list[Segment]:
         content = message.get("content")
         if content is None or isinstance(content, str):
@@ -294,7 +313,7 @@ class _ChatRenderer:
                     file, f"{part_path}.file", self.ctx, block, after_text, self.row.pdf_page_tokens
                 )
             else:  # input_audio
-                block.estimate_reasons.append(reason("chat_audio"))
+                segments.append(self.audio(part["input_audio"], f"{part_path}.input_audio", block))
         return segments
 
     def render_message(self, message: JSON, path: str) -> Block:
