@@ -489,3 +489,47 @@ def test_http_redirect_to_metadata_is_a_400(origin: Origin, fetching_server: str
     assert error["code"] == "url_not_allowed"
     assert error["param"] == "input[0].content[1].image_url"
     assert "metadata" in error["message"]
+
+
+# ---- Chat Completions bodies ------------------------------------------------------------------
+
+
+def _chat_image_body(url: str, model: str = "gpt-4o") -> dict[str, Any]:
+    part = {"type": "image_url", "image_url": {"url": url, "detail": "high"}}
+    return {"model": model, "messages": [{"role": "user", "content": [part]}]}
+
+
+def test_a_chat_body_fetches_its_remote_image(origin: Origin) -> None:
+    from inputtokens import count_chat_tokens
+
+    data = _png(1024, 1024)
+    origin.serve("/chat.png", data)
+    settings = _allowed()
+    remote = count_chat_tokens(
+        _chat_image_body(origin.url("/chat.png")),
+        settings=settings,
+        sources=local_sources(settings),
+    )
+    inline = count_chat_tokens(_chat_image_body(_data_url(data)))
+    assert remote.input_tokens == inline.input_tokens
+    assert remote.details["image_tokens"] == 765  # 1024 px square, high detail: 4 tiles
+    assert remote.exact
+    unfetched = count_chat_tokens(_chat_image_body(origin.url("/chat.png")))
+    assert not unfetched.exact
+
+
+def test_http_chat_body_with_a_remote_image(origin: Origin, fetching_server: str) -> None:
+    data = _png(512, 512)
+    origin.serve("/chat-http.png", data)
+    answer = httpx.post(
+        f"{fetching_server}/v1/chat/completions/input_tokens",
+        json=_chat_image_body(origin.url("/chat-http.png")),
+        timeout=10,
+    ).json()
+    assert answer["input_tokens"] == count_chat_tokens_inline(data)
+
+
+def count_chat_tokens_inline(data: bytes) -> int:
+    from inputtokens import count_chat_tokens
+
+    return count_chat_tokens(_chat_image_body(_data_url(data))).input_tokens

@@ -71,6 +71,7 @@ def count_chat_tokens(
     body: Mapping[str, Any] | ChatRequest,
     *,
     settings: Settings | None = None,
+    sources: Sources | None = None,
     return_tokens: bool = False,
 ) -> TokenCount:
     """Count the input tokens of a Chat Completions request body (``messages``), offline.
@@ -82,10 +83,12 @@ def count_chat_tokens(
 
     The same ``TokenCount`` as ``count_input_tokens``: total, breakdown per message, exact
     flag with reasons, token ids on request. Errors name the field (``messages[2].content``).
+    Pass ``sources=local_sources(settings)`` to read stored files and fetch http(s) images.
     """
     options, entries = _options(settings)
     return count_chat_request(
         prepare_chat(body, options),
+        sources or NO_SOURCES,
         limits=options.limits,
         cache=cache_for(entries),
         return_tokens=return_tokens,
@@ -113,11 +116,15 @@ def count_embedding_tokens(
 
 
 def render_chat_prompt(
-    body: Mapping[str, Any] | ChatRequest, *, settings: Settings | None = None
+    body: Mapping[str, Any] | ChatRequest,
+    *,
+    settings: Settings | None = None,
+    sources: Sources | None = None,
 ) -> Prompt:
     """The prompt the model sees for a Chat Completions body."""
     options, _ = _options(settings)
-    return render_chat_request(prepare_chat(body, options), options.limits, options.models)[1]
+    request = prepare_chat(body, options)
+    return render_chat_request(request, sources or NO_SOURCES, options.limits, options.models)[1]
 
 
 def render_prompt(

@@ -25,7 +25,7 @@ from ..core.errors import wire_error
 from ..core.models import DEFAULT_EMBEDDING_MODEL
 from ..core.result import TokenCount
 from ..core.token_cache import LruTable, TokenCountCache
-from ..count.needs import find_needs
+from ..count.needs import chat_media_needs, find_needs
 from ..count.pipeline import (
     count_chat_request,
     count_embeddings_request,
@@ -150,14 +150,32 @@ class CountEndpoint:
             result = count_embeddings_request(embeddings, return_tokens=call.tokens)
             return self._reply(result, call, key)
         if api == b"chat":
-            result = count_chat_request(
-                prepare_chat(parse_json(raw), self.options),
-                limits=limits,
-                cache=self.cache,
-                return_tokens=call.tokens,
-                models=self.options.models,
+            chat = prepare_chat(parse_json(raw), self.options)
+            models = self.options.models
+            media = chat_media_needs(chat, models.lookup(chat.model))
+            if not media:
+                result = count_chat_request(
+                    chat,
+                    limits=limits,
+                    cache=self.cache,
+                    return_tokens=call.tokens,
+                    models=models,
+                    media=media,
+                )
+                return self._reply(result, call, key)
+            sources = local_sources(settings, owner=owner)  # stored files, fetched URLs
+            result = await run_in_threadpool(
+                lambda: count_chat_request(
+                    chat,
+                    sources,
+                    limits=limits,
+                    cache=self.cache,
+                    return_tokens=call.tokens,
+                    models=models,
+                    media=media,
+                )
             )
-            return self._reply(result, call, key)
+            return self._reply(result, call, None)
         request = prepare(parse_json(raw), self.options)
         models = self.options.models
         needs = find_needs(request, models.lookup(request.model))

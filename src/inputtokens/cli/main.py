@@ -102,7 +102,8 @@ def count(
     read = settings(ctx)
     kind = _api_of(body, api)
     if kind == "chat":
-        result = count_chat_tokens(body, settings=read, return_tokens=tokens)
+        sources = local_sources(read, owner=owner(ctx))
+        result = count_chat_tokens(body, settings=read, sources=sources, return_tokens=tokens)
     elif kind == "embeddings":
         result = count_embedding_tokens(body, return_tokens=tokens)
     else:
@@ -128,7 +129,7 @@ def render(ctx: click.Context, source: TextIO, model: str | None, api: str) -> N
     if kind == "embeddings":
         raise click.UsageError("an Embeddings body has no prompt to render; use count")
     if kind == "chat":
-        prompt = render_chat_prompt(body, settings=read)
+        prompt = render_chat_prompt(body, settings=read, sources=local_sources(read))
     else:
         prompt = render_prompt(body, settings=read, sources=local_sources(read))
     click.echo(prompt.text, nl=False)

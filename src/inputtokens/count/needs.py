@@ -29,6 +29,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 from ..core.errors import InvalidRequestError
 from ..core.models import ModelInfo, PatchRule
 from ..core.types import JSON
+from ..formats.chat import ChatRequest
 from ..formats.responses import CountRequest
 from ..media.loaded import NOTHING_LOADED, LoadedMedia
 
@@ -220,6 +221,36 @@ def media_needs(request: CountRequest, model: ModelInfo) -> MediaNeeds:
     ('image', 'input[0].content[0].image_url')
     """
     return _scan(request, model, None)
+
+
+def chat_media_needs(request: ChatRequest, model: ModelInfo) -> MediaNeeds:
+    """The stored file ids and http(s) URLs the messages of a Chat Completions `request` name
+    (``image_url`` and ``file`` parts), with their JSON paths, as the chat renderer reads them.
+
+    >>> from inputtokens.core.models import lookup_model
+    >>> from inputtokens.formats.chat import parse_chat_request
+    >>> part = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
+    >>> body = {"messages": [{"role": "user", "content": [part]}]}
+    >>> chat = parse_chat_request(body, default_model="gpt-4o")
+    >>> chat_media_needs(chat, lookup_model("gpt-4o")).refs[0].param
+    'messages[0].content[0].image_url'
+    """
+    refs: list[MediaRef] = []
+    low_is_flat = not isinstance(model.image_rule, PatchRule)
+    for i, message in enumerate(request.messages):
+        content = message.get("content")
+        if type(content) is not list:
+            continue
+        for j, part in enumerate(content):
+            kind = part.get("type")
+            path = f"messages[{i}].content[{j}]"
+            if kind == "image_url":
+                image = part["image_url"]
+                moot = low_is_flat and image.get("detail") == "low"
+                _image_refs({"image_url": image["url"]}, path, moot, refs)
+            elif kind == "file":
+                _file_refs(part["file"], f"{path}.file", refs)
+    return MediaNeeds(tuple(refs)) if refs else _NO_MEDIA
 
 
 def _first_naming(items: tuple[JSON, ...]) -> int:

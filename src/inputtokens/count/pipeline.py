@@ -36,7 +36,16 @@ from ..media.loaded import DEFAULT_INLINE_LIMITS, NOTHING_LOADED, InlineLimits, 
 from ..render import render
 from ..render.chat import render_chat
 from ..render.prompt import Block, Media, Offset, Prompt, Special, Text
-from .needs import NO_SOURCES, Needs, Sources, apply_state, find_needs, media_needs
+from .needs import (
+    NO_SOURCES,
+    MediaNeeds,
+    Needs,
+    Sources,
+    apply_state,
+    chat_media_needs,
+    find_needs,
+    media_needs,
+)
 from .truncation import context_length_error, items_to_drop
 
 DEFAULT_MODEL = "gpt-5"
@@ -212,14 +221,19 @@ def prepare_chat(body: Mapping[str, Any] | ChatRequest, options: CountOptions) -
 
 def render_chat_request(
     request: ChatRequest,
+    sources: Sources = NO_SOURCES,
     limits: InlineLimits = DEFAULT_INLINE_LIMITS,
     models: ModelRegistry = DEFAULT_REGISTRY,
+    media: MediaNeeds | None = None,
 ) -> tuple[ModelInfo, Prompt]:
-    """The model of a chat request and its prompt. Chat bodies name no stored state; http(s)
-    images are counted at the assumed size, flagged (no Sources on this face yet)."""
+    """The model of a chat request and its prompt, with the stored files and http(s) URLs
+    its messages name loaded through `sources` (`media`: ``chat_media_needs`` when the caller
+    has it already). Chat bodies name no stored conversation state."""
     model = models.lookup(request.model)
+    wanted = chat_media_needs(request, model) if media is None else media
+    loaded = sources.load_media(wanted) if wanted else NOTHING_LOADED
     try:
-        return model, render_chat(request, model, NOTHING_LOADED, limits)
+        return model, render_chat(request, model, loaded, limits)
     except RecursionError:
         raise InvalidRequestError(
             "The request body is nested too deeply.", param=None, code="invalid_value"
@@ -228,15 +242,17 @@ def render_chat_request(
 
 def count_chat_request(
     request: ChatRequest,
+    sources: Sources = NO_SOURCES,
     *,
     limits: InlineLimits = DEFAULT_INLINE_LIMITS,
     cache: TokenCountCache | None = None,
     return_tokens: bool = False,
     models: ModelRegistry = DEFAULT_REGISTRY,
+    media: MediaNeeds | None = None,
 ) -> TokenCount:
     """Count a validated Chat Completions request: render it once, tokenize each block; over
     the model's input limit, OpenAI's ``context_length_exceeded``."""
-    model, prompt = render_chat_request(request, limits, models)
+    model, prompt = render_chat_request(request, sources, limits, models, media)
     enc = get_encoding(prompt.encoding)
     ids: list[int] | None = [] if return_tokens else None
     use = CacheUse()

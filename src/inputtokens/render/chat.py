@@ -36,7 +36,7 @@ from ..formats.chat import ChatRequest
 from ..media.audio import AUDIO_TOKENS_PER_SECOND, AudioError, audio_seconds, audio_tokens
 from ..media.files import FileError, decode_file_data
 from ..media.loaded import DEFAULT_INLINE_LIMITS, NOTHING_LOADED, InlineLimits, LoadedMedia
-from .content import content_segments, file_segments
+from .content import file_segments, image_segment
 from .context import ItemContext
 from .families import FAMILIES
 from .framing import Framing
@@ -298,9 +298,8 @@ class _ChatRenderer:
                 as_part = {"type": "input_image", "image_url": image["url"]}
                 if image.get("detail"):
                     as_part["detail"] = image["detail"]
-                image_segments = content_segments(
-                    [as_part], f"{part_path}.image_url", self.ctx, block
-                )
+                # Errors name `messages[i].content[j].image_url` (the part's image_url object).
+                image_segments = [image_segment(as_part, part_path, self.ctx, block)]
                 self.check_large_image(image_segments, block)
                 segments += image_segments
                 if self.row.image_offset is not None:
