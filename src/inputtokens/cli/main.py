@@ -19,6 +19,7 @@ from ..library import (
     render_prompt,
 )
 from ..settings import Settings
+from .batch import batch
 from .common import owner, reports_errors, settings, store_options
 from .conversations import conversations
 from .files import files
@@ -56,7 +57,7 @@ def cli(ctx: click.Context, no_fetch: bool) -> None:
     ctx.obj = replace(read, remote_fetch=False) if no_fetch else read
 
 
-for group in (conversations, files, responses):
+for group in (conversations, files, responses, batch):
     cli.add_command(group)
 
 _source = click.argument("source", type=click.File("r"), default="-")

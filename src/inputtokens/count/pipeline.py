@@ -186,10 +186,13 @@ def count_request(
     return_tokens: bool = False,
     needs: Needs | None = None,
     models: ModelRegistry = DEFAULT_REGISTRY,
+    enforce_limit: bool = True,
 ) -> TokenCount:
     """Count a validated request: render it once, then tokenize each block (through `cache`,
     when one is given and token ids are not wanted); over the model's input limit, refuse or
-    (truncation "auto") drop the oldest items. `needs` as for ``render_request``."""
+    (truncation "auto") drop the oldest items. `needs` as for ``render_request``.
+    `enforce_limit=False` answers the count over the limit instead of refusing it (the caller
+    compares ``input_tokens`` with ``input_limit``: a batch pre-flight)."""
     request, model, media, prompt = render_request(request, sources, limits, needs, models)
     enc = get_encoding(prompt.encoding)
     ids: list[int] | None = [] if return_tokens else None
@@ -198,6 +201,8 @@ def count_request(
     dropped = 0
     while (excess := sum(p.tokens for p in parts) - model.input_limit) > 0:
         if request.truncation != "auto" or (request.input_is_text and not request.stored_items):
+            if not enforce_limit:
+                break
             raise context_length_error()
         first_item = len(parts) - len(request.input) - 1  # system blocks, items, priming
         item_tokens = [p.tokens for p in parts[first_item : first_item + len(request.input)]]
@@ -249,22 +254,24 @@ def count_chat_request(
     return_tokens: bool = False,
     models: ModelRegistry = DEFAULT_REGISTRY,
     media: MediaNeeds | None = None,
+    enforce_limit: bool = True,
 ) -> TokenCount:
     """Count a validated Chat Completions request: render it once, tokenize each block; over
-    the model's input limit, OpenAI's ``context_length_exceeded``."""
+    the model's input limit, OpenAI's ``context_length_exceeded`` (unless `enforce_limit` is
+    off: then the count)."""
     model, prompt = render_chat_request(request, sources, limits, models, media)
     enc = get_encoding(prompt.encoding)
     ids: list[int] | None = [] if return_tokens else None
     use = CacheUse()
     parts = tuple([_count_block(block, enc, ids, cache, use) for block in prompt.blocks])
-    if sum(p.tokens for p in parts) > model.input_limit:
+    if enforce_limit and sum(p.tokens for p in parts) > model.input_limit:
         raise context_length_error(param="messages")
     result = _result(request.model, model, enc, parts, ids, 0, use)
     return replace(result, object=CHAT_OBJECT)
 
 
 def count_embeddings_request(
-    request: EmbeddingsRequest, *, return_tokens: bool = False
+    request: EmbeddingsRequest, *, return_tokens: bool = False, enforce_limit: bool = True
 ) -> TokenCount:
     """Count an Embeddings request: each input entry on its own, as its tokens (text) or its
     length (token ids); no framing. An entry over the model's input limit is OpenAI's 400."""
@@ -275,7 +282,7 @@ def count_embeddings_request(
     for i, entry in enumerate(request.inputs):
         label = "input" if request.input_is_text else f"input[{i}]"
         tokens = list(entry) if isinstance(entry, tuple) else encode_text(enc, entry)
-        if len(tokens) > model.max_input_tokens:
+        if enforce_limit and len(tokens) > model.max_input_tokens:
             raise InvalidRequestError(
                 f"This model's maximum context length is {model.max_input_tokens} tokens, "
                 f"however you requested {len(tokens)} tokens ({len(tokens)} in your prompt; 0 "

@@ -1,0 +1,218 @@
+"""``inputtokens batch``: a Batch API file counted line by line, summed, checked and split.
+
+The files are generated here: Responses, Chat Completions and Embeddings lines with bad lines
+among them. Every per-line number is checked against the library's count of the same body.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from inputtokens import count_chat_tokens, count_embedding_tokens, count_input_tokens
+from inputtokens.batch.engine import count_batch_lines
+from inputtokens.cli import cli
+
+BAD_LINES = [
+    "{not json",
+    "[1, 2]",
+    json.dumps({"custom_id": "m", "method": "GET", "url": "/v1/responses", "body": {}}),
+    json.dumps({"custom_id": "u", "method": "POST", "url": "/v1/images", "body": {}}),
+    json.dumps({"custom_id": "k", "method": "POST", "url": "/v1/responses"}),
+    json.dumps(
+        {"custom_id": "b", "method": "POST", "url": "/v1/responses", "body": {"model": "gpt-4o"}}
+    ),
+    "",
+]
+
+
+def _body(rng: random.Random, kind: str, i: int) -> dict[str, Any]:
+    words = " ".join(
+        rng.choice(["alpha", "beta", "gamma", "delta", "é", "数据"]) for _ in range(i % 40)
+    )
+    if kind == "/v1/responses":
+        return {
+            "model": rng.choice(["gpt-4o", "gpt-5", "gpt-4.1-mini"]),
+            "instructions": "Be brief.",
+            "input": [{"role": "user", "content": f"Question {i}: {words}"}],
+        }
+    if kind == "/v1/chat/completions":
+        return {
+            "model": rng.choice(["gpt-4o", "gpt-5-mini"]),
+            "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": f"Question {i}: {words}"},
+            ],
+        }
+    return {"model": "text-embedding-3-small", "input": [f"doc {i} {words}", "second"]}
+
+
+def _library_count(url: str, body: dict[str, Any]) -> int:
+    if url == "/v1/responses":
+        return count_input_tokens(body).input_tokens
+    if url == "/v1/chat/completions":
+        return count_chat_tokens(body).input_tokens
+    return count_embedding_tokens(body).input_tokens
+
+
+def _write_file(path: Path, lines: int, seed: int = 7) -> list[tuple[str, dict[str, Any] | None]]:
+    """A mixed batch file; returns (url, body) per line (None for a bad line)."""
+    rng = random.Random(seed)
+    urls = ["/v1/responses", "/v1/chat/completions", "/v1/embeddings"]
+    written: list[tuple[str, dict[str, Any] | None]] = []
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(lines):
+            if i % 37 == 5:
+                out.write(BAD_LINES[i % len(BAD_LINES)] + "\n")
+                written.append(("", None))
+                continue
+            url = urls[i % 3]
+            body = _body(rng, url, i)
+            record = {"custom_id": f"req-{i}", "method": "POST", "url": url, "body": body}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            written.append((url, body))
+    return written
+
+
+def _run(*args: str) -> Any:
+    return CliRunner().invoke(cli, ["batch", "--no-progress", *args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def batch_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]]:
+    path = tmp_path_factory.mktemp("batch") / "mixed.jsonl"
+    return path, _write_file(path, 400)
+
+
+def test_every_line_counts_as_the_library_counts_its_body(
+    batch_file: tuple[Path, list[Any]], tmp_path: Path
+) -> None:
+    path, written = batch_file
+    out, summary = tmp_path / "out.jsonl", tmp_path / "summary.json"
+    result = _run(str(path), "-o", str(out), "--summary", str(summary), "--workers", "1")
+    assert result.exit_code == 1  # some lines are bad
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [line["line"] for line in lines] == list(range(1, len(written) + 1))
+    for line, (url, body) in zip(lines, written, strict=True):
+        if body is None:
+            assert set(line) == {"line", "custom_id", "error"}
+            assert {"message", "code", "param"} <= set(line["error"])
+        else:
+            assert line["url"] == url
+            assert line["input_tokens"] == _library_count(url, body), line
+    report = json.loads(summary.read_text())
+    counted = [line for line in lines if "error" not in line]
+    assert report["lines"] == len(lines)
+    assert report["counted"] + report["errors"] == report["lines"]
+    assert report["input_tokens"] == sum(line["input_tokens"] for line in counted)
+    assert report["exact_lines"] == sum(line["exact"] for line in counted)
+    assert sum(m["input_tokens"] for m in report["by_model"].values()) == report["input_tokens"]
+    assert sum(m["lines"] for m in report["by_model"].values()) == report["counted"]
+    assert any("several endpoints" in w for w in report["warnings"])
+
+
+def test_bad_lines_say_what_is_wrong(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(BAD_LINES) + "\n")
+    out = tmp_path / "out.jsonl"
+    assert _run(str(path), "-o", str(out)).exit_code == 1
+    errors = [json.loads(line)["error"] for line in out.read_text().splitlines()]
+    assert [(e["code"], e["param"]) for e in errors] == [
+        ("invalid_json", None),
+        ("invalid_batch_line", None),
+        ("invalid_batch_line", "method"),
+        ("invalid_batch_line", "url"),
+        ("invalid_batch_line", "body"),
+        ("missing_required_parameter", "body.input"),
+        ("invalid_json", None),
+    ]
+
+
+def test_several_workers_and_dask_give_the_same_lines(
+    batch_file: tuple[Path, list[Any]], tmp_path: Path
+) -> None:
+    path, _ = batch_file
+    outputs = {}
+    for name, args in {
+        "one": ["--workers", "1"],
+        "two": ["--workers", "2"],
+        "dask": ["--engine", "dask", "--workers", "2"],
+    }.items():
+        out = tmp_path / f"{name}.jsonl"
+        assert _run(str(path), "-o", str(out), *args).exit_code == 1
+        outputs[name] = out.read_bytes()
+    assert outputs["one"] == outputs["two"] == outputs["dask"]
+
+
+def test_a_dask_bag_job_maps_the_library_entry_point(batch_file: tuple[Path, list[Any]]) -> None:
+    import dask
+    import dask.bag as db
+
+    path, written = batch_file
+    with dask.config.set(scheduler="processes", num_workers=2):
+        results = (
+            db.read_text(str(path), blocksize=8192).map_partitions(count_batch_lines).compute()
+        )
+    assert len(results) == len(written)
+    expected = [_library_count(url, body) for url, body in written if body is not None]
+    assert [r["input_tokens"] for r in results if "error" not in r] == expected
+
+
+def test_shards_fit_the_queue_limit_and_keep_every_line(
+    batch_file: tuple[Path, list[Any]], tmp_path: Path
+) -> None:
+    path, _ = batch_file
+    shards, summary = tmp_path / "shards", tmp_path / "summary.json"
+    limit = 3000
+    result = _run(
+        str(path), "--queue-limit", str(limit), "--split", str(shards), "--summary", str(summary)
+    )
+    assert result.exit_code == 1
+    report = json.loads(summary.read_text())
+    assert report["fits_queue_limit"] is (report["input_tokens"] <= limit) is False
+    files = sorted(shards.iterdir())
+    assert [f.name for f in files] == [s["file"] for s in report["shards"]]
+    assert b"".join(f.read_bytes() for f in files) == path.read_bytes()
+    for shard in report["shards"]:
+        assert shard["input_tokens"] <= limit
+    assert sum(s["input_tokens"] for s in report["shards"]) == report["input_tokens"]
+
+
+def test_a_line_over_the_window_is_counted_and_reported(tmp_path: Path) -> None:
+    text = " word" * 9000  # 9,000 tokens: over gpt-4's 8,192
+    lines = [
+        {
+            "custom_id": "a",
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": {"model": "gpt-4", "messages": [{"role": "user", "content": text}]},
+        },
+        {
+            "custom_id": "a",
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": {"model": "gpt-4", "messages": [{"role": "user", "content": "Hi"}]},
+        },
+    ]
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    out, summary = tmp_path / "out.jsonl", tmp_path / "summary.json"
+    assert _run(str(path), "-o", str(out), "--summary", str(summary)).exit_code == 0
+    first = json.loads(out.read_text().splitlines()[0])
+    assert first["over_context_window"] is True and first["input_tokens"] > 9000
+    report = json.loads(summary.read_text())
+    assert report["by_model"]["gpt-4"]["over_context_window"] == [1]
+    assert any("custom_id repeated on line(s) 2" in w for w in report["warnings"])
+
+
+def test_unusable_arguments_exit_2(tmp_path: Path) -> None:
+    assert _run(str(tmp_path / "missing.jsonl")).exit_code == 2
+    path = tmp_path / "f.jsonl"
+    path.write_text("")
+    assert _run(str(path), "--split", str(tmp_path / "s")).exit_code == 2
+    assert _run(str(path)).exit_code == 0  # an empty file: nothing to count, nothing wrong
