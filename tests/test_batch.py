@@ -11,6 +11,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -216,3 +217,53 @@ def test_unusable_arguments_exit_2(tmp_path: Path) -> None:
     path.write_text("")
     assert _run(str(path), "--split", str(tmp_path / "s")).exit_code == 2
     assert _run(str(path)).exit_code == 0  # an empty file: nothing to count, nothing wrong
+
+
+# ---- HTTP: POST /v1/batches/input_tokens ----------------------------------------------------
+
+
+def test_an_uploaded_batch_file_is_counted_over_http(
+    batch_file: tuple[Path, list[Any]], tmp_path: Path, start_server: Any
+) -> None:
+    from openai import NotFoundError, OpenAI
+
+    from inputtokens import Settings
+
+    path, _ = batch_file
+    live = start_server(
+        Settings(api_keys=frozenset({"sk-a", "sk-b"}), database_url=f"sqlite:///{tmp_path}/s.db")
+    )
+    alice = OpenAI(base_url=live.base_url + "/v1", api_key="sk-a", max_retries=0)
+    bob = OpenAI(base_url=live.base_url + "/v1", api_key="sk-b", max_retries=0)
+    try:
+        uploaded = alice.files.create(file=(path.name, path.read_bytes()), purpose="batch")
+        answer = alice.post(
+            "/batches/input_tokens", body={"input_file_id": uploaded.id}, cast_to=object
+        )
+        summary = tmp_path / "summary.json"
+        _run(str(path), "--summary", str(summary))
+        expected = json.loads(summary.read_text())
+        assert isinstance(answer, dict)
+        assert answer["input_file_id"] == uploaded.id
+        assert {k: answer[k] for k in expected} == expected
+        per_line = httpx.post(
+            f"{live.base_url}/v1/batches/input_tokens?lines=true",
+            json={"input_file_id": uploaded.id},
+            headers={"Authorization": "Bearer sk-a"},
+        )
+        out = tmp_path / "out.jsonl"
+        _run(str(path), "-o", str(out))
+        assert per_line.content == out.read_bytes()
+        with pytest.raises(NotFoundError):  # another key's file
+            bob.post("/batches/input_tokens", body={"input_file_id": uploaded.id}, cast_to=object)
+        other = alice.files.create(file=("a.txt", b"hello"), purpose="user_data")
+        wrong = httpx.post(
+            f"{live.base_url}/v1/batches/input_tokens",
+            json={"input_file_id": other.id},
+            headers={"Authorization": "Bearer sk-a"},
+        )
+        assert wrong.status_code == 400
+        assert wrong.json()["error"]["param"] == "input_file_id"
+    finally:
+        alice.close()
+        bob.close()

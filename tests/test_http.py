@@ -390,7 +390,7 @@ def test_documented_paths_without_parameters_answer(http: httpx.Client) -> None:
             continue
         if "get" in ops:
             assert http.get(path).status_code == 200, path
-        if "post" in ops and path.endswith("input_tokens"):
+        if "post" in ops and path.endswith("input_tokens") and "/batches/" not in path:
             body: dict[str, object] = {"input": "x"}
             if "/chat/" in path:
                 body = {"messages": [{"role": "user", "content": "x"}]}

@@ -63,6 +63,8 @@ class Settings:
     upstream_conversation_ttl_s: float = 60.0
     # A JSON file of models to add to the built-in table (core/models.py models_from_json).
     models_file: str = ""
+    # Lines of one batch file POST /v1/batches/input_tokens counts (OpenAI's file limit).
+    max_batch_lines: int = 50_000
 
     def store_url(self) -> str:
         """The database URL of the store (SQLite in `data_dir` unless one is configured)."""
@@ -233,5 +235,6 @@ _PARSERS: dict[str, tuple[str, Callable[[str], object]]] = {
     "upstream_timeout_s": ("INPUTTOKENS_UPSTREAM_TIMEOUT", _seconds),
     "upstream_conversation_ttl_s": ("INPUTTOKENS_UPSTREAM_CONVERSATION_TTL", _ttl),
     "models_file": ("INPUTTOKENS_MODELS_FILE", str),
+    "max_batch_lines": ("INPUTTOKENS_MAX_BATCH_LINES", _int),
 }
 _ENV_NAMES = {name: variable for name, (variable, _) in _PARSERS.items()}

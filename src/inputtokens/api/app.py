@@ -30,6 +30,7 @@ from ..core.errors import InputTokensError, NotFoundError, wire_error
 from ..core.models import ModelInfo
 from ..core.tokenizer import get_encoding
 from ..settings import Settings
+from . import batches as batches_api
 from . import conversations as conversations_api
 from . import files as files_api
 from . import responses as responses_api
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         *files_api.routes(ctx),
+        *batches_api.routes(ctx),
         *conversations_api.routes(ctx),
         *responses_api.routes(ctx),
     ]

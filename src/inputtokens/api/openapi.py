@@ -156,6 +156,13 @@ _STATE_ROUTES: tuple[tuple[str, str, str, str, tuple[int, ...]], ...] = (
     ("/v1/files/{file_id}", "get", "retrieveFile", "Retrieve a file", (401, 404)),
     ("/v1/files/{file_id}", "delete", "deleteFile", "Delete a file", (401, 404)),
     ("/v1/files/{file_id}/content", "get", "fileContent", "A file's bytes", (401, 404)),
+    (
+        "/v1/batches/input_tokens",
+        "post",
+        "countBatchInputTokens",
+        "Count a Batch API input file ({input_file_id}): its summary, or ?lines=true per line",
+        (400, 401, 404),
+    ),
     ("/v1/conversations", "post", "createConversation", "Create a conversation", (400, 401, 413)),
     (
         "/v1/conversations/{conversation_id}",

@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -47,6 +47,26 @@ class BatchRun:
         if self.queue_limit is None:
             return None
         return self.summary.input_tokens <= self.queue_limit
+
+    def report(self) -> dict[str, Any]:
+        """The summary as ``--summary`` writes it and the HTTP route answers it."""
+        report = self.summary.to_dict()
+        if self.queue_limit is not None:
+            report["queue_limit"] = self.queue_limit
+            report["fits_queue_limit"] = self.fits
+        if self.shards:
+            report["shards"] = [
+                {
+                    "file": f"shard-{s.index + 1:04d}.jsonl",
+                    "first_line": s.first_line,
+                    "last_line": s.last_line,
+                    "lines": s.lines,
+                    "input_tokens": s.input_tokens,
+                    "over_queue_limit": s.too_large,
+                }
+                for s in self.shards
+            ]
+        return report
 
 
 class WindowCounter(Protocol):

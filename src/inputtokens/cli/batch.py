@@ -107,7 +107,7 @@ def batch(
             source.close()
         if out is not None and out is not sys.stdout.buffer:
             out.close()
-    report = _report(run)
+    report = run.report()
     if summary_path:
         text = json.dumps(report, indent=2) + "\n"
         if summary_path == "-":
@@ -156,26 +156,6 @@ def _progress_bar(source: IO[bytes], show: bool) -> Any:
 def _price_fn() -> Any:
     """The per-line input cost, when prices are available (the pricing module)."""
     return None
-
-
-def _report(run: BatchRun) -> dict[str, Any]:
-    report = run.summary.to_dict()
-    if run.queue_limit is not None:
-        report["queue_limit"] = run.queue_limit
-        report["fits_queue_limit"] = run.fits
-    if run.shards:
-        report["shards"] = [
-            {
-                "file": f"shard-{s.index + 1:04d}.jsonl",
-                "first_line": s.first_line,
-                "last_line": s.last_line,
-                "lines": s.lines,
-                "input_tokens": s.input_tokens,
-                "over_queue_limit": s.too_large,
-            }
-            for s in run.shards
-        ]
-    return report
 
 
 def _print_table(run: BatchRun, err: bool) -> None:
