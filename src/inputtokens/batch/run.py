@@ -12,8 +12,9 @@ sockets do not cross processes.
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 WINDOW = 2048  # lines read and counted at a time
-_CHUNK = 64  # lines handed to a worker process at a time
+_CHUNK = 256  # lines handed to a worker process at a time
+_IN_FLIGHT = 2  # windows submitted ahead of the one being written
 
 
 @dataclass(slots=True)
@@ -88,13 +90,20 @@ class LocalCounter:
             self.pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(settings,))
 
     def map(self, windows: Iterator[Window]) -> Iterator[tuple[Window, list[LineResult]]]:
-        for window in windows:
-            if self.pool is None:
+        if self.pool is None:
+            for window in windows:
                 yield window, count_window(window, self.settings)
-            else:
-                chunks = [window[i : i + _CHUNK] for i in range(0, len(window), _CHUNK)]
-                results = [r for part in self.pool.map(_count_in_worker, chunks) for r in part]
-                yield window, results
+            return
+        # A few windows in flight, so the workers count the next one while this process
+        # writes the results of the last; order is kept by taking them oldest first.
+        pending: deque[tuple[Window, list[Future[list[LineResult]]]]] = deque()
+        for window in windows:
+            chunks = [window[i : i + _CHUNK] for i in range(0, len(window), _CHUNK)]
+            pending.append((window, [self.pool.submit(_count_in_worker, c) for c in chunks]))
+            if len(pending) > _IN_FLIGHT:
+                yield _done(pending.popleft())
+        while pending:
+            yield _done(pending.popleft())
 
     def close(self) -> None:
         if self.pool is not None:
@@ -102,6 +111,13 @@ class LocalCounter:
 
 
 _worker_settings: Settings | None = None
+
+
+def _done(
+    entry: tuple[Window, list[Future[list[LineResult]]]],
+) -> tuple[Window, list[LineResult]]:
+    window, futures = entry
+    return window, [result for future in futures for result in future.result()]
 
 
 def _init_worker(settings: Settings | None) -> None:
