@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from inputtokens import count_chat_tokens, count_embedding_tokens, count_input_tokens
 from inputtokens.batch.engine import count_batch_lines
 from inputtokens.cli import cli
+from inputtokens.pricing import input_cost
 
 BAD_LINES = [
     "{not json",
@@ -115,6 +116,16 @@ def test_every_line_counts_as_the_library_counts_its_body(
     assert sum(m["input_tokens"] for m in report["by_model"].values()) == report["input_tokens"]
     assert sum(m["lines"] for m in report["by_model"].values()) == report["counted"]
     assert any("several endpoints" in w for w in report["warnings"])
+    for model, totals in report["by_model"].items():  # the cost is the sum of each line's
+        costs = [
+            input_cost(model, line["input_tokens"]) for line in counted if line["model"] == model
+        ]
+        assert all(c is not None for c in costs), model
+        # (the summary rounds to a millionth of a dollar)
+        batch_usd = sum(c.batch_usd for c in costs if c)
+        standard_usd = sum(c.standard_usd for c in costs if c)
+        assert totals["cost_usd"]["batch"] == pytest.approx(batch_usd, abs=1e-6)
+        assert totals["cost_usd"]["standard"] == pytest.approx(standard_usd, abs=1e-6)
 
 
 def test_bad_lines_say_what_is_wrong(tmp_path: Path) -> None:

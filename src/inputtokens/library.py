@@ -6,6 +6,8 @@ pipeline's options, keeps one content cache per process for each cache size, and
 fetches nothing (a stored id is a 400 naming its field, a remote URL an assumption, flagged).
 ``local_sources`` builds the sources the CLI and the server use: the local store (SQLite by
 default, needs the ``store`` extra), the upstream fallback, and safe fetching when enabled.
+Every count it returns carries pricing's ``rich_cost``: its rich view shows ``cost_usd``
+(priced only when the view is built).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from .count.pipeline import (
 from .formats.chat import ChatRequest
 from .formats.embeddings import EmbeddingsRequest, parse_embeddings_request
 from .formats.responses import CountRequest
+from .pricing import rich_cost
 from .render.prompt import Prompt
 
 if TYPE_CHECKING:
@@ -57,13 +60,15 @@ def count_input_tokens(
     to count conversations, previous responses, stored files and remote URLs.
     """
     options, entries = _options(settings)
-    return count_request(
-        prepare(body, options),
-        sources or NO_SOURCES,
-        limits=options.limits,
-        cache=cache_for(entries),
-        return_tokens=return_tokens,
-        models=options.models,
+    return _priced(
+        count_request(
+            prepare(body, options),
+            sources or NO_SOURCES,
+            limits=options.limits,
+            cache=cache_for(entries),
+            return_tokens=return_tokens,
+            models=options.models,
+        )
     )
 
 
@@ -86,13 +91,15 @@ def count_chat_tokens(
     Pass ``sources=local_sources(settings)`` to read stored files and fetch http(s) images.
     """
     options, entries = _options(settings)
-    return count_chat_request(
-        prepare_chat(body, options),
-        sources or NO_SOURCES,
-        limits=options.limits,
-        cache=cache_for(entries),
-        return_tokens=return_tokens,
-        models=options.models,
+    return _priced(
+        count_chat_request(
+            prepare_chat(body, options),
+            sources or NO_SOURCES,
+            limits=options.limits,
+            cache=cache_for(entries),
+            return_tokens=return_tokens,
+            models=options.models,
+        )
     )
 
 
@@ -112,7 +119,13 @@ def count_embedding_tokens(
     request = body
     if not isinstance(request, EmbeddingsRequest):
         request = parse_embeddings_request(body, default_model=DEFAULT_EMBEDDING_MODEL)
-    return count_embeddings_request(request, return_tokens=return_tokens)
+    return _priced(count_embeddings_request(request, return_tokens=return_tokens))
+
+
+def _priced(result: TokenCount) -> TokenCount:
+    """`result` with pricing's pricer attached, for its rich view's ``cost_usd``."""
+    result.pricer = rich_cost
+    return result
 
 
 def render_chat_prompt(

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..batch.run import BatchRun, LocalCounter, count_stream
+from ..batch.summary import price_line
 from ..core.errors import InvalidRequestError
 from .common import ApiContext, JSONResponse, parse_json, read_body
 
@@ -52,7 +53,9 @@ def routes(ctx: ApiContext) -> list[Route]:
         per_line = request.query_params.get("lines", "").lower() in _TRUE
         output = io.BytesIO() if per_line else None
         run: BatchRun = await run_in_threadpool(
-            lambda: count_stream(io.BytesIO(data), LocalCounter(1, settings), output=output)
+            lambda: count_stream(
+                io.BytesIO(data), LocalCounter(1, settings), output=output, price=price_line
+            )
         )
         if output is not None:
             return Response(output.getvalue(), media_type="application/jsonl")

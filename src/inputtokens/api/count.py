@@ -35,6 +35,7 @@ from ..count.pipeline import (
 )
 from ..formats.embeddings import parse_embeddings_request
 from ..library import local_sources
+from ..pricing import rich_cost
 from ..settings import Settings
 from .common import ApiContext, parse_json, receive_body, token_from_authorization
 
@@ -212,6 +213,7 @@ class CountEndpoint:
     def _reply(self, result: TokenCount, call: _Call, key: bytes | None) -> bytes:
         """The answer's bytes (the rich view when asked for); a plain one is kept under `key`."""
         if call.verbose:
+            result.pricer = rich_cost  # cost_usd: priced for the verbose view only
             return orjson.dumps(result.to_rich())
         answer = orjson.dumps(result.to_openai())
         if key is not None:

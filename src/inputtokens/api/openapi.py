@@ -66,6 +66,12 @@ _COUNT = {
         "remaining_context": {"type": "integer"},
         "estimate_reasons": {"type": "array", "items": {"type": "string"}},
         "input_tokens_details": {"type": "object"},
+        "cost_usd": {
+            "type": ["object", "null"],
+            "description": "verbose view: the input tokens' cost in USD, standard and Batch "
+            "API (docs/pricing.md); null for a model without a known price",
+            "properties": {"standard": {"type": "number"}, "batch": {"type": "number"}},
+        },
         "breakdown": {"type": "array", "items": {"type": "object"}},
         "tokens": {"type": "array", "items": {"type": "integer"}},
         "token_strings": {"type": "array", "items": {"type": "string"}},

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..pricing import input_cost
 from .lines import LineResult
 
 # OpenAI's Batch API file limits (its Batch guide): requests per file and bytes per file.
@@ -19,6 +20,13 @@ MAX_BATCH_BYTES = 200 * 1024 * 1024
 
 # (model, input tokens) -> (standard, batch) input cost in USD, or None when unpriced.
 PriceFn = Callable[[str, int], "tuple[float, float] | None"]
+
+
+def price_line(model: str, input_tokens: int) -> tuple[float, float] | None:
+    """One request's input cost, standard and batch, from the price database (pricing/):
+    per line, since the long-context price applies per request. None when unpriced."""
+    cost = input_cost(model, input_tokens)
+    return None if cost is None else (cost.standard_usd, cost.batch_usd)
 
 
 @dataclass(slots=True)

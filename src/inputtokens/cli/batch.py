@@ -16,6 +16,7 @@ from typing import IO, Any
 import click
 
 from ..batch.run import BatchRun, LocalCounter, WindowCounter, count_stream, default_workers
+from ..batch.summary import price_line
 from ..settings import Settings
 from .common import settings as read_settings
 
@@ -96,7 +97,7 @@ def batch(
             output=out,
             queue_limit=queue_limit,
             split_dir=shards_dir,
-            price=_price_fn(),
+            price=price_line,
             progress=bar.update if bar is not None else None,
         )
         if bar is not None:
@@ -151,11 +152,6 @@ def _progress_bar(source: IO[bytes], show: bool) -> Any:
     except (OSError, ValueError):
         pass
     return tqdm(total=total, unit="B", unit_scale=True, desc="lines counted", file=sys.stderr)
-
-
-def _price_fn() -> Any:
-    """The per-line input cost, when prices are available (the pricing module)."""
-    return None
 
 
 def _print_table(run: BatchRun, err: bool) -> None:

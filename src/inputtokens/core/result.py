@@ -2,15 +2,25 @@
 
 ``TokenCount.to_openai()`` is the wire answer OpenAI gives; ``to_rich()`` is the opt-in view
 (shaped like the gateway variant: ``input_tokens_details``, ``tokens``, ``token_strings``, plus
-the breakdown, ``exact`` and ``estimate_reasons``).
+the breakdown, ``exact``, ``estimate_reasons`` and ``cost_usd``).
+
+Core does not price: ``cost_usd`` comes from the ``pricer`` a face hands in (pricing/ sits
+above the count pipeline), and is computed only when the rich view is built, so a plain count
+never loads the price database.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .token_cache import CacheUse
+
+# (requested model, resolved model, input tokens) -> {"standard": usd, "batch": usd}, or None
+# for a model without a known price: ``pricing.rich_cost``, attached by the library and HTTP
+# faces.
+Pricer = Callable[[str, str, int], Mapping[str, float] | None]
 
 
 class MediaCount(NamedTuple):
@@ -48,8 +58,9 @@ class TokenCount:
     `exact` is true only when every part follows a rule verified on real recorded counts;
     otherwise `estimate_reasons` says which assumptions were made.
 
-    Treat it as a value: it is built once per count and never changed. (It is not a frozen
-    dataclass because a frozen one costs three times as much to build on the hot path.)
+    Treat it as a value: it is built once per count and never changed, but for the face that
+    built it attaching its ``pricer`` before handing it out. (It is not a frozen dataclass
+    because a frozen one costs three times as much to build on the hot path.)
     """
 
     input_tokens: int
@@ -69,6 +80,8 @@ class TokenCount:
     # The answer's ``object``: OpenAI's for Responses, ours for the formats it has no count
     # endpoint for (``chat.completion.input_tokens``).
     object: str = "response.input_tokens"
+    # Prices the input tokens for the rich view's ``cost_usd`` (None: no price, null).
+    pricer: Pricer | None = field(default=None, repr=False, compare=False)
 
     @property
     def exact(self) -> bool:
@@ -77,6 +90,14 @@ class TokenCount:
     def to_openai(self) -> dict[str, Any]:
         """OpenAI's exact answer shape."""
         return {"object": self.object, "input_tokens": self.input_tokens}
+
+    def cost_usd(self) -> dict[str, float] | None:
+        """What the input tokens cost in USD, ``{"standard": x, "batch": y}``; None when the
+        model has no known price or no pricer was attached (a count of the pipeline alone)."""
+        if self.pricer is None:
+            return None
+        cost = self.pricer(self.requested_model, self.model, self.input_tokens)
+        return dict(cost) if cost is not None else None
 
     def to_rich(self) -> dict[str, Any]:
         """The detailed view: OpenAI's fields first, then what only we know."""
@@ -87,6 +108,7 @@ class TokenCount:
             "requested_model": self.requested_model,
             "encoding": self.encoding,
             "input_tokens_details": dict(self.details),
+            "cost_usd": self.cost_usd(),
             "exact": self.exact,
             "estimate_reasons": list(self.estimate_reasons),
             "context_window": self.context_window,
