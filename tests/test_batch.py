@@ -88,7 +88,7 @@ def _run(*args: str) -> Any:
 @pytest.fixture(scope="module")
 def batch_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]]:
     path = tmp_path_factory.mktemp("batch") / "mixed.jsonl"
-    return path, _write_file(path, 400)
+    return path, _write_file(path, 20_000)
 
 
 def test_every_line_counts_as_the_library_counts_its_body(
