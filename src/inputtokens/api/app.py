@@ -91,6 +91,8 @@ def _model_card(model: ModelInfo, name: str | None = None) -> dict[str, Any]:
         "created": 0,
         "owned_by": "openai",
         "context_window": model.context_window,
+        # The most input a request may have: the window, or less (gpt-5: 272,000 of 400,000).
+        "max_input_tokens": model.input_limit,
         "max_output_tokens": model.max_output_tokens,
         "encoding": model.encoding,
         "prompt_family": model.family,

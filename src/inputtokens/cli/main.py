@@ -142,7 +142,7 @@ def render(ctx: click.Context, source: TextIO, model: str | None, api: str) -> N
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
 def models(ctx: click.Context, as_json: bool) -> None:
-    """List the known models with their encoding and context window."""
+    """List the known models with their encoding, context window, input and output limits."""
     rows = list(settings(ctx).count_options().models.models.values())
     if as_json:
         click.echo(
@@ -153,6 +153,7 @@ def models(ctx: click.Context, as_json: bool) -> None:
                         "family": m.family,
                         "encoding": m.encoding,
                         "context_window": m.context_window,
+                        "max_input_tokens": m.input_limit,
                         "max_output_tokens": m.max_output_tokens,
                     }
                     for m in rows
@@ -161,11 +162,14 @@ def models(ctx: click.Context, as_json: bool) -> None:
             )
         )
         return
-    click.echo(f"{'model':<26} {'family':<8} {'encoding':<14} {'context':>10} {'max out':>8}")
+    click.echo(
+        f"{'model':<26} {'family':<8} {'encoding':<14} {'context':>10} {'max in':>10} "
+        f"{'max out':>8}"
+    )
     for m in rows:
         click.echo(
             f"{m.id:<26} {m.family:<8} {m.encoding:<14} {m.context_window:>10} "
-            f"{m.max_output_tokens:>8}"
+            f"{m.input_limit:>10} {m.max_output_tokens:>8}"
         )
 
 
