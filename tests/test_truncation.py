@@ -13,6 +13,7 @@ import pytest
 
 from inputtokens import InvalidRequestError, count_input_tokens
 from inputtokens.core.models import lookup_model
+from inputtokens.count.pipeline import count_request, prepare
 from inputtokens.count.truncation import CONTEXT_LENGTH_MESSAGE, items_to_drop
 
 WORDS = " ".join(f"word{i}" for i in range(1500))  # about 3,000 cl100k tokens
@@ -45,7 +46,16 @@ def test_over_the_window_is_context_length_exceeded() -> None:
         "input",
         400,
     )
-    assert str(info.value) == CONTEXT_LENGTH_MESSAGE
+    # OpenAI's message, with the figures between its sentences (and as the error's details).
+    total = count_request(prepare(_body(items)), enforce_limit=False).input_tokens
+    assert str(info.value) == CONTEXT_LENGTH_MESSAGE.replace(
+        ". ", f": {total} input tokens, {total - 8_192} over its limit of 8192. ", 1
+    )
+    assert info.value.details == {
+        "input_tokens": total,
+        "max_input_tokens": 8_192,
+        "tokens_over": total - 8_192,
+    }
     with pytest.raises(InvalidRequestError):
         count_input_tokens(_body(items, "disabled"))
 

@@ -113,10 +113,11 @@ class CountEndpoint:
         self.answers = AnswerCache(entries)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        call = _Call(scope)
         try:
-            status, body = 200, await self._answer(scope, receive)
+            status, body = 200, await self._answer(scope, receive, call)
         except Exception as exc:
-            error = wire_error(exc)
+            error = wire_error(exc, rich=call.verbose)  # the verbose view: with its figures
             if not error.expected:
                 log.exception("unexpected error on POST %s", scope.get("path"))
             status, body = error.status, orjson.dumps(error.envelope)
@@ -129,8 +130,7 @@ class CountEndpoint:
         )
         await send({"type": "http.response.body", "body": body})
 
-    async def _answer(self, scope: Scope, receive: Receive) -> bytes:
-        call = _Call(scope)
+    async def _answer(self, scope: Scope, receive: Receive, call: _Call) -> bytes:
         owner = self.ctx.owner_of(token_from_authorization(call.authorization))
         settings = self.settings
         raw = await receive_body(receive, call.content_length, settings.max_body_bytes)

@@ -58,12 +58,32 @@ _COUNT = {
         },
         "input_tokens": {"type": "integer"},
         "model": {"type": "string", "description": "verbose view: the resolved model"},
-        "requested_model": {"type": "string"},
+        "requested_model": {
+            "type": ["string", "null"],
+            "description": "verbose view: the model the body named; null when it named none",
+        },
+        "model_defaulted": {
+            "type": "boolean",
+            "description": "verbose view: the body named no model and the default was counted",
+        },
         "encoding": {"type": "string"},
         "exact": {"type": "boolean", "description": "verbose view only"},
         "context_window": {"type": "integer"},
         "max_output_tokens": {"type": "integer"},
         "remaining_context": {"type": "integer"},
+        "max_input_tokens": {"type": "integer"},
+        "room_for_output": {"type": "integer"},
+        "requested_max_output_tokens": {
+            "type": ["integer", "null"],
+            "description": "verbose view: the body's max_output_tokens (chat: "
+            "max_completion_tokens or max_tokens)",
+        },
+        "output_fits": {
+            "type": ["boolean", "null"],
+            "description": "verbose view: requested_max_output_tokens <= room_for_output; null "
+            "when the body sets none",
+        },
+        "warnings": {"type": "array", "items": {"type": "string"}},
         "estimate_reasons": {"type": "array", "items": {"type": "string"}},
         "input_tokens_details": {"type": "object"},
         "cost_usd": {

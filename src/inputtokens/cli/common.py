@@ -124,10 +124,12 @@ def exit_status(status: int, *, store: bool) -> int:
     return 2 if store and status != 404 else 1
 
 
-def reports_errors(*, store: bool) -> Callable[[F], F]:
+def reports_errors(*, store: bool, rich: tuple[str, ...] = ()) -> Callable[[F], F]:
     """Our errors as the HTTP API answers them: OpenAI's envelope (``wire_error``) on stderr,
     and the exit status for the command's group (`store`: a store command). Anything else is
-    a bug, left to show its traceback."""
+    a bug, left to show its traceback. `rich`: the command's flags that ask for the detailed
+    view (``count --json``); with one set, the envelope carries the error's figures, as the
+    HTTP service's verbose view does."""
 
     def decorate(f: F) -> F:
         @functools.wraps(f)
@@ -135,7 +137,7 @@ def reports_errors(*, store: bool) -> Callable[[F], F]:
             try:
                 return f(*args, **kwargs)
             except InputTokensError as exc:
-                wire = wire_error(exc)
+                wire = wire_error(exc, rich=any(kwargs.get(flag) for flag in rich))
                 click.echo(json.dumps(wire.envelope, indent=2), err=True)
                 sys.exit(exit_status(wire.status, store=store))
 

@@ -93,7 +93,7 @@ def _api_of(body: Any, api: str) -> str:
 @click.option("--tokens", is_flag=True, help="Include token ids and strings (implies --json).")
 @store_options
 @click.pass_context
-@reports_errors(store=False)
+@reports_errors(store=False, rich=("as_json", "tokens"))
 def count(
     ctx: click.Context, source: TextIO, model: str | None, api: str, as_json: bool, tokens: bool
 ) -> None:

@@ -14,10 +14,16 @@ Every face (the HTTP routes, the bare count route, the CLI) turns an exception i
 through ``wire_error``, the one mapper: an ``InputTokensError`` becomes its status and OpenAI's
 envelope ``{"error": {"message", "type", "param", "code"}}``; anything else becomes a 500
 ``server_error`` whose message never shows the exception (faces log it).
+
+An error may carry figures (``details``, e.g. ``input_tokens`` and ``max_input_tokens`` of a
+``context_length_exceeded``). They join the envelope's ``error`` object only where the caller
+asked for the rich view (``wire_error(exc, rich=True)``: ``?verbose=true``, ``count --json``);
+the plain envelope keeps exactly OpenAI's four keys.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 
@@ -27,22 +33,27 @@ class InputTokensError(Exception):
     status: int = 400
     type: str = "invalid_request_error"
 
-    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.param = param
         self.code = code
+        # Figures behind the error, for the rich view only (never OpenAI's keys).
+        self.details: Mapping[str, Any] = details or {}
 
-    def to_envelope(self) -> dict[str, Any]:
-        """The error as OpenAI's JSON envelope."""
-        return {
-            "error": {
-                "message": self.message,
-                "type": self.type,
-                "param": self.param,
-                "code": self.code,
-            }
-        }
+    def to_envelope(self, rich: bool = False) -> dict[str, Any]:
+        """The error as OpenAI's JSON envelope; `rich` adds the error's ``details``."""
+        error = {"message": self.message, "type": self.type, "param": self.param, "code": self.code}
+        if rich and self.details:
+            error.update({k: v for k, v in self.details.items() if k not in error})
+        return {"error": error}
 
 
 class InvalidRequestError(InputTokensError):
@@ -91,8 +102,9 @@ class WireError(NamedTuple):
     expected: bool  # False: not an InputTokensError (a bug), which the face should log
 
 
-def wire_error(exc: BaseException) -> WireError:
-    """The one mapping from an exception to OpenAI's answer, shared by every face.
+def wire_error(exc: BaseException, *, rich: bool = False) -> WireError:
+    """The one mapping from an exception to OpenAI's answer, shared by every face; `rich`
+    (the caller asked for the rich view) adds the error's figures to its envelope.
 
     >>> wire_error(NotFoundError("No such File object: f", param="id")).status
     404
@@ -100,7 +112,7 @@ def wire_error(exc: BaseException) -> WireError:
     'server_error'
     """
     if isinstance(exc, InputTokensError):
-        return WireError(exc.status, exc.to_envelope(), True)
+        return WireError(exc.status, exc.to_envelope(rich), True)
     envelope = {
         "error": {
             "message": SERVER_ERROR_MESSAGE,

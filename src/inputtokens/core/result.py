@@ -76,6 +76,10 @@ class TokenCount:
     details: dict[str, int] = field(default_factory=dict)
     input_limit: int = 0  # the most input tokens the model takes (0: the context window)
     dropped_items: int = 0  # leading input items dropped by truncation "auto"
+    # The body named no model: `requested_model` is the default the count assumed.
+    model_defaulted: bool = False
+    # The body's max_output_tokens (Chat: max_completion_tokens or max_tokens); None: not set.
+    requested_max_output_tokens: int | None = None
     cache_use: CacheUse | None = None  # what the content cache supplied (token_cache.py)
     # The answer's ``object``: OpenAI's for Responses, ours for the formats it has no count
     # endpoint for (``chat.completion.input_tokens``).
@@ -99,13 +103,51 @@ class TokenCount:
         cost = self.pricer(self.requested_model, self.model, self.input_tokens)
         return dict(cost) if cost is not None else None
 
+    @property
+    def room_for_output(self) -> int:
+        """The most tokens the reply may have: the window's rest, capped by the model's output
+        limit (never below 0)."""
+        return max(min(self.context_window - self.input_tokens, self.max_output_tokens), 0)
+
+    @property
+    def output_fits(self) -> bool | None:
+        """Whether the body's max_output_tokens fits in the room the input leaves; None when
+        the body sets none."""
+        if self.requested_max_output_tokens is None:
+            return None
+        return self.requested_max_output_tokens <= self.room_for_output
+
+    def warnings(self) -> list[str]:
+        """What the caller should know that does not change the count: a reply budget that
+        no longer fits."""
+        wanted = self.requested_max_output_tokens
+        if wanted is None or self.output_fits:
+            return []
+        if wanted > self.max_output_tokens:
+            return [
+                f"max_output_tokens {wanted} is above the model's output limit of "
+                f"{self.max_output_tokens} tokens"
+            ]
+        note = (
+            f"the input leaves {self.room_for_output} of the {self.context_window}-token context "
+            f"window for the reply, fewer than max_output_tokens {wanted}"
+        )
+        if self.dropped_items:
+            note += (
+                f' (truncation "auto" dropped {self.dropped_items} item(s) to fit the input '
+                "to the window; it reserves no room for the reply)"
+            )
+        return [note]
+
     def to_rich(self) -> dict[str, Any]:
         """The detailed view: OpenAI's fields first, then what only we know."""
         out: dict[str, Any] = {
             "object": self.object,
             "input_tokens": self.input_tokens,
             "model": self.model,
-            "requested_model": self.requested_model,
+            # null when the body named no model; `model` is then the default one.
+            "requested_model": None if self.model_defaulted else self.requested_model,
+            "model_defaulted": self.model_defaulted,
             "encoding": self.encoding,
             "input_tokens_details": dict(self.details),
             "cost_usd": self.cost_usd(),
@@ -116,9 +158,10 @@ class TokenCount:
             "max_input_tokens": self.input_limit or self.context_window,
             "remaining_context": max(self.context_window - self.input_tokens, 0),
             # What the reply may still use: the window's rest, capped by the output limit.
-            "room_for_output": max(
-                min(self.context_window - self.input_tokens, self.max_output_tokens), 0
-            ),
+            "room_for_output": self.room_for_output,
+            "requested_max_output_tokens": self.requested_max_output_tokens,
+            "output_fits": self.output_fits,
+            "warnings": self.warnings(),
             "truncation": {"dropped_items": self.dropped_items},
             "count_cache": (self.cache_use or CacheUse()).to_dict(),
             "breakdown": [

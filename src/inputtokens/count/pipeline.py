@@ -203,16 +203,19 @@ def count_request(
         if request.truncation != "auto" or (request.input_is_text and not request.stored_items):
             if not enforce_limit:
                 break
-            raise context_length_error()
+            raise context_length_error(excess + model.input_limit, model.input_limit)
         first_item = len(parts) - len(request.input) - 1  # system blocks, items, priming
         item_tokens = [p.tokens for p in parts[first_item : first_item + len(request.input)]]
-        cut = items_to_drop(request.input, item_tokens, excess)
+        try:
+            cut = items_to_drop(request.input, item_tokens, excess)
+        except InvalidRequestError:  # nothing it may drop fits: the figures of this input
+            raise context_length_error(excess + model.input_limit, model.input_limit) from None
         dropped += cut
         request = replace(request, input=request.input[cut:])
         prompt = render(request, model, media, limits, first_index=dropped)
         ids = [] if return_tokens else None
         parts = tuple([_count_block(block, enc, ids, cache, use) for block in prompt.blocks])
-    return _result(request.model, model, enc, parts, ids, dropped, use)
+    return _result(request, model, enc, parts, ids, dropped, use)
 
 
 def prepare_chat(body: Mapping[str, Any] | ChatRequest, options: CountOptions) -> ChatRequest:
@@ -264,9 +267,10 @@ def count_chat_request(
     ids: list[int] | None = [] if return_tokens else None
     use = CacheUse()
     parts = tuple([_count_block(block, enc, ids, cache, use) for block in prompt.blocks])
-    if enforce_limit and sum(p.tokens for p in parts) > model.input_limit:
-        raise context_length_error(param="messages")
-    result = _result(request.model, model, enc, parts, ids, 0, use)
+    total = sum(p.tokens for p in parts)
+    if enforce_limit and total > model.input_limit:
+        raise context_length_error(total, model.input_limit, param="messages")
+    result = _result(request, model, enc, parts, ids, 0, use)
     return replace(result, object=CHAT_OBJECT)
 
 
@@ -289,6 +293,11 @@ def count_embeddings_request(
                 f"for the completion). Please reduce your prompt; or completion length.",
                 param=label,
                 code="context_length_exceeded",
+                details={
+                    "input_tokens": len(tokens),
+                    "max_input_tokens": model.max_input_tokens,
+                    "tokens_over": len(tokens) - model.max_input_tokens,
+                },
             )
         if ids is not None:
             ids += tokens
@@ -315,11 +324,12 @@ def count_embeddings_request(
         details={"text_tokens": total, "image_tokens": 0, "file_tokens": 0},
         input_limit=model.max_input_tokens,
         object=EMBEDDINGS_OBJECT,
+        model_defaulted=request.model_defaulted,
     )
 
 
 def _result(
-    requested_model: str,
+    request: CountRequest | ChatRequest,
     model: ModelInfo,
     enc: tiktoken.Encoding,
     parts: tuple[PartCount, ...],
@@ -345,7 +355,7 @@ def _result(
     return TokenCount(
         input_tokens=text + images + files,
         model=model.id,
-        requested_model=requested_model,
+        requested_model=request.model,
         encoding=model.encoding,
         context_window=model.context_window,
         max_output_tokens=model.max_output_tokens,
@@ -357,4 +367,6 @@ def _result(
         input_limit=model.input_limit,
         dropped_items=dropped,
         cache_use=use,
+        model_defaulted=request.model_defaulted,
+        requested_max_output_tokens=request.max_output_tokens,
     )

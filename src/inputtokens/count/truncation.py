@@ -35,9 +35,29 @@ _OUTPUT_TYPES = frozenset(
 )
 
 
-def context_length_error(param: str = "input") -> InvalidRequestError:
-    """OpenAI's 400 for a prompt over the model's input limit, naming `param` (the items)."""
-    return InvalidRequestError(CONTEXT_LENGTH_MESSAGE, param=param, code="context_length_exceeded")
+def context_length_error(
+    tokens: int | None = None, limit: int | None = None, param: str = "input"
+) -> InvalidRequestError:
+    """OpenAI's 400 for a prompt over the model's input limit, naming `param` (the items).
+
+    With the figures (`tokens` counted, the model's `limit`), OpenAI's message gains them
+    between its two sentences, and the error carries them as ``details`` (``input_tokens``,
+    ``max_input_tokens``, ``tokens_over``) for the rich view.
+
+    >>> context_length_error(9215, 8192).details["tokens_over"]
+    1023
+    """
+    if tokens is None or limit is None:
+        return InvalidRequestError(
+            CONTEXT_LENGTH_MESSAGE, param=param, code="context_length_exceeded"
+        )
+    over = tokens - limit
+    first, rest = CONTEXT_LENGTH_MESSAGE.split(". ", 1)
+    message = f"{first}: {tokens} input tokens, {over} over its limit of {limit}. {rest}"
+    details = {"input_tokens": tokens, "max_input_tokens": limit, "tokens_over": over}
+    return InvalidRequestError(
+        message, param=param, code="context_length_exceeded", details=details
+    )
 
 
 def items_to_drop(items: Sequence[JSON], item_tokens: Sequence[int], excess: int) -> int:

@@ -31,6 +31,9 @@ class ChatRequest:
     response_format: JSON | None = None
     legacy_functions: bool = False  # the tools came from ``functions``
     parallel_tool_calls: bool | None = None
+    model_defaulted: bool = False  # the body named no model: `model` is the default one
+    # ``max_completion_tokens`` (or the older ``max_tokens``): the reply's budget.
+    max_output_tokens: int | None = None
 
 
 def parse_chat_request(
@@ -84,6 +87,8 @@ def parse_chat_request(
         response_format=body.get("response_format"),
         legacy_functions=bool(functions),
         parallel_tool_calls=body.get("parallel_tool_calls"),
+        model_defaulted=model is None,
+        max_output_tokens=body.get("max_completion_tokens", body.get("max_tokens")),
     )
 
 

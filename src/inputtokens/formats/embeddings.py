@@ -38,6 +38,7 @@ class EmbeddingsRequest:
     model: str
     inputs: tuple[EmbeddingInput, ...]
     input_is_text: bool = False  # `input` was one string (its entry is labelled `input`)
+    model_defaulted: bool = False  # the body named no model: `model` is the default one
 
 
 def _token_ids(value: list[Any], path: str) -> tuple[int, ...]:
@@ -79,10 +80,11 @@ def parse_embeddings_request(body: Any, *, default_model: str) -> EmbeddingsRequ
     _BODY.validate(body, "")
     raw = body["input"]
     model = body.get("model") or default_model
+    defaulted = not body.get("model")
     if isinstance(raw, str):
         if not raw:
             raise _empty("input", "string")
-        return EmbeddingsRequest(model, (raw,), input_is_text=True)
+        return EmbeddingsRequest(model, (raw,), True, defaulted)
     if not isinstance(raw, list):
         raise InvalidRequestError(
             "Invalid type for 'input': expected a string or an array of strings or token ids.",
@@ -99,7 +101,7 @@ def parse_embeddings_request(body: Any, *, default_model: str) -> EmbeddingsRequ
             code="array_above_max_length",
         )
     if all(type(v) is int for v in raw):  # one entry given as token ids
-        return EmbeddingsRequest(model, (_token_ids(raw, "input"),), input_is_text=True)
+        return EmbeddingsRequest(model, (_token_ids(raw, "input"),), True, defaulted)
     inputs: list[EmbeddingInput] = []
     for i, entry in enumerate(raw):
         path = f"input[{i}]"
@@ -115,4 +117,4 @@ def parse_embeddings_request(body: Any, *, default_model: str) -> EmbeddingsRequ
                 param=path,
                 code="invalid_type",
             )
-    return EmbeddingsRequest(model, tuple(inputs))
+    return EmbeddingsRequest(model, tuple(inputs), False, defaulted)

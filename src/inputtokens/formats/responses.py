@@ -45,6 +45,10 @@ class CountRequest:
     # labelled by it.
     stored_items: int = 0
     stored_from: str = ""
+    model_defaulted: bool = False  # the body named no model: `model` is the default one
+    # The reply's budget the body asks for (it does not change the count; the rich view
+    # says whether the input leaves room for it).
+    max_output_tokens: int | None = None
 
     def item_label(self, index: int) -> str:
         """The label of item `index` of the full input: where a stored item came from, or the
@@ -144,4 +148,8 @@ def parse_request(
         conversation,  # conversation
         previous_response_id,  # previous_response_id
         get("parallel_tool_calls"),  # parallel_tool_calls
+        0,  # stored_items
+        "",  # stored_from
+        model is None,  # model_defaulted
+        get("max_output_tokens"),  # max_output_tokens
     )
