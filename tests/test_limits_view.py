@@ -248,3 +248,90 @@ def test_rich_view_says_whether_the_reply_fits(
         assert rich["warnings"] == [
             "max_output_tokens 20000 is above the model's output limit of 16384 tokens"
         ]
+
+
+# Item 8: one breakdown part per tool (the same total), and render --files.
+
+_TOOLS = [
+    {
+        "type": "function",
+        "name": "get_weather",
+        "description": "Get the weather.",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+    {
+        "type": "function",
+        "name": "search_docs",
+        "description": "Search the documentation and return the best passages with titles.",
+        "parameters": {
+            "type": "object",
+            "properties": {"query": {"type": "string", "description": "What to search for"}},
+            "required": ["query"],
+        },
+    },
+    {"type": "web_search"},
+]
+
+
+@pytest.mark.parametrize("model", ["gpt-5", "gpt-4o", "o3"])
+def test_breakdown_has_one_part_per_tool_with_the_same_total(
+    http: httpx.Client, model: str
+) -> None:
+    body = {"model": model, "instructions": "Be brief.", "input": "Hi", "tools": _TOOLS}
+    rich = http.post(COUNT_PATH, params={"verbose": "true"}, json=body).json()
+    parts = {p["part"]: p["tokens"] for p in rich["breakdown"]}
+    assert [p for p in parts if p.startswith("tools")] == [
+        "tools",
+        "tools[0]",
+        "tools[1]",
+        "tools[2]",
+    ]
+    assert sum(parts.values()) == rich["input_tokens"]
+    assert rich["input_tokens"] == http.post(COUNT_PATH, json=body).json()["input_tokens"]
+    # Each tool's part is what the tools block loses without it.
+    for i in range(len(_TOOLS)):
+        without = {**body, "tools": _TOOLS[:i] + _TOOLS[i + 1 :]}
+        loses = rich["input_tokens"] - http.post(COUNT_PATH, json=without).json()["input_tokens"]
+        assert parts[f"tools[{i}]"] == loses
+    if model == "gpt-5":  # web_search's hidden prompt is the expensive one
+        assert parts["tools[2]"] == 4420 > parts["tools[1]"] > parts["tools[0]"]
+
+
+def test_chat_breakdown_has_one_part_per_tool(http: httpx.Client) -> None:
+    tools = [
+        {"type": "function", "function": {k: v for k, v in t.items() if k != "type"}}
+        for t in _TOOLS[:2]
+    ]
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}], "tools": tools}
+    path = "/v1/chat/completions/input_tokens"
+    rich = http.post(path, params={"verbose": "true"}, json=body).json()
+    parts = [p["part"] for p in rich["breakdown"]]
+    assert parts[:3] == ["tools", "tools[0]", "tools[1]"]
+    assert sum(p["tokens"] for p in rich["breakdown"]) == rich["input_tokens"]
+
+
+def test_render_files_shows_the_text_taken_from_a_pdf(tmp_path: Any) -> None:
+    import base64
+
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_font("helvetica", size=14)
+    pdf.add_page()
+    pdf.cell(text="Quarterly revenue grew")
+    data = base64.b64encode(bytes(pdf.output())).decode()
+    part = {"type": "input_file", "filename": "report.pdf", "file_data": data}
+    body = json.dumps({"model": "gpt-4o", "input": [{"role": "user", "content": [part]}]})
+    plain = invoke("render", input=body).output
+    shown = invoke("render", "--files", input=body).output
+    assert "Quarterly revenue grew" not in plain
+    marker = "<[file report.pdf (pdf, 1 page(s)):"
+    assert marker in plain and marker in shown
+    after = shown.split(marker, 1)[1]  # the name is not counted for a PDF on gpt-4o
+    assert "<[file text>\nQuarterly revenue grew\n<file text]>" in after
+    # Only the view changes: the rest of the prompt is the same.
+    assert shown.replace("<[file text>\nQuarterly revenue grew\n<file text]>", "") == plain

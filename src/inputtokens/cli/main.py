@@ -120,9 +120,18 @@ def count(
 @_source
 @_model
 @_api
+@click.option(
+    "--files",
+    "show_files",
+    is_flag=True,
+    help="After each file's marker, show the text counted for it (a PDF's extracted text) "
+    "between <[file text> and <file text]>.",
+)
 @click.pass_context
 @reports_errors(store=False)
-def render(ctx: click.Context, source: TextIO, model: str | None, api: str) -> None:
+def render(
+    ctx: click.Context, source: TextIO, model: str | None, api: str, show_files: bool
+) -> None:
     """Print the prompt exactly as the model sees it, framing tokens visible."""
     body = _load_body(source, model)
     read = settings(ctx)
@@ -133,7 +142,7 @@ def render(ctx: click.Context, source: TextIO, model: str | None, api: str) -> N
         prompt = render_chat_prompt(body, settings=read, sources=local_sources(read))
     else:
         prompt = render_prompt(body, settings=read, sources=local_sources(read))
-    click.echo(prompt.text, nl=False)
+    click.echo(prompt.render_text(files=show_files), nl=False)
     if sys.stdout.isatty():
         click.echo()
 

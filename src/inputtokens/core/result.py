@@ -51,6 +51,11 @@ class PartCount(NamedTuple):
         return not self.estimate_reasons
 
 
+# The `tools` part -> one part per tool and the shared rest (count/pipeline.py, ``ToolSplit``);
+# run only when the rich view is built.
+ToolSplitter = Callable[[PartCount], tuple[PartCount, ...]]
+
+
 @dataclass(slots=True)
 class TokenCount:
     """The number of input tokens a request costs, and why.
@@ -86,6 +91,8 @@ class TokenCount:
     object: str = "response.input_tokens"
     # Prices the input tokens for the rich view's ``cost_usd`` (None: no price, null).
     pricer: Pricer | None = field(default=None, repr=False, compare=False)
+    # Splits the `tools` part per tool for the rich view's breakdown (None: kept whole).
+    tool_splitter: ToolSplitter | None = field(default=None, repr=False, compare=False)
 
     @property
     def exact(self) -> bool:
@@ -139,6 +146,16 @@ class TokenCount:
             )
         return [note]
 
+    def rich_parts(self) -> tuple[PartCount, ...]:
+        """The parts as the rich view lists them: the `tools` part split per tool when a
+        splitter is attached (the tokens add up to the same total)."""
+        if self.tool_splitter is None:
+            return self.parts
+        out: list[PartCount] = []
+        for part in self.parts:
+            out.extend(self.tool_splitter(part) if part.label == "tools" else (part,))
+        return tuple(out)
+
     def to_rich(self) -> dict[str, Any]:
         """The detailed view: OpenAI's fields first, then what only we know."""
         out: dict[str, Any] = {
@@ -175,7 +192,7 @@ class TokenCount:
                     "estimate_reasons": list(p.estimate_reasons),
                     "media": [m.to_dict() for m in p.media],
                 }
-                for p in self.parts
+                for p in self.rich_parts()
             ],
         }
         if self.tokens is not None:

@@ -215,7 +215,10 @@ def count_request(
         prompt = render(request, model, media, limits, first_index=dropped)
         ids = [] if return_tokens else None
         parts = tuple([_count_block(block, enc, ids, cache, use) for block in prompt.blocks])
-    return _result(request, model, enc, parts, ids, dropped, use)
+    result = _result(request, model, enc, parts, ids, dropped, use)
+    if request.tools:
+        result.tool_splitter = ToolSplit(request, model, enc, media, limits, dropped)
+    return result
 
 
 def prepare_chat(body: Mapping[str, Any] | ChatRequest, options: CountOptions) -> ChatRequest:
@@ -271,7 +274,59 @@ def count_chat_request(
     if enforce_limit and total > model.input_limit:
         raise context_length_error(total, model.input_limit, param="messages")
     result = _result(request, model, enc, parts, ids, 0, use)
-    return replace(result, object=CHAT_OBJECT)
+    splitter = ToolSplit(request, model, enc) if request.tools else None
+    return replace(result, object=CHAT_OBJECT, tool_splitter=splitter)
+
+
+class ToolSplit:
+    """The `tools` part of a count as one part per tool, for the rich view's breakdown.
+
+    Tool ``i``'s part (``tools[i]``, its index in the body's ``tools``) is what the `tools`
+    block loses when the request is rendered without that tool: its declaration, the fitted
+    offsets it brings (its own and those it causes, such as "tool followed by another" on
+    the tool before it) and any text only it needs. What no single tool's removal takes away
+    stays in the `tools` part: the message framing, the headings and namespace lines, the
+    section's opening offset, the joins. So the parts add up to the `tools` part exactly,
+    whatever the tools (the shared rest can be 0, or negative where removing tools one by one
+    takes away more than all of them cost together). Each part keeps the `tools` part's
+    estimate reasons. Only blocks labelled ``tools`` are split (gpt-oss declares its tools
+    inside the developer message, which stays one part).
+    """
+
+    __slots__ = ("request", "model", "enc", "media", "limits", "first_index")
+
+    def __init__(
+        self,
+        request: CountRequest | ChatRequest,
+        model: ModelInfo,
+        enc: tiktoken.Encoding,
+        media: LoadedMedia = NOTHING_LOADED,
+        limits: InlineLimits = DEFAULT_INLINE_LIMITS,
+        first_index: int = 0,
+    ) -> None:
+        self.request, self.model, self.enc = request, model, enc
+        self.media, self.limits, self.first_index = media, limits, first_index
+
+    def _tools_tokens_without(self, index: int) -> int:
+        tools = self.request.tools[:index] + self.request.tools[index + 1 :]
+        if isinstance(self.request, ChatRequest):
+            prompt = render_chat(replace(self.request, tools=tools), self.model, self.media)
+        else:
+            request = replace(self.request, tools=tools)
+            prompt = render(request, self.model, self.media, self.limits, self.first_index)
+        use = CacheUse()
+        return sum(
+            _count_block(b, self.enc, None, None, use).tokens
+            for b in prompt.blocks
+            if b.label == "tools"
+        )
+
+    def __call__(self, part: PartCount) -> tuple[PartCount, ...]:
+        own = [part.tokens - self._tools_tokens_without(i) for i in range(len(self.request.tools))]
+        rest = part.tokens - sum(own)
+        reasons = part.estimate_reasons
+        per_tool = [PartCount(f"tools[{i}]", n, n, 0, 0, reasons) for i, n in enumerate(own)]
+        return (part._replace(tokens=rest, text_tokens=rest), *per_tool)
 
 
 def count_embeddings_request(

@@ -244,5 +244,6 @@ def file_segments(
     tokens = len(encode_text(enc, name, f"{path}.filename")) if name else 0
     if text:
         tokens += len(encode_text(enc, text, f"{path}.file_data"))
-    media = Media("file", tokens, label, path)
+    shown = f"{name}\n{text}" if name and text else name or text  # what the tokens are of
+    media = Media("file", tokens, label, path, shown)
     return [s for s in (media, offset, pages) if s is not None]

@@ -40,6 +40,7 @@ class Media(NamedTuple):
     tokens: int
     label: str  # shown in the rendered prompt, e.g. "image 1024x1024 detail=high"
     param: str | None = None  # the JSON path of the part, for the breakdown
+    text: str = ""  # a file's text as counted (its name, if shown, and extracted text)
 
 
 class Offset(NamedTuple):
@@ -51,6 +52,10 @@ class Offset(NamedTuple):
 
 
 Segment = Special | Text | Media | Offset
+# Around a file's counted text in ``Prompt.render_text(files=True)`` (``inputtokens render
+# --files``): not part of the prompt, a view of what the file's tokens are.
+FILE_TEXT_OPEN = "<[file text>"
+FILE_TEXT_CLOSE = "<file text]>"
 
 
 @dataclass(slots=True)
@@ -61,8 +66,9 @@ class Block:
     segments: list[Segment] = field(default_factory=list)
     estimate_reasons: list[str] = field(default_factory=list)
 
-    def text(self) -> str:
-        """The block as readable text, framing tokens shown by name."""
+    def text(self, files: bool = False) -> str:
+        """The block as readable text, framing tokens shown by name; `files`: each file's
+        counted text too, as a labelled block after its marker."""
         out: list[str] = []
         for seg in self.segments:
             if type(seg) is Text:
@@ -73,6 +79,8 @@ class Block:
                 out.append(f"<[{seg.tokens:+d} tokens: {seg.rule}]>")
             elif type(seg) is Media:  # not `else`: mypy cannot narrow the rest of the union there
                 out.append(f"<[{seg.label}: {seg.tokens} tokens]>")
+                if files and seg.kind == "file":
+                    out.append(f"{FILE_TEXT_OPEN}\n{seg.text}\n{FILE_TEXT_CLOSE}")
         return "".join(out)
 
 
@@ -88,3 +96,7 @@ class Prompt:
     def text(self) -> str:
         """The prompt exactly as the model sees it, framing tokens visible."""
         return "".join(block.text() for block in self.blocks)
+
+    def render_text(self, files: bool = False) -> str:
+        """``text``; with `files`, each file's counted text shown after its marker."""
+        return "".join(block.text(files) for block in self.blocks)
