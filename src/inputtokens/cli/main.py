@@ -183,7 +183,7 @@ def models(ctx: click.Context, as_json: bool) -> None:
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Run the OpenAI-compatible HTTP service."""
     try:
-        from ..server import run
+        from ..server import StartupError, run
     except ImportError as exc:
         raise click.ClickException(
             f"serving needs the server extra ({exc.name} is missing): "
@@ -192,4 +192,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     overrides = {
         k: v for k, v in (("host", host), ("port", port), ("workers", workers)) if v is not None
     }
-    run(replace(settings(ctx), **overrides))  # type: ignore[arg-type]
+    try:
+        run(replace(settings(ctx), **overrides))  # type: ignore[arg-type]
+    except StartupError as exc:
+        raise _CannotServe(str(exc)) from None
+
+
+class _CannotServe(click.ClickException):
+    """The server cannot start under these settings: one line, exit status 2 (docs/cli.md)."""
+
+    exit_code = 2
