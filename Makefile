@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11+ and pip:
 #   make run    creates .venv, installs the service, serves on 127.0.0.1:8000
+#               (another port: make run PORT=8001)
 #   make test   creates .venv, installs the test extras, runs the whole suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -20,7 +21,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
-	$(BIN)/inputtokens serve
+	$(BIN)/inputtokens serve $(if $(PORT),--port $(PORT))
 
 # The gates first (seconds each): lint, layout, strict types, the layer contracts.
 test: $(VENV)/.installed-test

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -299,13 +300,20 @@ def test_fetching_can_be_turned_off(args: tuple[str, ...], env: dict[str, str] |
     assert "url_not_allowed" in refused.stderr
 
 
-def test_server_run_one_worker_serves_the_app_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    monkeypatch.setattr(inputtokens.server.uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
+def test_server_run_one_worker_serves_the_app_in_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls: list[tuple[Any, list[socket.socket]]] = []
+
+    def record(server: Any, sockets: list[socket.socket]) -> None:
+        calls.append((server.config, sockets))
+
+    monkeypatch.setattr(inputtokens.server._Server, "run", record)
     settings = Settings(
-        host="0.0.0.0",
-        port=9321,
+        host="127.0.0.1",
+        port=0,
         workers=1,
+        data_dir=str(tmp_path),
         max_body_bytes=777,
         default_model="o3",
         warm_encodings=("cl100k_base",),
@@ -314,17 +322,24 @@ def test_server_run_one_worker_serves_the_app_in_process(monkeypatch: pytest.Mon
         inputtokens.server.run(settings)
     finally:
         gc.unfreeze()
-    ((args, kwargs),) = calls
-    (app,) = args
-    assert app.count.settings == settings  # the app was built from exactly these settings
-    assert (kwargs["host"], kwargs["port"]) == ("0.0.0.0", 9321)
+    ((config, (sock,)),) = calls
+    try:
+        # the app was built from exactly these settings, and is served on the socket bound
+        # before it was built
+        assert config.app.count.settings == settings
+        assert sock.getsockname()[0] == "127.0.0.1" and sock.getsockname()[1] > 0
+    finally:
+        sock.close()
     assert "cl100k_base" in inputtokens.core.tokenizer._encodings
 
 
-def test_server_run_builds_the_app_once_then_forks(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_server_run_builds_the_app_once_then_forks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     forks: list[inputtokens.server.Prefork] = []
     monkeypatch.setattr(inputtokens.server.Prefork, "run", lambda self: forks.append(self))
     settings = Settings(
+        data_dir=str(tmp_path),
         host="127.0.0.1",
         port=0,
         workers=3,

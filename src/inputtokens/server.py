@@ -12,6 +12,7 @@ signal on, waits for the workers' graceful shutdown, and exits.
 
 from __future__ import annotations
 
+import errno
 import gc
 import logging
 import os
@@ -39,25 +40,73 @@ def app_from_env() -> Starlette:
     return create_app(Settings.from_env())
 
 
+class StartupError(Exception):
+    """The server cannot start under these settings: the port is taken, the store's database
+    URL or data directory is unusable. The message is one line saying what to change."""
+
+
 def run(settings: Settings) -> None:
-    """Serve until interrupted."""
-    app = create_app(settings)
+    """Serve until interrupted; ``StartupError`` when the settings cannot serve, raised before
+    anything slow loads."""
+    try:
+        settings.check_store()
+    except ValueError as exc:
+        raise StartupError(str(exc)) from None
+    sock = _listen(settings.host, settings.port)
+    try:
+        app = create_app(settings)
+    except BaseException:
+        sock.close()
+        raise
     for name in settings.warm_encodings:  # before any fork: loaded once, shared by workers
         get_encoding(name)
     # Everything loaded so far lives as long as the process: keep the collector from walking
     # it again and again (and, in forked workers, from writing to and un-sharing its pages).
     gc.freeze()
     if settings.workers <= 1:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
+        config = uvicorn.Config(
+            app, host=settings.host, port=settings.port, log_level="info", access_log=False
+        )
+        try:
+            _Server(config).run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass
         return
-    Prefork(app, _listen(settings.host, settings.port), settings.workers).run()
+    Prefork(app, sock, settings.workers).run()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, which says where it listens also when given the socket."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if sockets and not self.should_exit:
+            host, port = sockets[0].getsockname()[:2]
+            where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            log.info("Uvicorn running on http://%s (Press CTRL+C to quit)", where)
 
 
 def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here (also for one worker) so that a port in use is one
+    ``StartupError`` rather than a traceback from inside uvicorn."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        if exc.errno == errno.EADDRINUSE:
+            raise StartupError(
+                f"port {port} is already in use ({where}); choose another with --port or "
+                "INPUTTOKENS_PORT"
+            ) from None
+        reason = exc.strerror or str(exc)
+        raise StartupError(
+            f"cannot listen on {where}: {reason}; choose another address with --host/--port or "
+            "INPUTTOKENS_HOST/INPUTTOKENS_PORT"
+        ) from None
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock

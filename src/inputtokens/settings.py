@@ -70,6 +70,21 @@ class Settings:
         """The database URL of the store (SQLite in `data_dir` unless one is configured)."""
         return self.database_url or f"sqlite:///{os.path.join(self.data_dir, 'inputtokens.db')}"
 
+    def check_store(self) -> None:
+        """``ValueError`` naming the variable to change when the store cannot be opened under
+        these settings: a bad or unsupported `database_url`, an unusable `data_dir` (checked
+        without connecting; state/store.py ``check_database_url``). Without SQLAlchemy there
+        is no store to check (the store's routes say what to install)."""
+        try:
+            from .state.store import check_database_url
+        except ImportError:
+            return
+        variable = "INPUTTOKENS_DATABASE_URL" if self.database_url else "INPUTTOKENS_DATA_DIR"
+        try:
+            check_database_url(self.store_url())
+        except ValueError as exc:
+            raise ValueError(f"{variable}: {exc}") from None
+
     def count_options(self) -> CountOptions:
         """What the count pipeline takes from these settings."""
         limits = InlineLimits(self.max_image_bytes, self.max_file_bytes)

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from ..core.errors import InputTokensError, NotFoundError, wire_error
+from ..core.errors import InputTokensError, NotFoundError, closest_model, wire_error
 from ..core.models import ModelInfo
 from ..core.tokenizer import get_encoding
 from ..settings import Settings
@@ -119,8 +119,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             return JSONResponse(_model_card(registry.lookup(name), name))
         except InputTokensError:
+            hint = closest_model(name, registry.models)
             raise NotFoundError(
-                f"The model '{name}' does not exist.", param="model", code="model_not_found"
+                f"The model '{name}' does not exist.{hint}", param="model", code="model_not_found"
             ) from None
 
     async def healthz(request: Request) -> Response:

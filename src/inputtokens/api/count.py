@@ -21,8 +21,8 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.concurrency import run_in_threadpool
 
-from ..core.errors import wire_error
-from ..core.models import DEFAULT_EMBEDDING_MODEL
+from ..core.errors import InvalidRequestError, ModelNotFoundError, wire_error, with_hint
+from ..core.models import DEFAULT_EMBEDDING_MODEL, ModelRegistry, lookup_embedding_model
 from ..core.result import TokenCount
 from ..core.token_cache import LruTable, TokenCountCache
 from ..count.needs import chat_media_needs, find_needs
@@ -143,15 +143,23 @@ class CountEndpoint:
             answer = self.answers.get(key)
             if answer is not None:
                 return answer
+        body = parse_json(raw)
+        try:
+            return await self._count(body, api, call, key, owner, scope)
+        except InvalidRequestError as exc:
+            raise self._route_hint(exc, body, api, path) from None
+
+    async def _count(
+        self, body: Any, api: bytes, call: _Call, key: bytes | None, owner: str, scope: Scope
+    ) -> bytes:
+        settings = self.settings
         limits = self.options.limits
         if api == b"embeddings":
-            embeddings = parse_embeddings_request(
-                parse_json(raw), default_model=DEFAULT_EMBEDDING_MODEL
-            )
+            embeddings = parse_embeddings_request(body, default_model=DEFAULT_EMBEDDING_MODEL)
             result = count_embeddings_request(embeddings, return_tokens=call.tokens)
             return self._reply(result, call, key)
         if api == b"chat":
-            chat = prepare_chat(parse_json(raw), self.options)
+            chat = prepare_chat(body, self.options)
             models = self.options.models
             media = chat_media_needs(chat, models.lookup(chat.model))
             if not media:
@@ -177,7 +185,7 @@ class CountEndpoint:
                 )
             )
             return self._reply(result, call, None)
-        request = prepare(parse_json(raw), self.options)
+        request = prepare(body, self.options)
         models = self.options.models
         needs = find_needs(request, models.lookup(request.model))
         if needs:
@@ -210,6 +218,34 @@ class CountEndpoint:
             )
         return self._reply(result, call, key)
 
+    def _route_hint(
+        self, exc: InvalidRequestError, body: Any, api: bytes, path: str
+    ) -> InvalidRequestError:
+        """`exc`, pointing to the count route for the body's format when the body was sent to
+        another: a Chat Completions body (``messages``) to the Responses route, an embedding
+        model to the Responses or Chat route, and so on."""
+        if not isinstance(body, dict):
+            return exc
+        prefix = "/openai" if path.startswith("/openai/") else ""
+        model = body.get("model")
+        if exc.code == "model_not_found" and isinstance(model, str):
+            if api != b"embeddings" and _is_embedding_model(model):
+                route = f"POST {prefix}{EMBEDDINGS_PATHS[0]}"
+                return with_hint(exc, f"'{model}' is an embedding model: count it at {route}.")
+            if api == b"embeddings" and _is_model(model, self.options.models):
+                route = f"POST {prefix}{RESPONSES_PATHS[0]}"
+                return with_hint(exc, f"'{model}' is not an embedding model: count it at {route}.")
+            return exc
+        if api == b"" and (exc.code, exc.param) == ("unknown_parameter", "messages"):
+            kind, route = "a Chat Completions body", CHAT_PATHS[0]
+        elif api == b"chat" and exc.param == "messages" and "input" in body:
+            kind, route = "a Responses body", RESPONSES_PATHS[0]
+        elif api == b"embeddings" and exc.param == "input" and "messages" in body:
+            kind, route = "a Chat Completions body", CHAT_PATHS[0]
+        else:
+            return exc
+        return with_hint(exc, f"This looks like {kind}: count it at POST {prefix}{route}.")
+
     def _reply(self, result: TokenCount, call: _Call, key: bytes | None) -> bytes:
         """The answer's bytes (the rich view when asked for); a plain one is kept under `key`."""
         if call.verbose:
@@ -219,3 +255,19 @@ class CountEndpoint:
         if key is not None:
             self.answers.put(key, answer)
         return answer
+
+
+def _is_embedding_model(name: str) -> bool:
+    try:
+        lookup_embedding_model(name)
+    except ModelNotFoundError:
+        return False
+    return True
+
+
+def _is_model(name: str, models: ModelRegistry) -> bool:
+    try:
+        models.lookup(name)
+    except ModelNotFoundError:
+        return False
+    return True

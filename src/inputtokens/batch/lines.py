@@ -14,7 +14,8 @@ from typing import Any
 
 import orjson
 
-from ..core.errors import wire_error
+from ..core import json_body
+from ..core.errors import InvalidRequestError, wire_error
 from ..core.models import DEFAULT_EMBEDDING_MODEL
 from ..core.result import TokenCount
 from ..count.needs import NO_SOURCES, Sources
@@ -76,9 +77,9 @@ def count_line(
 ) -> LineResult:
     """Count one raw line of a batch file (its number `line`, from 1)."""
     try:
-        record = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        return _error(line, None, f"The line is not valid JSON: {exc}.", "invalid_json", None)
+        record = json_body.loads(raw, what="The line", fast=orjson.loads)
+    except InvalidRequestError as exc:
+        return _error(line, None, exc.message, "invalid_json", None)
     return count_record(record, line, options, sources)
 
 

@@ -4,26 +4,21 @@ their options into the API's parameters; the checks and the store work are the s
 
 from __future__ import annotations
 
-import json
 from typing import IO, Any, TextIO
 
 import click
 
-from ..core.errors import InvalidRequestError
+from ..core import json_body
 from ..state.service import MISSING
 from .common import page_options, print_json, reports_errors, store_options, stored_objects
 
 
-def _read_json(text: str, what: str) -> Any:
-    """`text` parsed (None when blank), or an invalid_json error naming `what`."""
+def _read_json(text: str | bytes, what: str) -> Any:
+    """`text` parsed (None when blank), or the ``invalid_json`` error naming `what`, worded
+    as for a request body (core/json_body.py)."""
     if not text.strip():
         return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidRequestError(
-            f"{what} is not valid JSON ({exc}).", param=None, code="invalid_json"
-        ) from None
+    return json_body.loads(text, what=what)
 
 
 def _items_given(item_args: tuple[str, ...], source: IO[Any] | None) -> Any:

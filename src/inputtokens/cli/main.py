@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import replace
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 import click
 
+from ..core import json_body
 from ..library import (
     count_chat_tokens,
     count_embedding_tokens,
@@ -26,12 +27,10 @@ from .files import files
 from .responses import responses
 
 
-def _load_body(source: TextIO, model: str | None) -> Any:
-    text = source.read()
-    try:
-        body = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise click.ClickException(f"the request is not valid JSON: {exc}") from None
+def _load_body(source: BinaryIO, model: str | None) -> Any:
+    """The body read from `source` as bytes: one that is not JSON (or not UTF-8) is the
+    ``invalid_json`` error the HTTP API answers (core/json_body.py)."""
+    body = json_body.loads(source.read())
     if model is not None and isinstance(body, dict):
         body = {**body, "model": model}
     return body
@@ -60,7 +59,7 @@ def cli(ctx: click.Context, no_fetch: bool) -> None:
 for group in (conversations, files, responses, batch):
     cli.add_command(group)
 
-_source = click.argument("source", type=click.File("r"), default="-")
+_source = click.argument("source", type=click.File("rb"), default="-")
 _model = click.option("--model", "-m", help="Override the body's model.")
 _api = click.option(
     "--api",
@@ -95,7 +94,7 @@ def _api_of(body: Any, api: str) -> str:
 @click.pass_context
 @reports_errors(store=False, rich=("as_json", "tokens"))
 def count(
-    ctx: click.Context, source: TextIO, model: str | None, api: str, as_json: bool, tokens: bool
+    ctx: click.Context, source: BinaryIO, model: str | None, api: str, as_json: bool, tokens: bool
 ) -> None:
     """Count the input tokens of a request body read from SOURCE (a file or - for stdin): a
     Responses, Chat Completions or Embeddings body."""
@@ -130,7 +129,7 @@ def count(
 @click.pass_context
 @reports_errors(store=False)
 def render(
-    ctx: click.Context, source: TextIO, model: str | None, api: str, show_files: bool
+    ctx: click.Context, source: BinaryIO, model: str | None, api: str, show_files: bool
 ) -> None:
     """Print the prompt exactly as the model sees it, framing tokens visible."""
     body = _load_body(source, model)
@@ -196,7 +195,7 @@ def models(ctx: click.Context, as_json: bool) -> None:
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Run the OpenAI-compatible HTTP service."""
     try:
-        from ..server import run
+        from ..server import StartupError, run
     except ImportError as exc:
         raise click.ClickException(
             f"serving needs the server extra ({exc.name} is missing): "
@@ -205,4 +204,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     overrides = {
         k: v for k, v in (("host", host), ("port", port), ("workers", workers)) if v is not None
     }
-    run(replace(settings(ctx), **overrides))  # type: ignore[arg-type]
+    try:
+        run(replace(settings(ctx), **overrides))  # type: ignore[arg-type]
+    except StartupError as exc:
+        raise _CannotServe(str(exc)) from None
+
+
+class _CannotServe(click.ClickException):
+    """The server cannot start under these settings: one line, exit status 2 (docs/cli.md)."""
+
+    exit_code = 2

@@ -23,8 +23,11 @@ the plain envelope keeps exactly OpenAI's four keys.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+import copy
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple, TypeVar
 
 
 class InputTokensError(Exception):
@@ -60,12 +63,45 @@ class InvalidRequestError(InputTokensError):
     """Raised when the request body does not follow the schema; `param` is the JSON path."""
 
 
-class ModelNotFoundError(InvalidRequestError):
-    """Raised when `model` is not in the model registry."""
+def did_you_mean(value: str, candidates: Iterable[str]) -> str:
+    """ " Did you mean 'x'?" for the candidate closest to a mistyped `value` (standard
+    library difflib), or "" when none is close. Appended to an error's message.
 
-    def __init__(self, model: str) -> None:
+    >>> did_you_mean("mesage", ["message", "reasoning", "function_call"])
+    " Did you mean 'message'?"
+    >>> did_you_mean("zzz", ["message"])
+    ''
+    """
+    close = difflib.get_close_matches(value, list(candidates), n=1, cutoff=0.6)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def _digits(name: str) -> str:
+    return "".join(re.findall(r"\d", name))
+
+
+def closest_model(model: str, known: Iterable[str]) -> str:
+    """``did_you_mean`` for a model name, among the known names with the same digits: 'gpt5'
+    is a typo of 'gpt-5', but 'gpt-9' names another version, not 'gpt-5'.
+
+    >>> closest_model("gpt5", ["gpt-5", "gpt-4o", "o3"])
+    " Did you mean 'gpt-5'?"
+    >>> closest_model("gpt-9", ["gpt-5", "gpt-4o", "o3"])
+    ''
+    """
+    digits = _digits(model)
+    return did_you_mean(model, (k for k in known if _digits(k) == digits))
+
+
+class ModelNotFoundError(InvalidRequestError):
+    """Raised when `model` is not in the model registry; `known` (the registry's names) adds
+    the closest one to the message."""
+
+    def __init__(self, model: str, known: Iterable[str] = ()) -> None:
         super().__init__(
-            f"The requested model '{model}' does not exist.", param="model", code="model_not_found"
+            f"The requested model '{model}' does not exist.{closest_model(model, known)}",
+            param="model",
+            code="model_not_found",
         )
 
 
@@ -89,6 +125,17 @@ class PayloadTooLargeError(InputTokensError):
     """Raised when the request body exceeds the configured byte limit."""
 
     status = 413
+
+
+E = TypeVar("E", bound=InputTokensError)
+
+
+def with_hint(exc: E, hint: str) -> E:
+    """A copy of `exc` whose message ends with `hint` (a sentence saying the fix)."""
+    hinted = copy.copy(exc)
+    hinted.message = f"{exc.message} {hint}"
+    hinted.args = (hinted.message,)
+    return hinted
 
 
 SERVER_ERROR_MESSAGE = "The server had an error processing your request."

@@ -267,7 +267,7 @@ class ModelRegistry:
                 return self.models[prefix]
         assumed = self._assumed(base)
         if assumed is None:
-            raise ModelNotFoundError(name)
+            raise ModelNotFoundError(name, self.models)
         return assumed
 
     def _assume(self, name: str) -> ModelInfo | None:
@@ -389,4 +389,4 @@ def lookup_embedding_model(name: str) -> EmbeddingModel:
     for known, model in EMBEDDING_MODELS.items():
         if base == known or base.startswith(known + "-"):
             return model
-    raise ModelNotFoundError(name)
+    raise ModelNotFoundError(name, EMBEDDING_MODELS)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..core.errors import InvalidRequestError
+from ..core.errors import InvalidRequestError, did_you_mean
 
 _KIND_BY_TYPE: dict[type, str] = {
     str: "string",
@@ -63,8 +63,11 @@ def type_error(path: str, expected: str, value: Any) -> InvalidRequestError:
 
 
 def value_error(path: str, value: Any, supported: list[str]) -> InvalidRequestError:
+    """OpenAI's message for a value outside an enum (an item or part type, a role, ...), with
+    the closest supported value when `value` looks like a typo of one."""
+    hint = did_you_mean(value, supported) if isinstance(value, str) else ""
     return InvalidRequestError(
-        f"Invalid value: '{value}'. Supported values are: {_quote_list(supported)}.",
+        f"Invalid value: '{value}'. Supported values are: {_quote_list(supported)}.{hint}",
         param=path,
         code="invalid_value",
     )

@@ -92,6 +92,10 @@ class FetchPolicy:
     cache_file_bytes: int = 64 * 1024 * 1024
 
 
+# The setting that fills ``FetchPolicy.allow_hosts`` (settings.py), named by a refusal.
+ALLOW_HOSTS_SETTING = "INPUTTOKENS_REMOTE_ALLOW_HOSTS"
+
+
 def blocked_reason(address: IPAddress) -> str | None:
     """Why `address` may not be fetched from, or None when it is a public address."""
     if isinstance(address, ipaddress.IPv6Address):
@@ -362,7 +366,8 @@ class SafeFetcher:
                 reason = blocked_reason(ipaddress.ip_address(text.split("%", 1)[0]))
                 if reason is not None:
                     raise FetchError(
-                        f"Refusing to download {url}: '{host}' resolves to {reason} ({text}).",
+                        f"Refusing to download {url}: '{host}' resolves to {reason} ({text}). "
+                        f"To fetch from it, add '{host}' to {ALLOW_HOSTS_SETTING}.",
                         "url_not_allowed",
                     )
         return addresses

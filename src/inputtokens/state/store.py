@@ -13,6 +13,7 @@ Schema changes are append-only migrations, applied in order at open and recorded
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -641,6 +642,51 @@ def _use_wal(cursor: Any) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
+
+
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+def check_database_url(url: str) -> None:
+    """Raise ``ValueError`` (one line, saying what to change) when the store could not open
+    `url` for a reason known without connecting: a URL that does not parse, a database other
+    than SQLite and PostgreSQL, a driver that is not installed, or an SQLite file whose
+    directory cannot be created or written. The password is never shown."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise ValueError(
+            "not a database URL; expected one such as sqlite:////var/lib/inputtokens/store.db "
+            "or postgresql+psycopg://user@host/db"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise ValueError(
+            f"unsupported database {parsed.drivername!r}; the store runs on SQLite "
+            "(sqlite:///PATH) or PostgreSQL (postgresql+psycopg://user@host/db)"
+        )
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (sa.exc.ArgumentError, ImportError):
+        hint = " (pip install 'inputtokens[postgres]')" if backend == "postgresql" else ""
+        raise ValueError(
+            f"the driver of {parsed.drivername!r} is not available{hint}; "
+            "use sqlite:///PATH or postgresql+psycopg://user@host/db"
+        ) from None
+    if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+        check_writable_dir(Path(parsed.database).parent)
+
+
+def check_writable_dir(directory: Path) -> None:
+    """Create `directory` if needed; ``ValueError`` when that fails or it is not writable."""
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"{directory} is not a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cannot create the directory {directory}: {exc.strerror}") from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ValueError(f"the directory {directory} is not writable")
 
 
 _open_lock = threading.Lock()
