@@ -22,7 +22,7 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 
 from ..core.errors import wire_error
-from ..core.models import DEFAULT_EMBEDDING_MODEL
+from ..core.models import DEFAULT_EMBEDDING_MODEL, first_countable
 from ..core.result import TokenCount
 from ..core.token_cache import LruTable, TokenCountCache
 from ..count.needs import chat_media_needs, find_needs
@@ -153,7 +153,8 @@ class CountEndpoint:
         if api == b"chat":
             chat = prepare_chat(parse_json(raw), self.options)
             models = self.options.models
-            media = chat_media_needs(chat, models.lookup(chat.model))
+            model = first_countable(models.lookup, chat.model, chat.fallbacks)[0]
+            media = chat_media_needs(chat, model)
             if not media:
                 result = count_chat_request(
                     chat,
@@ -179,7 +180,8 @@ class CountEndpoint:
             return self._reply(result, call, None)
         request = prepare(parse_json(raw), self.options)
         models = self.options.models
-        needs = find_needs(request, models.lookup(request.model))
+        model = first_countable(models.lookup, request.model, request.fallbacks)[0]
+        needs = find_needs(request, model)
         if needs:
             from starlette.requests import Request
 

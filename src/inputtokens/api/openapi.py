@@ -29,8 +29,11 @@ _ERROR = {
     },
 }
 
+# A gateway's models to count with when `model` is not countable (docs/counting-rules.md).
+_FALLBACKS = {"type": "array", "items": {"type": "string"}}
 _BODY_FIELDS = {
     "model": {"type": "string"},
+    "fallbacks": _FALLBACKS,
     "input": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}]},
     "instructions": {"type": "string"},
     "tools": {"type": "array", "items": {"type": "object"}},
@@ -59,6 +62,8 @@ _COUNT = {
         "input_tokens": {"type": "integer"},
         "model": {"type": "string", "description": "verbose view: the resolved model"},
         "requested_model": {"type": "string"},
+        "fallback": {"type": ["string", "null"], "description": "verbose view: the entry counted"},
+        "extra_fields": {"type": "object", "description": "verbose view (docs/http.md)"},
         "encoding": {"type": "string"},
         "exact": {"type": "boolean", "description": "verbose view only"},
         "context_window": {"type": "integer"},
@@ -87,6 +92,7 @@ def _errors(*codes: int) -> dict[str, Any]:
 # The fields of a Chat Completions body that can change the count (others are accepted).
 _CHAT_BODY_FIELDS: dict[str, Any] = {
     "model": {"type": "string"},
+    "fallbacks": _FALLBACKS,
     "messages": {"type": "array", "items": {"type": "object"}},
     "tools": {"type": "array", "items": {"type": "object"}},
     "functions": {"type": "array", "items": {"type": "object"}},
@@ -97,6 +103,7 @@ _CHAT_BODY_FIELDS: dict[str, Any] = {
 
 _EMBEDDINGS_BODY_FIELDS: dict[str, Any] = {
     "model": {"type": "string"},
+    "fallbacks": _FALLBACKS,
     "input": {"oneOf": [{"type": "string"}, {"type": "array"}]},
 }
 # Per request format: the body's fields, its name, the operation id.

@@ -31,6 +31,7 @@ class ChatRequest:
     response_format: JSON | None = None
     legacy_functions: bool = False  # the tools came from ``functions``
     parallel_tool_calls: bool | None = None
+    fallbacks: tuple[str, ...] = ()  # a gateway's: counted with when `model` is not countable
 
 
 def parse_chat_request(
@@ -84,6 +85,7 @@ def parse_chat_request(
         response_format=body.get("response_format"),
         legacy_functions=bool(functions),
         parallel_tool_calls=body.get("parallel_tool_calls"),
+        fallbacks=tuple(body.get("fallbacks") or ()),
     )
 
 
