@@ -22,7 +22,12 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 
 from ..core.errors import InvalidRequestError, ModelNotFoundError, wire_error, with_hint
-from ..core.models import DEFAULT_EMBEDDING_MODEL, ModelRegistry, lookup_embedding_model
+from ..core.models import (
+    DEFAULT_EMBEDDING_MODEL,
+    ModelRegistry,
+    first_countable,
+    lookup_embedding_model,
+)
 from ..core.result import TokenCount
 from ..core.token_cache import LruTable, TokenCountCache
 from ..count.needs import chat_media_needs, find_needs
@@ -161,7 +166,8 @@ class CountEndpoint:
         if api == b"chat":
             chat = prepare_chat(body, self.options)
             models = self.options.models
-            media = chat_media_needs(chat, models.lookup(chat.model))
+            model = first_countable(models.lookup, chat.model, chat.fallbacks)[0]
+            media = chat_media_needs(chat, model)
             if not media:
                 result = count_chat_request(
                     chat,
@@ -187,7 +193,8 @@ class CountEndpoint:
             return self._reply(result, call, None)
         request = prepare(body, self.options)
         models = self.options.models
-        needs = find_needs(request, models.lookup(request.model))
+        model = first_countable(models.lookup, request.model, request.fallbacks)[0]
+        needs = find_needs(request, model)
         if needs:
             from starlette.requests import Request
 

@@ -29,8 +29,11 @@ _ERROR = {
     },
 }
 
+# A gateway's models to count with when `model` is not countable (docs/counting-rules.md).
+_FALLBACKS = {"type": "array", "items": {"type": "string"}}
 _BODY_FIELDS = {
     "model": {"type": "string"},
+    "fallbacks": _FALLBACKS,
     "input": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}]},
     "instructions": {"type": "string"},
     "tools": {"type": "array", "items": {"type": "object"}},
@@ -66,6 +69,8 @@ _COUNT = {
             "type": "boolean",
             "description": "verbose view: the body named no model and the default was counted",
         },
+        "fallback": {"type": ["string", "null"], "description": "verbose view: the entry counted"},
+        "extra_fields": {"type": "object", "description": "verbose view (docs/http.md)"},
         "encoding": {"type": "string"},
         "exact": {"type": "boolean", "description": "verbose view only"},
         "context_window": {"type": "integer"},
@@ -107,6 +112,7 @@ def _errors(*codes: int) -> dict[str, Any]:
 # The fields of a Chat Completions body that can change the count (others are accepted).
 _CHAT_BODY_FIELDS: dict[str, Any] = {
     "model": {"type": "string"},
+    "fallbacks": _FALLBACKS,
     "messages": {"type": "array", "items": {"type": "object"}},
     "tools": {"type": "array", "items": {"type": "object"}},
     "functions": {"type": "array", "items": {"type": "object"}},
@@ -117,6 +123,7 @@ _CHAT_BODY_FIELDS: dict[str, Any] = {
 
 _EMBEDDINGS_BODY_FIELDS: dict[str, Any] = {
     "model": {"type": "string"},
+    "fallbacks": _FALLBACKS,
     "input": {"oneOf": [{"type": "string"}, {"type": "array"}]},
 }
 # Per request format: the body's fields, its name, the operation id.

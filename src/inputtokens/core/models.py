@@ -2,7 +2,8 @@
 
 Lookup order (as tiktoken's model table): the exact id, then the longest registered id that is a
 prefix of the name followed by "-" (dated snapshots such as ``gpt-4o-2024-08-06``), after
-stripping a fine-tune wrapper (``ft:gpt-4o-mini:org::id``). Then a name of a known family
+stripping a gateway's provider prefix (``openai/gpt-4o``, ``azure/gpt-4o``: ``PROVIDERS``) and a
+fine-tune wrapper (``ft:gpt-4o-mini:org::id``). Then a name of a known family
 that the table lacks is counted with the family's newest row, flagged (``FAMILY_FALLBACKS``).
 Anything else is ``ModelNotFoundError``: an unknown model is never silently counted with a
 guessed tokenizer. Operators add rows without a release through a models file
@@ -20,10 +21,10 @@ recorded counts; its counts are estimates.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import ModelNotFoundError
 from .reasons import reason
@@ -230,12 +231,56 @@ FAMILY_FALLBACKS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# Gateways (one in front of several providers) name a model as "provider/model". These
+# providers serve OpenAI's models under OpenAI's names, so the prefix is dropped; any other
+# prefix (anthropic/...) stays part of the name, and so unknown.
+PROVIDERS = ("openai", "azure")
+DEFAULT_PROVIDER = "openai"
+
+
+def split_provider(name: str) -> tuple[str, str]:
+    """A model name's provider (``PROVIDERS``; "openai" when it has no prefix) and bare name.
+
+    >>> split_provider("azure/gpt-4o"), split_provider("gpt-4o")
+    (('azure', 'gpt-4o'), ('openai', 'gpt-4o'))
+    """
+    provider, slash, bare = name.partition("/")
+    if slash and provider in PROVIDERS:
+        return provider, bare
+    return DEFAULT_PROVIDER, name
+
+
+_T = TypeVar("_T")
+
+
+def first_countable(
+    lookup: Callable[[str], _T], name: str, fallbacks: Sequence[str] = ()
+) -> tuple[_T, str | None]:
+    """`name` resolved by `lookup`, or else the first of a gateway's `fallbacks` it resolves,
+    with that entry (None: `name` itself). None resolving is `name`'s ModelNotFoundError.
+
+    >>> info, used = first_countable(lookup_model, "claude-sonnet-4", ["openai/gpt-4o-mini"])
+    >>> info.id, used
+    ('gpt-4o-mini', 'openai/gpt-4o-mini')
+    """
+    try:
+        return lookup(name), None
+    except ModelNotFoundError:
+        for entry in fallbacks:
+            try:
+                return lookup(entry), entry
+            except ModelNotFoundError:
+                pass
+        raise
+
+
 class ModelRegistry:
     """The built-in table, plus rows an operator adds (a models file, see ``models_from_json``).
 
     Lookup order (as tiktoken's model table): the exact id, then the longest listed id that is
-    a prefix of the name followed by "-" (dated snapshots), after stripping a fine-tune
-    wrapper; then fail open for a known family; anything else is ``ModelNotFoundError``.
+    a prefix of the name followed by "-" (dated snapshots), after stripping a provider prefix
+    and a fine-tune wrapper; then fail open for a known family; anything else is
+    ``ModelNotFoundError``.
     """
 
     __slots__ = ("models", "_prefixes", "_assumed")
@@ -248,15 +293,20 @@ class ModelRegistry:
         self._assumed = lru_cache(maxsize=256)(self._assume)
 
     def lookup(self, name: str) -> ModelInfo:
-        """Resolve a model name (exact id, dated snapshot or fine-tune) to its ModelInfo.
+        """Resolve a model name (exact id, dated snapshot or fine-tune, with or without a
+        provider prefix) to its ModelInfo.
 
-        >>> ModelRegistry().lookup("gpt-4o-2024-08-06").id
+        >>> ModelRegistry().lookup("openai/gpt-4o-2024-08-06").id
         'gpt-4o'
         """
         info = self.models.get(name)
         if info is not None:
             return info
-        base = name
+        base = split_provider(name)[1]
+        if base is not name:
+            info = self.models.get(base)
+            if info is not None:
+                return info
         if base.startswith("ft:"):
             base = base[3:].split(":", 1)[0]
             info = self.models.get(base)
@@ -380,12 +430,13 @@ DEFAULT_EMBEDDING_MODEL = "text-embedding-3-small"
 
 
 def lookup_embedding_model(name: str) -> EmbeddingModel:
-    """An embedding model by its id (or a fine-tune or snapshot of one).
+    """An embedding model by its id (or a fine-tune or snapshot of one; provider prefix optional).
 
     >>> lookup_embedding_model("text-embedding-3-large").max_input_tokens
     8192
     """
-    base = name[3:].split(":", 1)[0] if name.startswith("ft:") else name
+    base = split_provider(name)[1]
+    base = base[3:].split(":", 1)[0] if base.startswith("ft:") else base
     for known, model in EMBEDDING_MODELS.items():
         if base == known or base.startswith(known + "-"):
             return model

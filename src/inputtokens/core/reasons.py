@@ -25,6 +25,10 @@ REASONS: dict[str, str] = {
     "model_assumed": (
         "model '{model}' is not in the registry yet: counted with the rules of '{template}'"
     ),
+    "model_fallback": (
+        "model '{model}' is not one we count: counted as its fallback '{fallback}', the model "
+        "a gateway sends the request to when '{model}' fails"
+    ),
     "model_configured": (
         "model '{model}' comes from the models file: counted with the rules of '{template}'"
     ),

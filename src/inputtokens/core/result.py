@@ -1,8 +1,8 @@
 """The count result: a total with its breakdown and honesty about exactness.
 
 ``TokenCount.to_openai()`` is the wire answer OpenAI gives; ``to_rich()`` is the opt-in view
-(shaped like the gateway variant: ``input_tokens_details``, ``tokens``, ``token_strings``, plus
-the breakdown, ``exact``, ``estimate_reasons`` and ``cost_usd``).
+(shaped like the gateway variant: ``input_tokens_details``, ``tokens``, ``token_strings``,
+``extra_fields``, plus the breakdown, ``exact``, ``estimate_reasons`` and ``cost_usd``).
 
 Core does not price: ``cost_usd`` comes from the ``pricer`` a face hands in (pricing/ sits
 above the count pipeline), and is computed only when the rich view is built, so a plain count
@@ -15,12 +15,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from .models import split_provider
 from .token_cache import CacheUse
 
 # (requested model, resolved model, input tokens) -> {"standard": usd, "batch": usd}, or None
 # for a model without a known price: ``pricing.rich_cost``, attached by the library and HTTP
 # faces.
 Pricer = Callable[[str, str, int], Mapping[str, float] | None]
+
+
+# The gateway variant's ``extra_fields.request_type`` of each answer's ``object``.
+_REQUEST_TYPES = {
+    "response.input_tokens": "responses",
+    "chat.completion.input_tokens": "chat_completion",
+    "embedding.input_tokens": "embedding",
+}
 
 
 class MediaCount(NamedTuple):
@@ -89,6 +98,8 @@ class TokenCount:
     # The answer's ``object``: OpenAI's for Responses, ours for the formats it has no count
     # endpoint for (``chat.completion.input_tokens``).
     object: str = "response.input_tokens"
+    fallback: str | None = None  # the `fallbacks` entry counted (`model` is not countable)
+    latency_ms: float | None = None  # how long the count took (resolution to result)
     # Prices the input tokens for the rich view's ``cost_usd`` (None: no price, null).
     pricer: Pricer | None = field(default=None, repr=False, compare=False)
     # Splits the `tools` part per tool for the rich view's breakdown (None: kept whole).
@@ -107,7 +118,8 @@ class TokenCount:
         model has no known price or no pricer was attached (a count of the pipeline alone)."""
         if self.pricer is None:
             return None
-        cost = self.pricer(self.requested_model, self.model, self.input_tokens)
+        counted = split_provider(self.fallback or self.requested_model)[1]
+        cost = self.pricer(counted, self.model, self.input_tokens)
         return dict(cost) if cost is not None else None
 
     @property
@@ -165,8 +177,10 @@ class TokenCount:
             # null when the body named no model; `model` is then the default one.
             "requested_model": None if self.model_defaulted else self.requested_model,
             "model_defaulted": self.model_defaulted,
+            "fallback": self.fallback,
             "encoding": self.encoding,
-            "input_tokens_details": dict(self.details),
+            # The gateway variant's keys; no pre-count knows the prompt cache: 0 cached.
+            "input_tokens_details": {**self.details, "cached_tokens": 0},
             "cost_usd": self.cost_usd(),
             "exact": self.exact,
             "estimate_reasons": list(self.estimate_reasons),
@@ -181,6 +195,12 @@ class TokenCount:
             "warnings": self.warnings(),
             "truncation": {"dropped_items": self.dropped_items},
             "count_cache": (self.cache_use or CacheUse()).to_dict(),
+            "extra_fields": {
+                "request_type": _REQUEST_TYPES.get(self.object, self.object),
+                "provider": split_provider(self.fallback or self.requested_model)[0],
+                "model_requested": None if self.model_defaulted else self.requested_model,
+                "latency": self.latency_ms,
+            },
             "breakdown": [
                 {
                     "part": p.label,

@@ -20,12 +20,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from time import perf_counter
 from typing import Any, NamedTuple
 
 import tiktoken
 
 from ..core.errors import InvalidRequestError
-from ..core.models import DEFAULT_REGISTRY, ModelInfo, ModelRegistry, lookup_embedding_model
+from ..core.models import (
+    DEFAULT_REGISTRY,
+    ModelInfo,
+    ModelRegistry,
+    first_countable,
+    lookup_embedding_model,
+)
+from ..core.reasons import reason
 from ..core.result import MediaCount, PartCount, TokenCount
 from ..core.token_cache import MIN_CHARS, CacheUse, TokenCountCache
 from ..core.tokenizer import encode_cached, encode_text, get_encoding, special_token_id
@@ -76,6 +84,7 @@ class Rendered(NamedTuple):
     model: ModelInfo
     media: LoadedMedia
     prompt: Prompt
+    fallback: str | None = None  # the `fallbacks` entry counted, when `model` is not countable
 
 
 def _count_block(
@@ -151,6 +160,18 @@ def prepare(
     )
 
 
+def _resolve(
+    models: ModelRegistry, name: str, fallbacks: tuple[str, ...]
+) -> tuple[ModelInfo, str | None]:
+    """The model a request is counted with: `name`'s, or else its first countable fallback's,
+    whose every count says so."""
+    model, fallback = first_countable(models.lookup, name, fallbacks)
+    if fallback is not None:
+        flag = reason("model_fallback", model=name, fallback=fallback)
+        model = replace(model, unconfirmed=(*model.unconfirmed, flag))
+    return model, fallback
+
+
 def render_request(
     request: CountRequest,
     sources: Sources = NO_SOURCES,
@@ -163,13 +184,14 @@ def render_request(
     `needs`: ``find_needs(request, model)`` when the caller has it already (the count route
     asks it to choose where to count), so it is not found twice."""
     try:
-        model = models.lookup(request.model)
+        model, fallback = _resolve(models, request.model, request.fallbacks)
         state, wanted = find_needs(request, model) if needs is None else needs
         if state:  # stored conversations, previous responses and referenced items come first
             request = apply_state(request, sources.load_state(state), state)
             wanted = media_needs(request, model)  # the stored items' media too
         media = sources.load_media(wanted) if wanted else NOTHING_LOADED
-        return Rendered(request, model, media, render(request, model, media, limits))
+        prompt = render(request, model, media, limits)
+        return Rendered(request, model, media, prompt, fallback)
     except RecursionError:
         # Free-form JSON (schemas, arguments objects) nested deeper than Python recurses.
         raise InvalidRequestError(
@@ -193,7 +215,10 @@ def count_request(
     (truncation "auto") drop the oldest items. `needs` as for ``render_request``.
     `enforce_limit=False` answers the count over the limit instead of refusing it (the caller
     compares ``input_tokens`` with ``input_limit``: a batch pre-flight)."""
-    request, model, media, prompt = render_request(request, sources, limits, needs, models)
+    start = perf_counter()
+    request, model, media, prompt, fallback = render_request(
+        request, sources, limits, needs, models
+    )
     enc = get_encoding(prompt.encoding)
     ids: list[int] | None = [] if return_tokens else None
     use = CacheUse()
@@ -215,7 +240,7 @@ def count_request(
         prompt = render(request, model, media, limits, first_index=dropped)
         ids = [] if return_tokens else None
         parts = tuple([_count_block(block, enc, ids, cache, use) for block in prompt.blocks])
-    result = _result(request, model, enc, parts, ids, dropped, use)
+    result = _result(request, model, enc, parts, ids, dropped, use, fallback, start)
     if request.tools:
         result.tool_splitter = ToolSplit(request, model, enc, media, limits, dropped)
     return result
@@ -236,15 +261,16 @@ def render_chat_request(
     limits: InlineLimits = DEFAULT_INLINE_LIMITS,
     models: ModelRegistry = DEFAULT_REGISTRY,
     media: MediaNeeds | None = None,
-) -> tuple[ModelInfo, Prompt]:
+) -> tuple[ModelInfo, Prompt, str | None]:
     """The model of a chat request and its prompt, with the stored files and http(s) URLs
     its messages name loaded through `sources` (`media`: ``chat_media_needs`` when the caller
-    has it already). Chat bodies name no stored conversation state."""
-    model = models.lookup(request.model)
+    has it already), and the `fallbacks` entry counted (None: `model`). Chat bodies name no
+    stored conversation state."""
+    model, fallback = _resolve(models, request.model, request.fallbacks)
     wanted = chat_media_needs(request, model) if media is None else media
     loaded = sources.load_media(wanted) if wanted else NOTHING_LOADED
     try:
-        return model, render_chat(request, model, loaded, limits)
+        return model, render_chat(request, model, loaded, limits), fallback
     except RecursionError:
         raise InvalidRequestError(
             "The request body is nested too deeply.", param=None, code="invalid_value"
@@ -265,7 +291,8 @@ def count_chat_request(
     """Count a validated Chat Completions request: render it once, tokenize each block; over
     the model's input limit, OpenAI's ``context_length_exceeded`` (unless `enforce_limit` is
     off: then the count)."""
-    model, prompt = render_chat_request(request, sources, limits, models, media)
+    start = perf_counter()
+    model, prompt, fallback = render_chat_request(request, sources, limits, models, media)
     enc = get_encoding(prompt.encoding)
     ids: list[int] | None = [] if return_tokens else None
     use = CacheUse()
@@ -273,7 +300,7 @@ def count_chat_request(
     total = sum(p.tokens for p in parts)
     if enforce_limit and total > model.input_limit:
         raise context_length_error(total, model.input_limit, param="messages")
-    result = _result(request, model, enc, parts, ids, 0, use)
+    result = _result(request, model, enc, parts, ids, 0, use, fallback, start)
     splitter = ToolSplit(request, model, enc) if request.tools else None
     return replace(result, object=CHAT_OBJECT, tool_splitter=splitter)
 
@@ -334,7 +361,8 @@ def count_embeddings_request(
 ) -> TokenCount:
     """Count an Embeddings request: each input entry on its own, as its tokens (text) or its
     length (token ids); no framing. An entry over the model's input limit is OpenAI's 400."""
-    model = lookup_embedding_model(request.model)
+    start = perf_counter()
+    model, fallback = first_countable(lookup_embedding_model, request.model, request.fallbacks)
     enc = get_encoding(model.encoding)
     ids: list[int] | None = [] if return_tokens else None
     parts: list[PartCount] = []
@@ -374,12 +402,17 @@ def count_embeddings_request(
         context_window=model.max_input_tokens,
         max_output_tokens=0,
         parts=tuple(parts),
+        estimate_reasons=(
+            (reason("model_fallback", model=request.model, fallback=fallback),) if fallback else ()
+        ),
         tokens=tuple(ids) if ids is not None else None,
         token_strings=strings,
-        details={"text_tokens": total, "image_tokens": 0, "file_tokens": 0},
+        details={"text_tokens": total, "audio_tokens": 0, "image_tokens": 0, "file_tokens": 0},
         input_limit=model.max_input_tokens,
         object=EMBEDDINGS_OBJECT,
         model_defaulted=request.model_defaulted,
+        fallback=fallback,
+        latency_ms=_ms_since(start),
     )
 
 
@@ -391,8 +424,11 @@ def _result(
     ids: list[int] | None,
     dropped: int,
     use: CacheUse,
+    fallback: str | None = None,
+    start: float | None = None,
 ) -> TokenCount:
-    """The TokenCount of counted parts: totals by kind, the reasons of every estimate."""
+    """The TokenCount of counted parts: totals by kind, the reasons of every estimate (and,
+    with the `perf_counter` it started at, how long the count took)."""
     reasons: tuple[str, ...] = ()
     if any(p.estimate_reasons for p in parts):
         reasons = tuple(dict.fromkeys(r for p in parts for r in p.estimate_reasons))
@@ -401,7 +437,14 @@ def _result(
         text += part.text_tokens
         images += part.image_tokens
         files += part.file_tokens
-    details = {"text_tokens": text, "image_tokens": images, "file_tokens": files}
+    # Audio clips (chat ``input_audio``) are counted in their part's text tokens.
+    audio = sum([m.tokens for p in parts for m in p.media if m.kind == "audio"])
+    details = {
+        "text_tokens": text - audio,
+        "audio_tokens": audio,
+        "image_tokens": images,
+        "file_tokens": files,
+    }
     strings = None
     if ids is not None:
         strings = tuple(
@@ -424,4 +467,11 @@ def _result(
         cache_use=use,
         model_defaulted=request.model_defaulted,
         requested_max_output_tokens=request.max_output_tokens,
+        fallback=fallback,
+        latency_ms=None if start is None else _ms_since(start),
     )
+
+
+def _ms_since(start: float) -> float:
+    """Milliseconds since `start` (a ``perf_counter`` reading), to the microsecond."""
+    return round((perf_counter() - start) * 1000, 3)

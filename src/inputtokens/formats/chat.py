@@ -34,6 +34,7 @@ class ChatRequest:
     model_defaulted: bool = False  # the body named no model: `model` is the default one
     # ``max_completion_tokens`` (or the older ``max_tokens``): the reply's budget.
     max_output_tokens: int | None = None
+    fallbacks: tuple[str, ...] = ()  # a gateway's: counted with when `model` is not countable
 
 
 def parse_chat_request(
@@ -89,6 +90,7 @@ def parse_chat_request(
         parallel_tool_calls=body.get("parallel_tool_calls"),
         model_defaulted=model is None,
         max_output_tokens=body.get("max_completion_tokens", body.get("max_tokens")),
+        fallbacks=tuple(body.get("fallbacks") or ()),
     )
 
 

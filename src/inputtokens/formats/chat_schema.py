@@ -217,6 +217,7 @@ BODY: Obj = Obj(
     {"messages": Array(MESSAGE, min_items=1)},
     {
         "model": Str(),
+        "fallbacks": Array(Str()),  # a gateway's, as on Responses bodies
         "tools": Array(TOOL),
         "tool_choice": _TOOL_CHOICE,
         "functions": Array(_FUNCTION_DEFINITION),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import InvalidRequestError
-from .validation import AnyValue, Enum, Int, Obj, Str
+from .validation import AnyValue, Array, Enum, Int, Obj, Str
 
 # OpenAI's limit on the entries of one request (its Embeddings reference).
 MAX_EMBEDDING_INPUTS = 2048
@@ -21,6 +21,7 @@ _BODY = Obj(
     {"input": AnyValue()},
     {
         "model": Str(),
+        "fallbacks": Array(Str()),  # a gateway's, as on Responses bodies
         "dimensions": Int(minimum=1),
         "encoding_format": Enum("float", "base64"),
         "user": Str(),
@@ -39,6 +40,7 @@ class EmbeddingsRequest:
     inputs: tuple[EmbeddingInput, ...]
     input_is_text: bool = False  # `input` was one string (its entry is labelled `input`)
     model_defaulted: bool = False  # the body named no model: `model` is the default one
+    fallbacks: tuple[str, ...] = ()  # a gateway's: counted with when `model` is not countable
 
 
 def _token_ids(value: list[Any], path: str) -> tuple[int, ...]:
@@ -81,10 +83,11 @@ def parse_embeddings_request(body: Any, *, default_model: str) -> EmbeddingsRequ
     raw = body["input"]
     model = body.get("model") or default_model
     defaulted = not body.get("model")
+    fallbacks = tuple(body.get("fallbacks") or ())
     if isinstance(raw, str):
         if not raw:
             raise _empty("input", "string")
-        return EmbeddingsRequest(model, (raw,), True, defaulted)
+        return EmbeddingsRequest(model, (raw,), True, defaulted, fallbacks)
     if not isinstance(raw, list):
         raise InvalidRequestError(
             "Invalid type for 'input': expected a string or an array of strings or token ids.",
@@ -101,7 +104,7 @@ def parse_embeddings_request(body: Any, *, default_model: str) -> EmbeddingsRequ
             code="array_above_max_length",
         )
     if all(type(v) is int for v in raw):  # one entry given as token ids
-        return EmbeddingsRequest(model, (_token_ids(raw, "input"),), True, defaulted)
+        return EmbeddingsRequest(model, (_token_ids(raw, "input"),), True, defaulted, fallbacks)
     inputs: list[EmbeddingInput] = []
     for i, entry in enumerate(raw):
         path = f"input[{i}]"
@@ -117,4 +120,4 @@ def parse_embeddings_request(body: Any, *, default_model: str) -> EmbeddingsRequ
                 param=path,
                 code="invalid_type",
             )
-    return EmbeddingsRequest(model, tuple(inputs), False, defaulted)
+    return EmbeddingsRequest(model, tuple(inputs), False, defaulted, fallbacks)

@@ -40,6 +40,7 @@ class CountRequest:
     conversation: str | None = None
     previous_response_id: str | None = None
     parallel_tool_calls: bool | None = None
+    fallbacks: tuple[str, ...] = ()  # a gateway's: counted with when `model` is not countable
     # Set when stored state is applied (count/needs.py): how many leading `input` items came
     # from the store, and from where ("conversation" or "previous_response"); they are
     # labelled by it.
@@ -134,6 +135,7 @@ def parse_request(
         items = ()
     model = get("model")
     tools = get("tools")
+    fallbacks = get("fallbacks")
     # Positional, in field order: a third of the cost of keywords on this per-request path.
     return CountRequest(
         default_model if model is None else model,  # model
@@ -148,6 +150,7 @@ def parse_request(
         conversation,  # conversation
         previous_response_id,  # previous_response_id
         get("parallel_tool_calls"),  # parallel_tool_calls
+        tuple(fallbacks) if fallbacks else (),  # fallbacks
         0,  # stored_items
         "",  # stored_from
         model is None,  # model_defaulted

@@ -963,7 +963,6 @@ CONVERSATION: Union = Union(Str(), Obj({"id": Str()}), expected="a string or an 
 # input count; accepted so the same body can be sent to both endpoints.
 _PASSTHROUGH: dict[str, Spec] = {
     "background": Bool(),
-    "fallbacks": Array(AnyValue()),
     "include": Array(Str()),
     "max_output_tokens": Int(minimum=16),  # OpenAI rejects smaller budgets
     "max_tool_calls": Int(),
@@ -994,6 +993,9 @@ BODY: Obj = Obj(
         ),
         "instructions": Str(),
         "model": Str(),
+        # A gateway's models to count with when `model` is not one we count (its list of
+        # model names, provider prefix optional: docs/counting-rules.md, "Tokenizer").
+        "fallbacks": Array(Str()),
         "parallel_tool_calls": Bool(),
         "previous_response_id": Str(),
         "reasoning": REASONING_CONFIG,
