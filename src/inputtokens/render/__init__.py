@@ -81,7 +81,7 @@ def render(
                 blocks.append(Block(label, [], []))
                 continue
             blocks.append(render_item(item, label, ctx))
-    flag_fitted_models(blocks, model)
+    flag_fitted_models(blocks, model, family.fitted_on)
     priming = Block("priming", framing.priming(), [])
     if not model.framing_verified:
         priming.estimate_reasons.append(reason("framing_unverified", model=model.id))

@@ -510,7 +510,7 @@ def render_chat(
     messages: Sequence[JSON] = request.messages
     for i in range(absorbed, len(messages)):
         blocks.append(renderer.render_message(messages[i], f"messages[{i}]"))
-    flag_fitted_models(blocks, model)
+    flag_fitted_models(blocks, model, family.fitted_on)
     priming = Block("priming", framing.priming(), [])
     if not model.framing_verified:
         priming.estimate_reasons.append(reason("framing_unverified", model=model.id))

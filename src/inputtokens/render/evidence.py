@@ -5,7 +5,8 @@ measured on gpt-5 models only (gpt-5, gpt-5-mini, gpt-5.2 to gpt-5.6, on Respons
 Completions; docs/counting-rules.md, Tools). Within that line a rule recorded on some releases
 is taken to hold for the others, as the harmony framing is; on the other models of the family
 (the o-series, codex-mini-latest, computer-use-preview, GPT-6) no record shows any of them, so a
-count that applies one is flagged (``fitted_model``). The shapes each offset was fitted on are
+count that applies one is flagged (``fitted_model``). The family row names the line
+(families.py ``fitted_on``). The shapes each offset was fitted on are
 checked where it is applied (tools.py ``FITTED_EVIDENCE``).
 """
 
@@ -42,14 +43,10 @@ GPT5_FITTED_RULES = frozenset(
 )
 
 
-def fitted_on(model: ModelInfo) -> bool:
-    """Whether the hosted fitted offsets were recorded on `model`'s line (or do not apply)."""
-    return model.family != "harmony" or model.id.startswith("gpt-5")
-
-
-def flag_fitted_models(blocks: Iterable[Block], model: ModelInfo) -> None:
-    """Add ``fitted_model`` to each block that applies a gpt-5 fitted offset on another model."""
-    if fitted_on(model):
+def flag_fitted_models(blocks: Iterable[Block], model: ModelInfo, fitted_on: str | None) -> None:
+    """Add ``fitted_model`` to each block that applies a gpt-5 fitted offset on a model whose
+    id does not start with `fitted_on` (the family row's line; None: nothing to flag)."""
+    if fitted_on is None or model.id.startswith(fitted_on):
         return
     for block in blocks:
         rules = {

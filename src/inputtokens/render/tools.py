@@ -415,9 +415,9 @@ class FunctionNamespace:
         elsewhere = (
             "Chat Completions"
             if style.chat_completions
-            else None
-            if style.name == "hosted"
             else "a non-reasoning model"
+            if style.bare_tools_only
+            else None
         )
         if isinstance(params.get("description"), str):
             self.offsets.append(Offset(FITTED["object_description"], "parameters description"))
