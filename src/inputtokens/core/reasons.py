@@ -54,6 +54,14 @@ REASONS: dict[str, str] = {
         "instructions with a function tool without parameters: one recorded count (gpt-5), "
         "fitted as 1 token more than with tools that have parameters"
     ),
+    "fitted_shape": (
+        "fitted offset '{rule}' ({tokens}): {shape} is beyond its records, which show only "
+        "{evidence}"
+    ),
+    "fitted_model": (
+        "fitted offsets ({rules}) on '{model}': recorded only on gpt-5 models (gpt-5, "
+        "gpt-5-mini, gpt-5.2 to gpt-5.6)"
+    ),
     "chat_described_tools": (
         "function tools with descriptions, or several with parameters, on a non-reasoning "
         "model: their layout is fitted on Chat Completions counts; the two Responses counts of "

@@ -18,6 +18,7 @@ from ..core.reasons import reason
 from ..formats.responses import CountRequest
 from ..media.loaded import DEFAULT_INLINE_LIMITS, NOTHING_LOADED, InlineLimits, LoadedMedia
 from .context import ItemContext
+from .evidence import flag_fitted_models
 from .families import FAMILIES
 from .items import render_item
 from .prompt import Block, Prompt, Text
@@ -80,6 +81,7 @@ def render(
                 blocks.append(Block(label, [], []))
                 continue
             blocks.append(render_item(item, label, ctx))
+    flag_fitted_models(blocks, model, family.fitted_on)
     priming = Block("priming", framing.priming(), [])
     if not model.framing_verified:
         priming.estimate_reasons.append(reason("framing_unverified", model=model.id))

@@ -38,6 +38,7 @@ from ..media.files import FileError, decode_file_data
 from ..media.loaded import DEFAULT_INLINE_LIMITS, NOTHING_LOADED, InlineLimits, LoadedMedia
 from .content import file_segments, image_segment
 from .context import ItemContext
+from .evidence import flag_fitted_models
 from .families import FAMILIES
 from .framing import Framing
 from .prompt import Block, Media, Offset, Prompt, Segment, Text
@@ -428,7 +429,7 @@ def _system_blocks(
         for s in (
             tools_section(
                 tools,
-                replace(style, headings=row.headings, chat_completions=style.bare_tools_only),
+                replace(style, headings=row.headings, chat_completions=True),
             ),
             format_section(
                 _flat_format(request.response_format, row.shapes_checked), model.encoding
@@ -509,6 +510,7 @@ def render_chat(
     messages: Sequence[JSON] = request.messages
     for i in range(absorbed, len(messages)):
         blocks.append(renderer.render_message(messages[i], f"messages[{i}]"))
+    flag_fitted_models(blocks, model, family.fitted_on)
     priming = Block("priming", framing.priming(), [])
     if not model.framing_verified:
         priming.estimate_reasons.append(reason("framing_unverified", model=model.id))

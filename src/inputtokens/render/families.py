@@ -52,6 +52,10 @@ class Family:
     # An assistant message with ``phase: "commentary"``, or without a phase right before a
     # tool call, is a preamble on the commentary channel (recorded on the hosted models).
     commentary_preambles: bool = False
+    # The models the records of this family's fitted offsets were made on: ids starting with
+    # this (None: no line is singled out). Other models of the family are flagged where a
+    # count applies one (evidence.py).
+    fitted_on: str | None = None
 
 
 FAMILIES: dict[str, Family] = {
@@ -77,6 +81,7 @@ FAMILIES: dict[str, Family] = {
             reasoning_confirmed=False,
             verbosity_confirmed=True,
             commentary_preambles=True,
+            fitted_on="gpt-5",
         ),
         Family(
             "oss",

@@ -30,7 +30,7 @@ from ..formats.responses import CountRequest
 from .framing import Framing
 from .prompt import Block, Offset, Segment, Text
 from .schema_ts import MAX_SCHEMA_DEPTH, is_mapping
-from .tools import FITTED, FunctionNamespace, ToolStyle
+from .tools import FITTED, FITTED_EVIDENCE, FunctionNamespace, ToolStyle
 
 _JOIN = "\n\n"
 # Offsets of a message opened by a given section (hosted reasoning models; fitted on records).
@@ -170,6 +170,17 @@ def _chat_unmatched_features(
     return found
 
 
+def _beyond_evidence(namespace: FunctionNamespace) -> list[str]:
+    """A reason for each fitted offset the namespace applied beyond its records' shapes."""
+    reasons = []
+    for key, shape in namespace.beyond:
+        rule, tokens, evidence = FITTED_EVIDENCE[key]
+        reasons.append(
+            reason("fitted_shape", rule=rule, tokens=f"{tokens:+d}", shape=shape, evidence=evidence)
+        )
+    return reasons
+
+
 def tools_section(tools: Sequence[Mapping[str, Any]], style: ToolStyle) -> Section | None:
     """The tools section, or None when no tool is visible to the model.
 
@@ -216,6 +227,7 @@ def tools_section(tools: Sequence[Mapping[str, Any]], style: ToolStyle) -> Secti
         offsets += namespace.offsets
         unverified |= namespace.unverified
         reasons += [reason("custom_tool", name=n, shape=shape) for n, shape in namespace.custom]
+        reasons += _beyond_evidence(namespace)
         if namespace.bare_followed and not style.bare_tools_only:
             reasons.append(reason("bare_tool_followed", name=namespace.bare_followed))
         if style.bare_tools_only and not style.chat_completions and _beyond_bare_records(functions):
@@ -240,6 +252,7 @@ def tools_section(tools: Sequence[Mapping[str, Any]], style: ToolStyle) -> Secti
         parts.append(namespace.text)
         offsets += namespace.offsets
         reasons.append(reason("namespace_tool", name=space["name"]))
+        reasons += _beyond_evidence(namespace)
     reasons += [reason("schema_feature", feature=feature) for feature in sorted(unverified)]
     for builtin in hosted:
         kind = str(builtin.get("type"))

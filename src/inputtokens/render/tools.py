@@ -72,9 +72,10 @@ class ToolStyle:
     described_property_offset: int = 0
     # Whether the fitted offset of described array properties applies (Responses: yes).
     described_array_offset: bool = True
-    # The tools of a Chat Completions body on a non-reasoning model: the layout above is fitted
-    # on those records, so described and several tools and a default of an undescribed
-    # property are not estimates there (they are on Responses).
+    # The tools of a Chat Completions body. On a non-reasoning model the layout above is
+    # fitted on those records, so described and several tools and a default of an undescribed
+    # property are not estimates there (they are on Responses); the hosted offsets fitted on
+    # Responses records only are flagged there.
     chat_completions: bool = False
 
 
@@ -128,6 +129,40 @@ FITTED = {
     # replay@111dda9bc, gpt-5: one record, flagged). Its twin with the instructions as a system
     # message has the same count, as if instructions and tools were two messages.
     "instructions_with_bare_tool": +1,
+}
+
+# What the records behind each fitted offset of a tool show (docs/counting-rules.md, Tools): the
+# offset applied to any other shape is flagged (reason ``fitted_shape``), naming the shape.
+# Each entry: the offset's rule as the render shows it, its tokens, the recorded shape.
+FITTED_EVIDENCE: dict[str, tuple[str, int, str]] = {
+    # search_tools.queries (gpt-5, gpt-5.2), one per request, in the last tool.
+    "described_array": (
+        "described array properties",
+        FITTED["described_array"],
+        "one described array of strings, a top-level property of the last tool, on hosted "
+        "reasoning models over the Responses API",
+    ),
+    # load_capability (gpt-5.2, gpt-5.4, gpt-5.6): {id: described string}, one per request.
+    "object_description": (
+        "parameters description",
+        FITTED["object_description"],
+        "one tool whose top-level parameters object has a description and no described "
+        "object inside it, on hosted reasoning models over the Responses API",
+    ),
+    # get_file, always_ready (gpt-5-mini, gpt-5.6; gpt-5-mini over Chat Completions): alone.
+    "described_bare_last": (
+        "described tool without parameters last",
+        FITTED["described_bare_last"],
+        "a described function without parameters alone among the tools, or a custom tool",
+    ),
+    # search_tools (gpt-5-mini, gpt-5 over Chat Completions): {keywords} or {queries}, one per
+    # request.
+    "described_property": (
+        "tool with a described property",
+        +1,
+        "one tool whose described top-level properties are strings or arrays of strings, "
+        "without a default",
+    ),
 }
 
 # What a custom tool's declaration says besides its description (hosted models). The wording is
@@ -192,31 +227,94 @@ def _undescribed_bare(tool: Mapping[str, Any]) -> bool:
     )
 
 
-def _described_arrays(schema: Any, depth: int = 0) -> int:
-    """How many properties, at any depth, are arrays with a description."""
+def _items_kind(items: Any) -> str | None:
+    """What an array holds, when it is not what the described-array records hold (plain
+    strings); None for plain strings."""
+    if not is_mapping(items):
+        return "items of no schema"
+    if items.get("type") == "object" or "properties" in items:
+        return "objects"
+    if items.get("type") == "array":
+        return "arrays"
+    if items.get("type") != "string":
+        return f"{items.get('type') or 'untyped'} items"
+    if "description" in items or "enum" in items:
+        return "described or enumerated strings"
+    return None
+
+
+def _described_arrays(schema: Any, depth: int = 0) -> list[tuple[int, str | None]]:
+    """The properties, at any depth, that are arrays with a description: for each, its depth
+    (0: a property of the parameters) and what it holds when not plain strings."""
     if not is_mapping(schema) or depth > MAX_SCHEMA_DEPTH:
-        return 0
-    count = 0
+        return []
+    found: list[tuple[int, str | None]] = []
     props = schema.get("properties")
     if is_mapping(props):
         for prop in props.values():
             if is_mapping(prop):
                 if prop.get("type") == "array" and isinstance(prop.get("description"), str):
-                    count += 1
+                    found.append((depth, _items_kind(prop.get("items"))))
                 # Only a property with nested properties or items can count (spares a call
                 # per leaf property).
                 if "properties" in prop or "items" in prop:
-                    count += _described_arrays(prop, depth + 1)
+                    found += _described_arrays(prop, depth + 1)
     items = schema.get("items")
     if is_mapping(items):
-        count += _described_arrays(items, depth + 1)
-    return count
+        found += _described_arrays(items, depth + 1)
+    return found
+
+
+def _nested_described_object(schema: Any, depth: int = 0) -> bool:
+    """Whether an object schema below the parameters object (a property, an array's items, a
+    definition, a member of a union) has a description: rendered like the described
+    parameters object, but recorded only at the top level."""
+    if isinstance(schema, list):
+        return any(_nested_described_object(s, depth + 1) for s in schema)
+    if not is_mapping(schema) or depth > MAX_SCHEMA_DEPTH:
+        return False
+    if (
+        depth
+        and (schema.get("type") == "object" or is_mapping(schema.get("properties")))
+        and isinstance(schema.get("description"), str)
+    ):
+        return True
+    for key, value in schema.items():
+        if key in ("properties", "$defs", "definitions") and is_mapping(value):
+            if any(_nested_described_object(sub, depth + 1) for sub in value.values()):
+                return True
+        elif key in ("items", "anyOf", "oneOf", "allOf") and _nested_described_object(
+            value, depth + 1
+        ):
+            return True
+    return False
+
+
+def _described_property_shapes(params: Mapping[str, Any]) -> list[str]:
+    """Described (or defaulted) top-level properties unlike those of the records behind the
+    offset of a tool with a described property: strings and arrays of strings, no default."""
+    props = params.get("properties")
+    shapes: list[str] = []
+    if not is_mapping(props):
+        return shapes
+    for key, prop in props.items():
+        if not is_mapping(prop):
+            continue
+        if "default" in prop:
+            shapes.append(f"a default on '{key}'")
+        if not isinstance(prop.get("description"), str):
+            continue
+        if prop.get("type") == "object" or "properties" in prop:
+            shapes.append(f"a described object '{key}'")
+        elif prop.get("type") == "array" and _items_kind(prop.get("items")):
+            shapes.append(f"a described array of {_items_kind(prop.get('items'))} '{key}'")
+    return shapes
 
 
 class FunctionNamespace:
     """The rendered ``functions`` namespace: its text, fitted offsets and unverified features."""
 
-    __slots__ = ("text", "offsets", "unverified", "custom", "bare_followed")
+    __slots__ = ("text", "offsets", "unverified", "custom", "bare_followed", "beyond", "_fits")
 
     def __init__(
         self,
@@ -234,6 +332,11 @@ class FunctionNamespace:
         # A function without description or parameters followed by another tool (not the
         # reference style): no record shows what it costs there, so it is flagged.
         self.bare_followed: str | None = None
+        # Fitted offsets applied beyond the shapes their records show: (FITTED_EVIDENCE key,
+        # the shape), each an estimate reason.
+        self.beyond: list[tuple[str, str]] = []
+        # The tools each shape-bounded offset was applied to: (FITTED_EVIDENCE key, tool name).
+        self._fits: list[tuple[str, str]] = []
         lines = ["# Tools", ""] if headings and style.headings else []
         if style.headings:
             lines += [f"## {name}", ""]
@@ -247,12 +350,20 @@ class FunctionNamespace:
             lines.append("")
         lines.append(f"}} // namespace {name}")
         self.text = "\n".join(lines)
+        for key in ("described_array", "object_description", "described_property"):
+            names = [name for k, name in self._fits if k == key]
+            if len(set(names)) > 1:
+                self.beyond.append((key, f"{len(set(names))} tools ({', '.join(names)})"))
         if style.reference or not style.after_parameters_offset or not tools:
             return
         if _described_bare(tools[-1]):
             self.offsets.append(
                 Offset(FITTED["described_bare_last"], "described tool without parameters last")
             )
+            if len(tools) > 1 and tools[-1].get("type") == "function":
+                # A custom tool next to others says so itself (custom_tool).
+                shape = f"function '{tools[-1]['name']}' last after {len(tools) - 1} other tool(s)"
+                self.beyond.append(("described_bare_last", shape))
         for tool in tools[:-1]:
             if _undescribed_bare(tool):
                 self.bare_followed = str(tool["name"])
@@ -275,13 +386,18 @@ class FunctionNamespace:
             lines.append(f"type {name} = (_: {schema.render(params)}) => any;")
             self.unverified |= schema.unverified
             if not style.reference:
-                self._fit(params, followed, style, tool.get("type") == "tool_search")
+                self._fit(str(name), params, followed, style, tool.get("type") == "tool_search")
         else:
             lines.append(f"type {name} = () => any;")
         return lines
 
     def _fit(
-        self, params: Mapping[str, Any], followed: bool, style: ToolStyle, tool_search: bool
+        self,
+        name: str,
+        params: Mapping[str, Any],
+        followed: bool,
+        style: ToolStyle,
+        tool_search: bool,
     ) -> None:
         if style.parameters_offset and not _described_property(params):
             self.offsets.append(Offset(style.parameters_offset, "tool with parameters"))
@@ -291,17 +407,52 @@ class FunctionNamespace:
             self.offsets.append(
                 Offset(style.described_property_offset, "tool with a described property")
             )
+            self._fits.append(("described_property", name))
+            shapes = _described_property_shapes(params)
+            if shapes:
+                self.beyond.append(("described_property", f"{', '.join(shapes)} in '{name}'"))
+        # Where the records of the hosted offsets below are not: another API or family.
+        elsewhere = (
+            "Chat Completions"
+            if style.chat_completions
+            else "a non-reasoning model"
+            if style.bare_tools_only
+            else None
+        )
         if isinstance(params.get("description"), str):
             self.offsets.append(Offset(FITTED["object_description"], "parameters description"))
+            self._fits.append(("object_description", name))
+            if elsewhere:
+                self.beyond.append(("object_description", f"'{name}' on {elsewhere}"))
+        if _nested_described_object(params):
+            # Rendered like the described parameters object, without its offset: no record.
+            shape = (
+                f"a described object inside the parameters of '{name}' (rendered like a "
+                "described parameters object, without the offset)"
+            )
+            self.beyond.append(("object_description", shape))
         # Not on a client tool_search's declaration: its described array costs its text alone
         # (keeps_native_tool_search#0, gpt-5.4-mini, the very schema of the search_tools
         # records above). Those functions are strict, the tool_search is not: which of the two
         # decides is not recorded.
-        arrays = 0 if tool_search or not style.described_array_offset else _described_arrays(params)
+        arrays = (
+            [] if tool_search or not style.described_array_offset else _described_arrays(params)
+        )
         if arrays:
             self.offsets.append(
-                Offset(FITTED["described_array"] * arrays, "described array properties")
+                Offset(FITTED["described_array"] * len(arrays), "described array properties")
             )
+            self._fits += [("described_array", name)] * len(arrays)
+            shapes = [f"{len(arrays)} described arrays"] if len(arrays) > 1 else []
+            if any(depth for depth, _ in arrays):
+                shapes.append("a described array below the top level")
+            shapes += sorted({f"a described array of {kind}" for _, kind in arrays if kind})
+            if followed:
+                shapes.append("a described array in a tool followed by another")
+            if elsewhere:
+                shapes.append(f"a described array on {elsewhere}")
+            if shapes:
+                self.beyond.append(("described_array", f"{', '.join(shapes)} in '{name}'"))
 
     def _custom(self, tool: Mapping[str, Any], style: ToolStyle, alone: bool) -> list[str]:
         """A custom (free-text) tool: its description, what its format allows and the rule
