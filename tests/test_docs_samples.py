@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
 
 from inputtokens.settings import Settings
@@ -223,6 +224,7 @@ class Context:
     env: dict[str, str]
     ids: dict[str, str] = field(default_factory=dict)
     namespace: dict[str, Any] = field(default_factory=dict)
+    clients: list[openai.OpenAI] = field(default_factory=list)  # closed when the file is done
     status: int = 0
 
 
@@ -295,6 +297,15 @@ def value_matches(expected: str, actual: str) -> bool:
     return False
 
 
+def keep_clients(ctx: Context) -> None:
+    """Remember every OpenAI client a sample made, even one a later sample rebinds."""
+    ctx.clients += [
+        v
+        for v in ctx.namespace.values()
+        if isinstance(v, openai.OpenAI) and all(v is not c for c in ctx.clients)
+    ]
+
+
 def run_python(block: Block, options: Options, ctx: Context, base_url: str | None) -> None:
     source = substitute(block.text, ctx, base_url)
     if options.setup:
@@ -302,6 +313,7 @@ def run_python(block: Block, options: Options, ctx: Context, base_url: str | Non
     notes = comments(source)
     tree = ast.parse(source)
     for stmt in tree.body:
+        keep_clients(ctx)
         line = stmt.end_lineno or stmt.lineno
         note = notes.get(line)
         if note and note[1]:  # a comment line of its own ends no statement
@@ -332,6 +344,7 @@ def run_python(block: Block, options: Options, ctx: Context, base_url: str | Non
             f"{block.where}: `{ast.unparse(stmt)}` is {shown[0]}, the docs say # {note[0]}"
         )
         REPORT["checked"] += 1
+    keep_clients(ctx)
 
 
 # ---- the tests ----------------------------------------------------------------------------
@@ -366,6 +379,14 @@ def test_samples(
 ) -> None:
     ctx = Context(workdir=tmp_path / "work", env=cli_env)
     ctx.workdir.mkdir()
+    try:
+        run_file(path, ctx, start_server)
+    finally:  # the samples' OpenAI clients hold connections to the servers
+        for client in ctx.clients:
+            client.close()
+
+
+def run_file(path: Path, ctx: Context, start_server: Callable[[Settings], Any]) -> None:
     for block in blocks(path):
         if block.lang not in RUN:
             assert not block.marker, f"{block.where}: a sample marker on a {block.lang!r} block"
