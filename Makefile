@@ -23,12 +23,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/inputtokens serve $(if $(PORT),--port $(PORT))
 
-# The gates first (seconds each): lint, layout, strict types, the layer contracts.
+# The gates first (seconds each): lint, layout, strict types, the layer contracts, the docs
+# site (broken links and anchors fail it).
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/mkdocs build --strict --quiet
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-test

@@ -23,6 +23,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -507,3 +508,19 @@ class Expected:
 @pytest.fixture(scope="session")
 def expected() -> type[Expected]:
     return Expected
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The docs' samples: how many ran and were compared, and each one marked skip, with why
+    (tests/test_docs_samples.py)."""
+    module = sys.modules.get("test_docs_samples") or sys.modules.get("tests.test_docs_samples")
+    report = getattr(module, "REPORT", None)
+    if not report or not (report["run"] or report["skipped"]):
+        return
+    terminalreporter.section("doc samples")
+    terminalreporter.write_line(
+        f"{report['run']} samples run, {report['checked']} outputs compared, "
+        f"{report['prose']} prose comments not compared, {len(report['skipped'])} skipped:"
+    )
+    for line in report["skipped"]:
+        terminalreporter.write_line(f"  skipped {line}")

@@ -6,7 +6,8 @@ Routes (docs/http.md):
   ``?verbose=true`` or the ``Inputtokens-Verbose: true`` header, plus token ids and strings with
   ``?tokens=true``.
 - ``GET /v1/models``, ``GET /v1/models/{id}``: the registry in OpenAI's list shape.
-- ``GET /healthz``; ``GET /openapi.json``: what the service serves.
+- ``GET /healthz``; ``GET /openapi.json``: what the service serves; ``GET /`` its routes and
+  documentation, ``GET /docs`` the API reference rendered from that document (api/docs_page.py).
 - OpenAI's Files and Conversations APIs over the store (api/files.py, api/conversations.py).
 
 Every error, ours or Starlette's, leaves through ``on_error`` and core.errors' ``wire_error``, the
@@ -23,7 +24,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..core.errors import InputTokensError, NotFoundError, closest_model, wire_error
@@ -32,6 +33,7 @@ from ..core.tokenizer import get_encoding
 from ..settings import Settings
 from . import batches as batches_api
 from . import conversations as conversations_api
+from . import docs_page
 from . import files as files_api
 from . import responses as responses_api
 from .common import ApiContext, JSONResponse
@@ -136,6 +138,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document())
 
+    async def index(request: Request) -> Response:
+        return JSONResponse(docs_page.index(openapi_document()))
+
+    reference = docs_page.reference_html(openapi_document())
+
+    async def docs(request: Request) -> Response:
+        return HTMLResponse(reference, headers=docs_page.HEADERS)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         for name in settings.warm_encodings:
@@ -149,6 +159,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/", index, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
         *files_api.routes(ctx),
         *batches_api.routes(ctx),
         *conversations_api.routes(ctx),

@@ -328,6 +328,20 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": {"description": "Model"}, **_errors(401, 404)},
                 }
             },
+            "/": {
+                "get": {
+                    "summary": "This service: its routes and where its documentation is",
+                    "operationId": "index",
+                    "responses": {"200": {"description": "The index"}},
+                }
+            },
+            "/docs": {
+                "get": {
+                    "summary": "The API reference as an HTML page, from this document",
+                    "operationId": "docs",
+                    "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}},
+                }
+            },
             "/healthz": {
                 "get": {
                     "summary": "Liveness",

@@ -44,6 +44,12 @@ class CacheUse:
             "tokens_from_cache": self.tokens_from_cache,
         }
 
+    def __repr__(self) -> str:
+        return (
+            f"CacheUse(hits={self.hits}, misses={self.misses}, "
+            f"tokens_from_cache={self.tokens_from_cache})"
+        )
+
 
 class LruTable(Generic[V]):
     """A bounded mapping that drops its least recently used entry, counting what it does.
