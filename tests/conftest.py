@@ -41,6 +41,7 @@ import sqlalchemy as sa
 import uvicorn
 
 from inputtokens.api.app import create_app
+from inputtokens.api.timeouts import http_protocol
 from inputtokens.core.tokenizer import get_encoding
 from inputtokens.settings import Settings
 
@@ -74,6 +75,7 @@ def _start(settings: Settings) -> LiveServer:
         ws="none",
         lifespan="on",
         access_log=False,
+        http=http_protocol(settings.header_timeout_s, settings.body_timeout_s),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(

@@ -19,11 +19,13 @@ import os
 import signal
 import socket
 import time
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 
 from .api.app import create_app
+from .api.timeouts import http_protocol
 from .core.tokenizer import get_encoding
 from .settings import Settings
 
@@ -64,15 +66,21 @@ def run(settings: Settings) -> None:
     # it again and again (and, in forked workers, from writing to and un-sharing its pages).
     gc.freeze()
     if settings.workers <= 1:
-        config = uvicorn.Config(
-            app, host=settings.host, port=settings.port, log_level="info", access_log=False
-        )
+        config = uvicorn_config(app, settings, host=settings.host, port=settings.port)
         try:
             _Server(config).run(sockets=[sock])
         except KeyboardInterrupt:
             pass
         return
-    Prefork(app, sock, settings.workers).run()
+    Prefork(app, sock, settings.workers, settings).run()
+
+
+def uvicorn_config(app: Starlette, settings: Settings, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration for `app`: its HTTP protocol with the header and body timeouts
+    of `settings` (api/timeouts.py). Idle connections between requests still close after
+    uvicorn's keep-alive timeout (5 s)."""
+    http = http_protocol(settings.header_timeout_s, settings.body_timeout_s)
+    return uvicorn.Config(app, http=http, log_level="info", access_log=False, **options)
 
 
 class _Server(uvicorn.Server):
@@ -115,8 +123,11 @@ def _listen(host: str, port: int) -> socket.socket:
 class Prefork:
     """A parent that keeps `count` forked uvicorn workers serving `sock`."""
 
-    def __init__(self, app: Starlette, sock: socket.socket, count: int) -> None:
+    def __init__(
+        self, app: Starlette, sock: socket.socket, count: int, settings: Settings | None = None
+    ) -> None:
         self.app, self.sock, self.count = app, sock, count
+        self.settings = settings or Settings()
         self.workers: set[int] = set()
         self.stopping: int | None = None  # the signal that asked us to stop
 
@@ -159,7 +170,7 @@ class Prefork:
         try:
             for sig in _STOP_SIGNALS:
                 signal.signal(sig, signal.SIG_DFL)
-            config = uvicorn.Config(self.app, log_level="info", access_log=False)
+            config = uvicorn_config(self.app, self.settings)
             uvicorn.Server(config).run(sockets=[self.sock])
         except BaseException:  # noqa: BLE001 - a worker must never return into the parent's loop
             log.exception("Worker [%d] failed", os.getpid())

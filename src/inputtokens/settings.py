@@ -41,6 +41,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = field(default_factory=lambda: default_workers())
+    # Seconds a client may take to send a request's headers, then its body (api/timeouts.py).
+    header_timeout_s: float = 30.0
+    body_timeout_s: float = 30.0
     warm_encodings: tuple[str, ...] = ("o200k_base", "cl100k_base")
     # Token counts of repeated texts, per process (token_cache.py); 0 turns the cache off.
     cache_entries: int = DEFAULT_MAX_ENTRIES
@@ -235,6 +238,8 @@ _PARSERS: dict[str, tuple[str, Callable[[str], object]]] = {
     "host": ("INPUTTOKENS_HOST", str),
     "port": ("INPUTTOKENS_PORT", _int),
     "workers": ("INPUTTOKENS_WORKERS", _int),
+    "header_timeout_s": ("INPUTTOKENS_HEADER_TIMEOUT", _seconds),
+    "body_timeout_s": ("INPUTTOKENS_BODY_TIMEOUT", _seconds),
     "warm_encodings": ("INPUTTOKENS_WARM_ENCODINGS", _encodings),
     "cache_entries": ("INPUTTOKENS_CACHE_ENTRIES", _int),
     "max_image_bytes": ("INPUTTOKENS_MAX_IMAGE_BYTES", _int),

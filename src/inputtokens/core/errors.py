@@ -8,6 +8,7 @@ Hierarchy::
     │   └── TokenizationError         400: the tokenizer could not process a piece of text
     ├── AuthenticationError           401: a bearer key is required and was missing or wrong
     ├── NotFoundError                 404: no such route or object
+    ├── RequestTimeoutError           408: the request body took too long to arrive
     └── PayloadTooLargeError          413: the body is over the configured size limit
 
 Every face (the HTTP routes, the bare count route, the CLI) turns an exception into an answer
@@ -119,6 +120,12 @@ class NotFoundError(InputTokensError):
     """Raised for an unknown route or stored object."""
 
     status = 404
+
+
+class RequestTimeoutError(InputTokensError):
+    """Raised when a request's body does not arrive within the server's body timeout."""
+
+    status = 408
 
 
 class PayloadTooLargeError(InputTokensError):
