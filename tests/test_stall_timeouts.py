@@ -201,7 +201,9 @@ def test_a_trickled_body_gets_a_408_on_h11_too(timed_h11: LiveServer) -> None:
     with sock:
         sock.sendall(head("/v1/responses/input_tokens", len(BODY)))
         status, headers, payload = response(_trickle(sock, BODY, every=0.25))
-    assert (status, headers["connection"]) == (408, "close")
+    # The connection is closed after it (_trickle reads to the close); h11's uvicorn does not
+    # say so in a header.
+    assert status == 408
     assert json.loads(payload)["error"]["code"] == "request_timeout"
 
 
@@ -215,7 +217,7 @@ def test_a_stalled_body_after_an_early_answer_is_closed(timed_keyed: LiveServer)
         raw = read_until_closed(sock)
     took = time.monotonic() - start
     assert response(raw)[0] == 401
-    assert BODY_S - 0.2 <= took <= BODY_S + 1.0 + SLACK_S
+    assert BODY_S - 0.2 <= took <= BODY_S + SLACK_S
 
 
 def test_a_slow_but_steady_request_within_the_limits_is_counted(either: LiveServer) -> None:

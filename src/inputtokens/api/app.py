@@ -40,7 +40,7 @@ from .common import ApiContext, JSONResponse
 from .count import COUNT_PATHS, CountEndpoint, Receive, Scope, Send
 from .metrics import metrics_text
 from .openapi import openapi_document
-from .timeouts import BodyDeadline
+from .timeouts import timed_receive
 
 log = logging.getLogger("inputtokens")
 
@@ -50,23 +50,21 @@ class InputTokensApp(Starlette):
 
     Routing through the framework costs more than counting a short request; every other
     request, and other methods on the count paths (405), go through Starlette as usual. Every
-    HTTP request's body is read under one deadline (api/timeouts.py ``BodyDeadline``).
+    route reads the body through ``timed_receive``: a body the server found late is a 408
+    (api/timeouts.py).
     """
 
-    def __init__(self, count: CountEndpoint, body_timeout: float, **kwargs: Any) -> None:
+    def __init__(self, count: CountEndpoint, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.count = count
-        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
-            return
-        timed = BodyDeadline(receive, send, self.body_timeout)
-        if scope["method"] == "POST" and scope["path"] in COUNT_PATHS:
-            await self.count(scope, timed.receive, timed.send)
+        elif scope["method"] == "POST" and scope["path"] in COUNT_PATHS:
+            await self.count(scope, timed_receive(scope, receive), send)
         else:
-            await super().__call__(scope, timed.receive, timed.send)
+            await super().__call__(scope, timed_receive(scope, receive), send)
 
 
 def routing_error(request: Request, exc: HTTPException) -> InputTokensError:
@@ -175,7 +173,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     return InputTokensApp(
         count,
-        settings.body_timeout_s,
         routes=routes,
         lifespan=lifespan,
         # Starlette picks a handler by the exception's class, and answers from the one for

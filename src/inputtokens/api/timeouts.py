@@ -2,19 +2,25 @@
 
 Without these, a connection that sends half its headers or trickles its body holds a socket
 and a request slot for ever: uvicorn's ``timeout_keep_alive`` covers only the idle time
-*between* requests. Two pieces:
+*between* requests. Both clocks live in uvicorn's HTTP protocol (``http_protocol``: httptools',
+as ``uvicorn[standard]`` picks, or h11's when httptools is missing), so a request whose
+headers and body arrive together (the usual case) starts no timer at all:
 
-- ``http_protocol``: uvicorn's HTTP protocol (httptools, as ``uvicorn[standard]`` picks, or h11
-  when httptools is missing) with a header clock. It runs from the connection's start, and
-  from the first bytes of each further request on a kept-alive connection (the idle time
-  between requests is uvicorn's keep-alive timeout), until a request's headers are complete;
-  when it runs out the connection is closed (there is no request to answer yet). It
-  also closes a connection still sending a body nobody reads once the body's time is up (a
-  route that answered early, e.g. a 401).
-- ``BodyDeadline``: the app's ``receive`` with one deadline over the whole body. Past it,
-  ``receive`` raises ``RequestTimeoutError`` (``408 request_timeout`` in OpenAI's envelope,
-  from whichever route was reading: the bare count route, JSON routes, the Files upload's
-  multipart parser) and the answer carries ``Connection: close``.
+- The header clock runs from the connection's start, and from the first bytes of each further
+  request on a kept-alive connection (the idle time between requests stays uvicorn's
+  keep-alive timeout), until the request's headers are complete. When it runs out the
+  connection is closed: there is no request to answer yet.
+- The body clock runs from the end of the headers until the body is complete. When it runs
+  out while the app is still reading, the protocol marks the request (``BODY_LATE`` in its
+  scope), wakes the app's ``receive`` and lets the connection close after the answer;
+  ``timed_receive``, which the app wraps around ``receive``, then raises
+  ``RequestTimeoutError``: ``408 request_timeout`` in OpenAI's envelope, from whichever
+  route was reading (the bare count route, the JSON routes, the Files upload's multipart
+  parser), with ``Connection: close``. A body still coming after the answer (a route that
+  answered early, e.g. a 401) is not read: the connection is closed.
+
+Under another server (``uvicorn --factory inputtokens.server:app_from_env``) neither clock
+runs; ``inputtokens serve`` and the test servers use ``http_protocol``.
 """
 
 from __future__ import annotations
@@ -27,52 +33,31 @@ from ..core.errors import RequestTimeoutError
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
-# The protocol's fallback for a body nobody reads fires this much after the app's deadline,
-# so that a route reading the body answers its 408 first.
-_BODY_GRACE_S = 1.0
-_CLOSE = (b"connection", b"close")
+# The scope key the protocol sets (to the body timeout, in seconds) when a body is late.
+BODY_LATE = "inputtokens.body_late"
 
 
-class BodyDeadline:
-    """``receive`` and ``send`` for one request: ``receive`` raises ``RequestTimeoutError`` once
-    the body has taken more than `seconds` since the request reached the app; the answer to a
-    timed-out request carries ``Connection: close``. Waiting for a disconnect after the whole
-    body arrived is not timed."""
+def timed_receive(scope: MutableMapping[str, Any], receive: Receive) -> Receive:
+    """`receive`, raising ``RequestTimeoutError`` once the protocol has marked the request's
+    body late."""
 
-    __slots__ = ("_receive", "_send", "_deadline", "_seconds", "_done", "_expired")
-
-    def __init__(self, receive: Receive, send: Send, seconds: float) -> None:
-        self._receive, self._send, self._seconds = receive, send, seconds
-        self._deadline = asyncio.get_running_loop().time() + seconds
-        self._done = self._expired = False
-
-    async def receive(self) -> Message:
-        if self._done:
-            return await self._receive()
-        try:
-            async with asyncio.timeout_at(self._deadline):
-                message = await self._receive()
-        except TimeoutError:
-            self._expired = True
+    async def timed() -> Message:
+        message = await receive()
+        if BODY_LATE in scope:
             raise RequestTimeoutError(
-                f"The request body took longer than {self._seconds:g} seconds to arrive.",
+                f"The request body took longer than {scope[BODY_LATE]:g} seconds to arrive.",
                 code="request_timeout",
-            ) from None
-        if not message.get("more_body"):
-            self._done = True
+            )
         return message
 
-    async def send(self, message: Message) -> None:
-        if self._expired and message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", ()), _CLOSE]}
-        await self._send(message)
+    return timed
 
 
 class _Deadlines:
     """Mixed into uvicorn's HTTP protocol classes (both keep the request in ``self.cycle``, with
-    ``more_body`` and ``response_complete``): the header clock and the body fallback."""
+    ``scope``, ``more_body``, ``response_complete``, ``keep_alive`` and ``message_event``): the
+    header clock and the body clock, one timer at a time."""
 
     header_timeout: float = 30.0
     body_timeout: float = 30.0
@@ -119,7 +104,7 @@ class _Deadlines:
             self._seen = cycle
             self._disarm()
             if cycle.more_body:
-                self._arm(self.body_timeout + _BODY_GRACE_S, self._body_late)
+                self._arm(self.body_timeout, self._body_late)
         elif not cycle.more_body and self._timer is not None and not cycle.response_complete:
             self._disarm()
 
@@ -144,8 +129,10 @@ class _Deadlines:
             return
         if cycle.response_complete:
             self.transport.close()  # answered already; the rest of the body is not wanted
-        else:
-            cycle.keep_alive = False  # the app is still at it: close once it has answered
+            return
+        cycle.keep_alive = False  # close once the app has answered (uvicorn says so)
+        cycle.scope[BODY_LATE] = self.body_timeout
+        cycle.message_event.set()  # a reading app wakes up to its 408 (timed_receive)
 
 
 def http_protocol(header_timeout: float, body_timeout: float) -> type[asyncio.Protocol]:
