@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import gc
 import logging
+import logging.config
 import os
 import signal
 import socket
@@ -65,6 +66,7 @@ def run(settings: Settings) -> None:
     # Everything loaded so far lives as long as the process: keep the collector from walking
     # it again and again (and, in forked workers, from writing to and un-sharing its pages).
     gc.freeze()
+    _say_keys(settings)
     if settings.workers <= 1:
         config = uvicorn_config(app, settings, host=settings.host, port=settings.port)
         try:
@@ -81,6 +83,21 @@ def uvicorn_config(app: Starlette, settings: Settings, **options: Any) -> uvicor
     uvicorn's keep-alive timeout (5 s)."""
     http = http_protocol(settings.header_timeout_s, settings.body_timeout_s)
     return uvicorn.Config(app, http=http, log_level="info", access_log=False, **options)
+
+
+def keys_mode(settings: Settings) -> str:
+    """How callers are told apart, as ``serve`` says at start-up (docs/http.md,
+    Authentication)."""
+    count = len(settings.api_keys)
+    if not count:
+        return "keys: isolated per bearer key (no INPUTTOKENS_API_KEYS set)"
+    return f"keys: {count} allowed key{'' if count == 1 else 's'}"
+
+
+def _say_keys(settings: Settings) -> None:
+    """Log `keys_mode` once, in uvicorn's format, before any worker starts."""
+    logging.config.dictConfig(uvicorn.config.LOGGING_CONFIG)
+    log.info("%s", keys_mode(settings))
 
 
 class _Server(uvicorn.Server):

@@ -109,14 +109,16 @@ class ApiContext:
         object.__setattr__(self, "keys", tuple(k.encode() for k in self.settings.api_keys))
 
     def authenticate(self, request: Request) -> str:
-        """Check the bearer key; returns the owner of what the caller stores ("" without
-        keys)."""
-        return self.owner_of(bearer_token(request) if self.keys else None)
+        """Check the bearer key; returns the owner of what the caller stores."""
+        return self.owner_of(bearer_token(request))
 
     def owner_of(self, token: str | None) -> str:
-        """The owner for a bearer token, after checking it against the accepted keys."""
+        """The owner for a bearer token: ``key_owner`` of the key (a digest, never the key),
+        after checking it against the accepted keys when there are any. Without accepted keys
+        every key is its own owner, so callers are kept apart with no configuration, and a
+        caller without a key is the anonymous owner "" that all such callers share."""
         if not self.keys:
-            return ""
+            return key_owner(token) if token else ""
         if not token:
             raise AuthenticationError(
                 "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.",
@@ -131,9 +133,7 @@ class ApiContext:
     def store(self) -> Store:
         return open_store(self.settings.store_url())  # SQLAlchemy loads with the first use
 
-    async def run_stored(
-        self, owners: str | tuple[str, ...], call: Callable[[StoredObjects], T]
-    ) -> T:
-        """`call` on the stored objects of `owners`, in a worker thread: opening the store
+    async def run_stored(self, owner: str, call: Callable[[StoredObjects], T]) -> T:
+        """`call` on the stored objects of `owner`, in a worker thread: opening the store
         (migrating it, the first time) and every query block, so none may run on the loop."""
-        return await run_in_threadpool(lambda: call(StoredObjects(self.store(), owners)))
+        return await run_in_threadpool(lambda: call(StoredObjects(self.store(), owner)))

@@ -8,9 +8,10 @@ unchanged, errors included; a stream (``"stream": true``) is relayed byte for by
 arrives while its events are read on the side. A finished response (the answer, or the
 ``response.completed``/``response.incomplete`` event's ``response``) is recorded with its
 input items unless ``store`` is false, before the client sees its last byte. It is kept under
-``upstream.key_owner`` of the caller's key (their owner when the service has keys; see
-upstream.py), and read back by that key. Without an upstream, ``POST`` is a 400
-``upstream_not_configured``; an upstream that cannot be reached is a 502, one too slow a 504.
+the caller's owner (``ApiContext.authenticate``: a digest of the caller's key, with or without
+configured keys; see upstream.py), and read back by that key alone. Without an upstream,
+``POST`` is a 400 ``upstream_not_configured``; an upstream that cannot be reached is a 502,
+one too slow a 504.
 """
 
 from __future__ import annotations
@@ -30,10 +31,9 @@ from starlette.types import Receive, Scope, Send
 
 from ..core.errors import InvalidRequestError
 from ..core.types import JSON
-from ..state.records import key_owner
 from ..state.responses_import import input_items
 from ..state.upstream import UpstreamFallback, ssl_context, transport_error
-from .common import ApiContext, JSONResponse, bearer_token, parse_json, read_body
+from .common import ApiContext, JSONResponse, parse_json, read_body
 from .upstream import forwarded_headers, upstream_fallback
 
 if TYPE_CHECKING:
@@ -71,16 +71,11 @@ def recordable(body: JSON, response: Any) -> bool:
 
 
 def record(
-    store: Store,
-    owner: str,
-    owners: tuple[str, ...],
-    body: JSON,
-    response: JSON,
-    fallback: UpstreamFallback | None,
+    store: Store, owner: str, body: JSON, response: JSON, fallback: UpstreamFallback | None
 ) -> None:
-    """Keep `response` with the items `body` gave it. References the store cannot resolve
-    are taken from the upstream's own list of the response's input items."""
-    given, unresolved = input_items(body.get("input"), store, owners)
+    """Keep `response` for `owner` with the items `body` gave it. References the store cannot
+    resolve are taken from the upstream's own list of the response's input items."""
+    given, unresolved = input_items(body.get("input"), store, (owner,))
     if unresolved and fallback is not None:
         listed = fallback.input_items(response["id"])
         if listed is not None:
@@ -178,20 +173,18 @@ class _Relay(StreamingResponse):
 def routes(ctx: ApiContext) -> list[Route]:
     settings = ctx.settings
 
-    def identity(request: Request) -> tuple[str, tuple[str, ...]]:
-        """(where the caller's upstream objects are kept, every owner it reads)."""
+    def identity(request: Request) -> str:
+        """The caller's owner: where its responses are kept and the only one it reads (the
+        upstream's copies are kept there too, api/upstream.py)."""
         if request.path_params.get("response_id") == "input_tokens":
             # The count's own path: other methods there stay a 405, not a missing response.
             raise HTTPException(405, headers={"Allow": "POST"})
-        owner = ctx.authenticate(request)
-        token = bearer_token(request)
-        keeper = key_owner(token) if token else owner
-        return keeper, (owner,) if keeper == owner else (owner, keeper)
+        return ctx.authenticate(request)
 
     async def create(request: Request) -> Response:
         import httpx
 
-        keeper, owners = identity(request)
+        owner = identity(request)
         if not settings.upstream_base_url:
             raise InvalidRequestError(
                 "This service has no upstream to create responses with: it counts tokens "
@@ -212,9 +205,7 @@ def routes(ctx: ApiContext) -> list[Route]:
             if not recordable(body, response):
                 return
             try:
-                await run_in_threadpool(
-                    record, ctx.store(), keeper, owners, body, response, fallback
-                )
+                await run_in_threadpool(record, ctx.store(), owner, body, response, fallback)
             except Exception:  # the upstream made (and billed) it: answer it regardless
                 log.exception("could not record response %s", response.get("id"))
 
@@ -256,20 +247,20 @@ def routes(ctx: ApiContext) -> list[Route]:
         return Response(content, status_code=answer.status_code, headers=_relayed_headers(answer))
 
     async def get(request: Request) -> Response:
-        _, owners = identity(request)
+        owner = identity(request)
         resp_id = request.path_params["response_id"]
         return JSONResponse(
-            await ctx.run_stored(owners, lambda objects: objects.get_response(resp_id))
+            await ctx.run_stored(owner, lambda objects: objects.get_response(resp_id))
         )
 
     async def list_input_items(request: Request) -> Response:
-        _, owners = identity(request)
+        owner = identity(request)
         resp_id = request.path_params["response_id"]
         query = request.query_params
         limit, order, after = query.get("limit"), query.get("order"), query.get("after")
         return JSONResponse(
             await ctx.run_stored(
-                owners,
+                owner,
                 lambda objects: objects.list_input_items(
                     resp_id, limit=limit, order=order, after=after
                 ),
@@ -277,10 +268,10 @@ def routes(ctx: ApiContext) -> list[Route]:
         )
 
     async def delete(request: Request) -> Response:
-        _, owners = identity(request)
+        owner = identity(request)
         resp_id = request.path_params["response_id"]
         return JSONResponse(
-            await ctx.run_stored(owners, lambda objects: objects.delete_response(resp_id))
+            await ctx.run_stored(owner, lambda objects: objects.delete_response(resp_id))
         )
 
     base = "/v1/responses/{response_id}"

@@ -11,7 +11,8 @@
 Every option of ``serve`` also reads ``INPUTTOKENS_<OPTION>`` (e.g. INPUTTOKENS_PORT), and the
 counting settings come from the environment as documented in docs/configuration.md. The store
 commands print the JSON objects the HTTP API answers with, and act as the owner of an API key
-(``--api-key``) or, by default, as the keyless owner "".
+(``--api-key``, as the server does for that bearer key) or, by default, as the anonymous owner
+"" of requests without a key.
 
 The modules: main.py (the root group, count, render, models, serve), conversations.py,
 files.py and responses.py (the store's groups, thin over state/service.py, which the HTTP

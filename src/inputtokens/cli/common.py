@@ -61,14 +61,15 @@ def store_options(f: F) -> F:
         expose_value=False,
         callback=_remember(_API_KEY),
         help="Act as the owner of this API key, as the server does for a "
-        "request bearing it (default: the keyless owner).",
+        "request bearing it (default: the anonymous owner of requests without a key).",
     )(f)
     return f
 
 
 def owner_of(api_key: str | None) -> str:
     """The owner of what a caller with `api_key` stores; the server derives it the same way
-    (api/common.py, ``ApiContext.authenticate``), and "" is the owner of a keyless server."""
+    (api/common.py, ``ApiContext.owner_of``), with or without configured keys, and "" is the
+    anonymous owner of requests without a key."""
     return key_owner(api_key) if api_key else ""
 
 

@@ -12,7 +12,8 @@ This is the store's side of ``Sources.load_state`` (state/sources.py): it reads 
 ``StoredState``; the pipeline puts them in place (count/needs.py) and renders purely.
 
 What a fallback finds is kept under the fallback's own ``owner`` (upstream.py: a digest of the
-caller's upstream key), which lookups search after the caller's owner. A copy of an upstream
+caller's upstream key, which on the HTTP face is the caller's owner too), which lookups search
+after the caller's owner when the two differ. A copy of an upstream
 conversation older than the fallback's ``conversation_ttl_s`` is fetched again, since an
 upstream conversation can gain items; responses and files never change, so their copies stay.
 """

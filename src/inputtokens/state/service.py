@@ -177,23 +177,14 @@ class StoredObjects:
     """One caller's stored objects: every operation of the Conversations and Files APIs, and
     the stored-response part of the Responses API, with OpenAI's checks and errors.
 
-    `owners` are whose objects the caller sees. The first one owns what the caller creates
-    and is the only one whose conversations and files it sees; stored responses are read
-    (and deleted) under every owner, because the HTTP face keeps the responses it passes
-    through under the caller's key even on a keyless server (see api/responses.py).
+    `owner` is whose objects the caller creates and sees; another owner's are not found (the
+    HTTP face's owner is a digest of the caller's key, api/common.py).
     Parameters that come from a request are typed ``Any``: checking them is the point.
     """
 
-    def __init__(self, store: Store, owners: str | tuple[str, ...]) -> None:
+    def __init__(self, store: Store, owner: str) -> None:
         self.store = store
-        self.owners = (owners,) if isinstance(owners, str) else owners
-        if not self.owners:
-            raise ValueError("StoredObjects needs at least one owner")
-
-    @property
-    def owner(self) -> str:
-        """The owner of what the caller creates."""
-        return self.owners[0]
+        self.owner = owner
 
     # -- conversations ------------------------------------------------------------------------
 
@@ -307,11 +298,10 @@ class StoredObjects:
     # -- stored responses ---------------------------------------------------------------------
 
     def get_response(self, resp_id: str) -> JSON:
-        for owner in self.owners:
-            response = self.store.get_response(owner, resp_id)
-            if response is not None:
-                return response
-        raise _response_missing(resp_id)
+        response = self.store.get_response(self.owner, resp_id)
+        if response is None:
+            raise _response_missing(resp_id)
+        return response
 
     def list_input_items(
         self,
@@ -323,19 +313,16 @@ class StoredObjects:
     ) -> JSON:
         """A page of the items the response was given (see ``check_page``)."""
         size, direction = check_page(limit, order)
-        for owner in self.owners:
-            page = self.store.list_input_items(
-                owner, resp_id, limit=size, order=direction, after=after
-            )
-            if page is not None:
-                return page.to_openai()
-        raise _response_missing(resp_id)
+        page = self.store.list_input_items(
+            self.owner, resp_id, limit=size, order=direction, after=after
+        )
+        if page is None:
+            raise _response_missing(resp_id)
+        return page.to_openai()
 
     def delete_response(self, resp_id: str) -> JSON:
-        """Delete the response under every owner that has it (the items it shares with a
-        conversation stay there)."""
-        deleted = [self.store.delete_response(owner, resp_id) for owner in self.owners]
-        if not any(deleted):
+        """Delete the response (the items it shares with a conversation stay there)."""
+        if not self.store.delete_response(self.owner, resp_id):
             raise _response_missing(resp_id)
         return {"id": resp_id, "object": "response", "deleted": True}
 

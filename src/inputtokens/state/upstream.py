@@ -3,10 +3,10 @@ with the caller's own key, and where ``POST /v1/responses`` is passed through to
 (api/responses.py). Not configured (``upstream_base_url`` empty): nothing is looked up.
 
 A count runs in a worker thread, so the lookups here are synchronous (``httpx.Client``). What
-is found is kept in the store under ``key_owner(key)``, a digest of the caller's bearer key: with
-API keys configured that is the owner ``ApiContext.authenticate`` gives the same key; without
-keys every caller is owner "", and a copy fetched with one upstream key must not be shown to a
-caller holding another, so it is kept under the key's digest, which only that key reaches.
+is found is kept in the store under ``key_owner(key)``, a digest of the caller's bearer key:
+the owner ``ApiContext.authenticate`` gives that key, with API keys configured or not, so a
+copy fetched with one upstream key is never shown to a caller holding another. A caller without
+a key has no fallback (nothing to ask the upstream with).
 
 Errors: the upstream's 404 is "not there" (None; the count then says ``*_not_found``). Any
 other 4xx keeps its status, type and code, the message saying which lookup failed and
