@@ -354,10 +354,13 @@ def test_server_run_builds_the_app_once_then_forks(
     try:
         assert prefork.count == 3
         assert prefork.app.count.settings == settings
-        assert prefork.sock.getsockname()[0] == "127.0.0.1"  # bound and listening already
-        assert prefork.sock.getsockname()[1] > 0
+        # bound and listening already: on Linux a socket per worker (SO_REUSEPORT), else one
+        assert len(prefork.sockets) == (3 if inputtokens.server.REUSEPORT else 1)
+        (address,) = {sock.getsockname() for sock in prefork.sockets}
+        assert address[0] == "127.0.0.1" and address[1] > 0
     finally:
-        prefork.sock.close()
+        for sock in prefork.sockets:
+            sock.close()
 
 
 # ---- a real process --------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Expected counts are derived from the tokenizer and the documented framing rule (
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import httpx
@@ -351,7 +352,7 @@ def test_unknown_model_is_a_404_envelope(http: httpx.Client) -> None:
 def test_healthz(http: httpx.Client) -> None:
     response = http.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "worker": os.getpid()}  # served in process
 
 
 def test_openapi_document(http: httpx.Client) -> None:

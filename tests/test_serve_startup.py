@@ -40,10 +40,15 @@ def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
     return line
 
 
-@pytest.fixture
-def busy_port() -> Iterator[int]:
-    """A port some other process (here: this one) is listening on."""
+@pytest.fixture(params=["plain", "SO_REUSEPORT"])
+def busy_port(request: pytest.FixtureRequest) -> Iterator[int]:
+    """A port some other process (here: this one) is listening on; also with SO_REUSEPORT set,
+    which lets the workers' sockets (SO_REUSEPORT too, same user) join it unless checked."""
     sock = socket.socket()
+    if request.param == "SO_REUSEPORT":
+        if not hasattr(socket, "SO_REUSEPORT"):
+            pytest.skip("no SO_REUSEPORT here")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen()
     try:

@@ -1,10 +1,16 @@
-"""Run the HTTP service under uvicorn: one process, or pre-forked workers sharing one socket.
+"""Run the HTTP service under uvicorn: one process, or pre-forked workers on one address.
 
 Start-up is dominated by loading vocabularies (~0.3-0.5 s and ~100 MiB for o200k). With several
 workers, uvicorn's own supervisor *spawns* each one, so every worker imports everything and
 builds its vocabularies again. Here the parent builds the app and loads the warm encodings once,
 then forks: a worker is ready as soon as its event loop runs, and the vocabulary pages stay
 shared between workers (copy-on-write; nothing writes to them after the load).
+
+On Linux each worker accepts on a socket of its own, all bound to the same address with
+``SO_REUSEPORT``: the kernel spreads new connections over them by a hash of the client's address
+and port, so the connections one client's pool opens land on different workers. Elsewhere the
+workers share one listening socket, and whichever wakes first accepts (asyncio accepts a whole
+burst at once, so one worker can take every connection of a pool).
 
 The parent only supervises: it replaces a worker that dies, and on SIGINT/SIGTERM passes the
 signal on, waits for the workers' graceful shutdown, and exits.
@@ -19,7 +25,9 @@ import logging.config
 import os
 import signal
 import socket
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -35,6 +43,10 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _GRACE_S = 30.0  # how long workers get to finish their requests at shutdown
 _RESTART_PAUSE_S = 1.0  # between replacing workers that keep dying (no busy loop)
 _POLL_S = 0.1  # how often the parent looks for exited workers and stop requests
+_BACKLOG = 2048
+# One socket per worker where the kernel balances connections over SO_REUSEPORT sockets (Linux;
+# the BSDs and macOS accept the option but give every connection to one of the sockets).
+REUSEPORT = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
 def app_from_env() -> Starlette:
@@ -55,11 +67,12 @@ def run(settings: Settings) -> None:
         settings.check_store()
     except ValueError as exc:
         raise StartupError(str(exc)) from None
-    sock = _listen(settings.host, settings.port)
+    sockets = _listen(settings.host, settings.port, settings.workers)
     try:
         app = create_app(settings)
     except BaseException:
-        sock.close()
+        for sock in sockets:
+            sock.close()
         raise
     for name in settings.warm_encodings:  # before any fork: loaded once, shared by workers
         get_encoding(name)
@@ -70,11 +83,11 @@ def run(settings: Settings) -> None:
     if settings.workers <= 1:
         config = uvicorn_config(app, settings, host=settings.host, port=settings.port)
         try:
-            _Server(config).run(sockets=[sock])
+            _Server(config).run(sockets=sockets)
         except KeyboardInterrupt:
             pass
         return
-    Prefork(app, sock, settings.workers, settings).run()
+    Prefork(app, sockets, settings.workers, settings).run()
 
 
 def uvicorn_config(app: Starlette, settings: Settings, **options: Any) -> uvicorn.Config:
@@ -111,55 +124,121 @@ class _Server(uvicorn.Server):
             log.info("Uvicorn running on http://%s (Press CTRL+C to quit)", where)
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    """The listening socket, bound here (also for one worker) so that a port in use is one
-    ``StartupError`` rather than a traceback from inside uvicorn."""
+def _listen(host: str, port: int, workers: int = 1) -> list[socket.socket]:
+    """The listening sockets, bound here (also for one worker) so that a port in use is one
+    ``StartupError`` rather than a traceback from inside uvicorn: one socket, or with several
+    workers and ``REUSEPORT`` one per worker, all on the same address."""
+    probe = _bind(host, port)  # without SO_REUSEPORT: fails if anyone else listens on the port
+    if workers <= 1 or not REUSEPORT:
+        probe.listen(_BACKLOG)
+        probe.set_inheritable(True)
+        return [probe]
+    port = probe.getsockname()[1]  # for port 0, the port the kernel chose
+    probe.close()
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(workers):
+            sockets.append(_bind(host, port, reuseport=True))
+            sockets[-1].listen(_BACKLOG)
+            sockets[-1].set_inheritable(True)
+        # SO_REUSEPORT lets another process of this user join the port: one that bound it
+        # between the probe and our sockets would now share our connections.
+        if _others_listen(sockets):
+            raise _in_use(host, port)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def _bind(host: str, port: int, *, reuseport: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuseport:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         if exc.errno == errno.EADDRINUSE:
-            raise StartupError(
-                f"port {port} is already in use ({where}); choose another with --port or "
-                "INPUTTOKENS_PORT"
-            ) from None
+            raise _in_use(host, port) from None
         reason = exc.strerror or str(exc)
         raise StartupError(
-            f"cannot listen on {where}: {reason}; choose another address with --host/--port or "
-            "INPUTTOKENS_HOST/INPUTTOKENS_PORT"
+            f"cannot listen on {_where(host, port)}: {reason}; choose another address with "
+            "--host/--port or INPUTTOKENS_HOST/INPUTTOKENS_PORT"
         ) from None
-    sock.listen(2048)
-    sock.set_inheritable(True)
     return sock
 
 
+def _in_use(host: str, port: int) -> StartupError:
+    return StartupError(
+        f"port {port} is already in use ({_where(host, port)}); choose another with --port or "
+        "INPUTTOKENS_PORT"
+    )
+
+
+def _where(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _others_listen(sockets: list[socket.socket]) -> bool:
+    """Whether a socket other than `sockets` listens on their port and an address that overlaps
+    theirs (the same, or either a wildcard), from the kernel's table (/proc/net/tcp{,6})."""
+    family = sockets[0].family
+    host, port = sockets[0].getsockname()[:2]
+    ours = {os.fstat(sock.fileno()).st_ino for sock in sockets}
+    v6 = family == socket.AF_INET6
+    wildcard = "::" if v6 else "0.0.0.0"
+    try:
+        rows = Path("/proc/net/tcp6" if v6 else "/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return False  # no table to read: the probe bind checked all it could
+    for row in rows:
+        fields = row.split()
+        address, _, hex_port = fields[1].partition(":")
+        if fields[3] != "0A" or int(hex_port, 16) != port or int(fields[9]) in ours:
+            continue  # not listening (0A), another port, or ours
+        # the kernel prints the address as 32-bit words in host (little-endian) order
+        raw = b"".join(bytes.fromhex(address[i : i + 8])[::-1] for i in range(0, len(address), 8))
+        theirs = socket.inet_ntop(family, raw)
+        if wildcard in (host, theirs) or theirs == host:
+            return True
+    return False
+
+
 class Prefork:
-    """A parent that keeps `count` forked uvicorn workers serving `sock`."""
+    """A parent that keeps `count` forked uvicorn workers serving `sockets`: all of them one
+    shared socket, or (one socket per worker) each its own. The parent keeps every socket open,
+    so a worker that dies is replaced on its socket and the connections queued there wait for
+    the replacement rather than being refused."""
 
     def __init__(
-        self, app: Starlette, sock: socket.socket, count: int, settings: Settings | None = None
+        self,
+        app: Starlette,
+        sockets: list[socket.socket],
+        count: int,
+        settings: Settings | None = None,
     ) -> None:
-        self.app, self.sock, self.count = app, sock, count
+        self.app, self.sockets, self.count = app, sockets, count
         self.settings = settings or Settings()
-        self.workers: set[int] = set()
+        self.workers: dict[int, int] = {}  # pid -> the worker's slot (its socket, if its own)
         self.stopping: int | None = None  # the signal that asked us to stop
 
     def run(self) -> None:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
         log.info(
-            "Started parent process [%d], %d workers on %s",
+            "Started parent process [%d], %d workers on %s (%s)",
             os.getpid(),
             self.count,
             self._address(),
+            "a socket each, SO_REUSEPORT" if len(self.sockets) > 1 else "one shared socket",
         )
         for sig in _STOP_SIGNALS:
             signal.signal(sig, self._on_stop)
-        while len(self.workers) < self.count:
-            self._fork()
+        for slot in range(self.count):
+            self._fork(slot)
         while self.stopping is None:
             # Polled: a signal handler that only sets a flag does not interrupt os.wait().
             try:
@@ -169,31 +248,41 @@ class Prefork:
             if not pid:
                 time.sleep(_POLL_S)
                 continue
-            self.workers.discard(pid)
-            if self.stopping is None:
+            slot = self.workers.pop(pid, -1)  # -1: not a worker of ours
+            if self.stopping is None and slot >= 0:
                 log.warning("Worker [%d] exited (%s); starting another", pid, _exit_reason(status))
                 time.sleep(_RESTART_PAUSE_S)
                 if self.stopping is None:
-                    self._fork()
+                    self._fork(slot)
         self._stop_workers()
 
-    def _fork(self) -> None:
+    def _fork(self, slot: int) -> None:
         pid = os.fork()
         if pid:
-            self.workers.add(pid)
+            self.workers[pid] = slot
             return
         # The worker: default signal handling until uvicorn installs its own.
         code = 0
         try:
             for sig in _STOP_SIGNALS:
                 signal.signal(sig, signal.SIG_DFL)
+            sock = self._socket_of(slot)
             config = uvicorn_config(self.app, self.settings)
-            uvicorn.Server(config).run(sockets=[self.sock])
+            uvicorn.Server(config).run(sockets=[sock])
         except BaseException:  # noqa: BLE001 - a worker must never return into the parent's loop
             log.exception("Worker [%d] failed", os.getpid())
             code = 1
         finally:
             os._exit(code)
+
+    def _socket_of(self, slot: int) -> socket.socket:
+        """In a worker: its socket, the others' closed (the parent keeps them)."""
+        if len(self.sockets) == 1:
+            return self.sockets[0]
+        for i, other in enumerate(self.sockets):
+            if i != slot:
+                other.close()
+        return self.sockets[slot]
 
     def _on_stop(self, signum: int, frame: object) -> None:
         self.stopping = signum
@@ -208,7 +297,7 @@ class Prefork:
             except ChildProcessError:
                 break
             if pid:
-                self.workers.discard(pid)
+                self.workers.pop(pid, -1)
             else:
                 time.sleep(0.05)
         for pid in self.workers:  # past the grace period
@@ -217,7 +306,7 @@ class Prefork:
         log.info("Stopped parent process [%d]", os.getpid())
 
     def _address(self) -> str:
-        host, port = self.sock.getsockname()[:2]
+        host, port = self.sockets[0].getsockname()[:2]
         return f"http://{host}:{port}"
 
 

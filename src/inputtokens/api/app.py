@@ -17,6 +17,7 @@ mapper the CLI uses too, as OpenAI's envelope; no traceback ever reaches a clien
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -132,7 +133,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ) from None
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        # `worker`: the process that answered (which of `serve --workers N` took the connection)
+        return JSONResponse({"status": "ok", "worker": os.getpid()})
 
     async def metrics(request: Request) -> Response:
         return PlainTextResponse(

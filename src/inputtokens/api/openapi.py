@@ -344,9 +344,9 @@ def openapi_document() -> dict[str, Any]:
             },
             "/healthz": {
                 "get": {
-                    "summary": "Liveness",
+                    "summary": "Liveness, and which worker process answered",
                     "operationId": "healthz",
-                    "responses": {"200": {"description": "ok"}},
+                    "responses": {"200": {"description": '{"status": "ok", "worker": <pid>}'}},
                 }
             },
             "/metrics": {
