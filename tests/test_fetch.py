@@ -533,3 +533,72 @@ def count_chat_tokens_inline(data: bytes) -> int:
     from inputtokens import count_chat_tokens
 
     return count_chat_tokens(_chat_image_body(_data_url(data))).input_tokens
+
+
+# ---- URL schemes are case-insensitive (RFC 3986, 3.1) -----------------------------------------
+
+
+def _upper_scheme(url: str) -> str:
+    scheme, rest = url.split("://", 1)
+    return f"{scheme.upper()}://{rest}"
+
+
+def test_an_upper_case_scheme_is_fetched(origin: Origin) -> None:
+    data = _png(128, 64)
+    origin.serve("/upper.png", data)
+    origin.serve("/upper.txt", b"ship the counter, measure twice\n" * 20, "text/plain")
+    settings = _allowed()
+    image = count_input_tokens(
+        _image_body(_upper_scheme(origin.url("/upper.png"))),
+        settings=settings,
+        sources=local_sources(settings),
+    )
+    assert image.exact
+    assert image.input_tokens == count_input_tokens(_image_body(_data_url(data))).input_tokens
+    counts = []
+    for url in (origin.url("/upper.txt"), _upper_scheme(origin.url("/upper.txt"))):
+        part = {"type": "input_file", "file_url": url}
+        body = {"model": "gpt-5", "input": [{"role": "user", "content": [part]}]}
+        counted = count_input_tokens(body, settings=settings, sources=local_sources(settings))
+        assert counted.details["file_tokens"] > 100  # fetched: its text counted
+        counts.append((counted.input_tokens, counted.estimate_reasons))
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("scheme", ["HTTP", "Https", "hTtPs"])
+def test_a_mixed_case_scheme_is_a_remote_url_not_an_error(scheme: str) -> None:
+    # Without fetching: the size is assumed and flagged, as for a lower-case scheme.
+    counted = count_input_tokens(_image_body(f"{scheme}://example.com/a.png"))
+    lower = count_input_tokens(_image_body("https://example.com/a.png"))
+    assert (counted.input_tokens, counted.estimate_reasons) == (
+        lower.input_tokens,
+        lower.estimate_reasons,
+    )
+
+
+@pytest.mark.parametrize("prefix", ["DATA:image/png", "Data:IMAGE/PNG"])
+def test_a_data_url_scheme_is_case_insensitive(prefix: str) -> None:
+    data = _png(64, 64)
+    upper = prefix + ";base64," + base64.b64encode(data).decode()
+    counted = count_input_tokens(_image_body(upper))
+    assert counted.exact
+    assert counted.input_tokens == count_input_tokens(_image_body(_data_url(data))).input_tokens
+
+
+def test_http_upper_case_scheme_over_the_server(origin: Origin, fetching_server: str) -> None:
+    data = _png(512, 512)
+    origin.serve("/upper-http.png", data)
+    answer = httpx.post(
+        f"{fetching_server}/v1/chat/completions/input_tokens",
+        json=_chat_image_body(_upper_scheme(origin.url("/upper-http.png"))),
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["input_tokens"] == count_chat_tokens_inline(data)
+    assert "/upper-http.png" in origin.hits
+    still_refused = httpx.post(
+        f"{fetching_server}/v1/responses/input_tokens",
+        json=_image_body("FTP://example.com/x.png"),
+        timeout=10,
+    ).json()["error"]
+    assert still_refused["code"] == "invalid_image_url"

@@ -5,6 +5,7 @@ routes call the service (state/service.py) through ``ApiContext.run_stored``."""
 from __future__ import annotations
 
 import hmac
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -16,7 +17,12 @@ from starlette.responses import Response
 from starlette.types import Receive
 
 from ..core import json_body
-from ..core.errors import AuthenticationError, InvalidRequestError, PayloadTooLargeError
+from ..core.errors import (
+    AuthenticationError,
+    InvalidRequestError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+)
 from ..library import open_store
 from ..settings import Settings
 from ..state.records import key_owner
@@ -37,7 +43,8 @@ class JSONResponse(Response):
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The raw body, refused (413) past `limit` bytes, declared or streamed."""
-    return await receive_body(request.receive, request.headers.get("content-length"), limit)
+    raw = await receive_body(request.receive, request.headers.get("content-length"), limit)
+    return decode_body(raw, request.headers.get("content-encoding"), limit)
 
 
 async def receive_body(receive: Receive, declared: str | bytes | None, limit: int) -> bytes:
@@ -63,6 +70,78 @@ async def receive_body(receive: Receive, declared: str | bytes | None, limit: in
             raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+# Content-Encoding -> zlib's wbits: gzip (with its header), deflate (the zlib format, or raw
+# deflate as some clients send it: told by the first bytes).
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+def decode_body(raw: bytes, encoding: str | bytes | None, limit: int) -> bytes:
+    """`raw` decoded as its Content-Encoding says (gzip, deflate, or several in the order
+    applied), refused (413) as soon as the decoded bytes pass `limit`: a small compressed
+    body cannot expand without bound. No encoding or ``identity``: `raw` as it is. Another
+    encoding is a 415."""
+    if not encoding or not raw:
+        return raw
+    text = encoding.decode("latin-1") if isinstance(encoding, bytes) else encoding
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    for name in reversed(names):  # the last encoding applied is undone first
+        if name == "identity":
+            continue
+        wbits = _WBITS.get(name)
+        if wbits is None:
+            raise UnsupportedMediaTypeError(
+                f"Unsupported Content-Encoding '{name}': send the body as it is, or compressed "
+                "with gzip or deflate.",
+                code="unsupported_content_encoding",
+            )
+        if name == "deflate" and raw[:1] and (raw[0] & 0x0F != 8 or int.from_bytes(raw[:2]) % 31):
+            wbits = -zlib.MAX_WBITS  # no zlib header: raw deflate
+        raw = _inflate(raw, wbits, limit, name)
+    return raw
+
+
+def _inflate(data: bytes, wbits: int, limit: int, name: str) -> bytes:
+    """`data` decompressed, at most `limit` bytes produced (zlib's max_length) before a 413;
+    the members of a multi-member gzip body follow one another."""
+    out: list[bytes] = []
+    size = 0
+    while True:
+        inflater = zlib.decompressobj(wbits)
+        pending = data
+        try:
+            while True:
+                chunk = inflater.decompress(pending, limit + 1 - size)
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLargeError(
+                        f"Request body too large: the limit is {limit} bytes, decompressed "
+                        f"(Content-Encoding: {name}).",
+                        code="request_too_large",
+                    )
+                out.append(chunk)
+                pending = inflater.unconsumed_tail
+                if inflater.eof or not (pending or chunk):
+                    break
+        except zlib.error as exc:
+            raise _bad_encoding(name, str(exc)) from None
+        if not inflater.eof:
+            raise _bad_encoding(name, "the data ends early")
+        data = inflater.unused_data
+        if not data or wbits < 16:
+            break
+    if data:
+        raise _bad_encoding(name, "there are bytes after the end of the compressed data")
+    return b"".join(out)
+
+
+def _bad_encoding(name: str, reason: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"The request body is not valid {name} data (Content-Encoding: {name}): {reason}.",
+        param=None,
+        code="invalid_content_encoding",
+    )
 
 
 def _too_large(limit: int) -> PayloadTooLargeError:

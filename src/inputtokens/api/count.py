@@ -42,7 +42,7 @@ from ..formats.embeddings import parse_embeddings_request
 from ..library import local_sources
 from ..pricing import rich_cost
 from ..settings import Settings
-from .common import ApiContext, parse_json, receive_body, token_from_authorization
+from .common import ApiContext, decode_body, parse_json, receive_body, token_from_authorization
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -63,11 +63,12 @@ _JSON_TYPE = (b"content-type", b"application/json")
 class _Call:
     """What one request's headers and query string say, read once from the scope."""
 
-    __slots__ = ("authorization", "content_length", "verbose", "tokens")
+    __slots__ = ("authorization", "content_length", "content_encoding", "verbose", "tokens")
 
     def __init__(self, scope: Scope) -> None:
         self.authorization = ""
         self.content_length: bytes | None = None
+        self.content_encoding: bytes | None = None
         verbose = tokens = ""
         for name, value in scope["headers"]:
             # ASGI servers give header names in lower case.
@@ -75,6 +76,8 @@ class _Call:
                 self.authorization = value.decode("latin-1")
             elif name == b"content-length":
                 self.content_length = value
+            elif name == b"content-encoding":
+                self.content_encoding = value
             elif name == b"inputtokens-verbose":
                 verbose = value.decode("latin-1")
             elif name == b"inputtokens-tokens":
@@ -139,6 +142,7 @@ class CountEndpoint:
         owner = self.ctx.owner_of(token_from_authorization(call.authorization))
         settings = self.settings
         raw = await receive_body(receive, call.content_length, settings.max_body_bytes)
+        raw = decode_body(raw, call.content_encoding, settings.max_body_bytes)
         path = scope["path"]
         api = b"chat" if path in CHAT_PATHS else b"embeddings" if path in EMBEDDINGS_PATHS else b""
         key = None

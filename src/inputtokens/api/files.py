@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..core.errors import InvalidRequestError
+from ..core.errors import InvalidRequestError, UnsupportedMediaTypeError
 from ..state.service import file_too_large
 from .common import ApiContext, JSONResponse
 
@@ -36,6 +36,12 @@ def routes(ctx: ApiContext) -> list[Route]:
     async def upload_file(request: Request) -> Response:
         owner = ctx.authenticate(request)
         limit = settings.max_file_bytes
+        encoding = request.headers.get("content-encoding", "identity").strip().lower()
+        if encoding != "identity":  # the form is parsed as it streams in: never decoded
+            raise UnsupportedMediaTypeError(
+                f"Unsupported Content-Encoding '{encoding}' for an upload: send the form as it is.",
+                code="unsupported_content_encoding",
+            )
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > limit + MULTIPART_SLACK:
             raise file_too_large(limit)

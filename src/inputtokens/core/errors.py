@@ -134,6 +134,12 @@ class PayloadTooLargeError(InputTokensError):
     status = 413
 
 
+class UnsupportedMediaTypeError(InputTokensError):
+    """Raised when the request body is encoded in a way this service cannot decode."""
+
+    status = 415
+
+
 E = TypeVar("E", bound=InputTokensError)
 
 

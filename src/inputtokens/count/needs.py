@@ -32,8 +32,8 @@ from ..core.types import JSON
 from ..formats.chat import ChatRequest
 from ..formats.responses import CountRequest
 from ..media.loaded import NOTHING_LOADED, LoadedMedia
+from ..media.urls import is_remote_url
 
-_REMOTE = ("http://", "https://")
 _TOOL_OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output"})
 _FILE_SOURCES = ("file_data", "file_id", "file_url")
 _MEDIA_PARTS = frozenset({"input_image", "input_file"})
@@ -347,7 +347,7 @@ def _image_refs(part: JSON, path: str, size_is_moot: bool, refs: list[MediaRef])
     """An image part's source, as the renderer reads it (content.py ``_image_source``)."""
     url = part.get("image_url")
     if isinstance(url, str):
-        if url.startswith(_REMOTE) and not size_is_moot:
+        if is_remote_url(url) and not size_is_moot:
             refs.append(MediaRef("image", url, f"{path}.image_url"))
     elif isinstance(part.get("file_id"), str):
         refs.append(MediaRef("file_id", part["file_id"], f"{path}.file_id"))
@@ -360,5 +360,5 @@ def _file_refs(part: JSON, path: str, refs: list[MediaRef]) -> None:
         return
     if sources[0] == "file_id":
         refs.append(MediaRef("file_id", part["file_id"], f"{path}.file_id"))
-    elif sources[0] == "file_url" and part["file_url"].startswith(_REMOTE):
+    elif sources[0] == "file_url" and is_remote_url(part["file_url"]):
         refs.append(MediaRef("file", part["file_url"], f"{path}.file_url"))

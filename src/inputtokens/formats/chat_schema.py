@@ -181,20 +181,21 @@ _RESPONSE_FORMAT = Tagged(
 )
 
 # Fields that do not change the prompt; accepted so the very body sent to
-# /v1/chat/completions can be counted.
+# /v1/chat/completions can be counted, within the ranges OpenAI accepts (SDK types: penalties
+# -2 to 2; OpenAI's own errors: n at most 128, max_tokens at least 1).
 _PASSTHROUGH: dict[str, Spec] = {
     "audio": FreeObject(),
-    "frequency_penalty": Num(),
+    "frequency_penalty": Num(minimum=-2, maximum=2),
     "logit_bias": FreeObject(),
     "logprobs": Bool(),
-    "max_completion_tokens": Int(),
-    "max_tokens": Int(),
+    "max_completion_tokens": Int(minimum=1),
+    "max_tokens": Int(minimum=1),
     "metadata": FreeObject(),
     "modalities": Array(Str()),
-    "n": Int(minimum=1),
+    "n": Int(minimum=1, maximum=128),
     "parallel_tool_calls": Bool(),
     "prediction": FreeObject(),
-    "presence_penalty": Num(),
+    "presence_penalty": Num(minimum=-2, maximum=2),
     "prompt_cache_key": Str(),
     "prompt_cache_retention": Str(),
     "reasoning_effort": Enum("none", "minimal", "low", "medium", "high", "xhigh", "max"),
@@ -205,9 +206,9 @@ _PASSTHROUGH: dict[str, Spec] = {
     "store": Bool(),
     "stream": Bool(),
     "stream_options": FreeObject(),
-    "temperature": Num(),
-    "top_logprobs": Int(minimum=0),
-    "top_p": Num(),
+    "temperature": Num(minimum=0, maximum=2),
+    "top_logprobs": Int(minimum=0, maximum=20),
+    "top_p": Num(minimum=0, maximum=1),
     "user": Str(),
     "verbosity": Enum("low", "medium", "high"),
     "web_search_options": FreeObject(),

@@ -960,12 +960,13 @@ CONVERSATION: Union = Union(Str(), Obj({"id": Str()}), expected="a string or an 
 """`conversation`: a conversation id, or an object holding it."""
 
 # Fields of a Responses create request (or of a gateway in front of it) that do not affect the
-# input count; accepted so the same body can be sent to both endpoints.
+# input count; accepted so the same body can be sent to both endpoints, within the ranges
+# OpenAI accepts (SDK types: temperature 0 to 2, top_p 0 to 1, top_logprobs 0 to 20).
 _PASSTHROUGH: dict[str, Spec] = {
     "background": Bool(),
     "include": Array(Str()),
     "max_output_tokens": Int(minimum=16),  # OpenAI rejects smaller budgets
-    "max_tool_calls": Int(),
+    "max_tool_calls": Int(minimum=1),
     "metadata": FreeObject(),
     "prompt": FreeObject(),
     "prompt_cache_key": Str(),
@@ -977,9 +978,9 @@ _PASSTHROUGH: dict[str, Spec] = {
     "store": Bool(),
     "stream": Bool(),
     "stream_options": FreeObject(),
-    "temperature": Num(),
-    "top_logprobs": Int(minimum=0),
-    "top_p": Num(),
+    "temperature": Num(minimum=0, maximum=2),
+    "top_logprobs": Int(minimum=0, maximum=20),
+    "top_p": Num(minimum=0, maximum=1),
     "user": Str(),
 }
 

@@ -159,36 +159,68 @@ class Str(Spec):
             )
 
 
+# OpenAI reads integers as 64-bit: a larger one is out of range, never "a number".
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _bound_error(
+    what: str, above: bool, bound: int | float, value: int | float
+) -> Callable[[str], InvalidRequestError]:
+    """OpenAI's message for a number outside its range (`what`: "integer" or "decimal")."""
+    side, sign = ("above maximum", "<=") if above else ("below minimum", ">=")
+    code = f"{what}_{'above_max' if above else 'below_min'}_value"
+    return lambda path: InvalidRequestError(
+        f"Invalid '{path}': {what} {side} value. Expected a value {sign} {bound}, but got "
+        f"{value} instead.",
+        param=path,
+        code=code,
+    )
+
+
 class Int(Spec):
+    """An integer within [`minimum`, `maximum`] (by default the 64-bit range)."""
+
     kinds = frozenset({"integer"})
     expected = "an integer"
 
-    def __init__(self, *, minimum: int | None = None) -> None:
+    def __init__(self, *, minimum: int = INT64_MIN, maximum: int = INT64_MAX) -> None:
         self.minimum = minimum
-        self.exact = int if minimum is None else None
+        self.maximum = maximum
 
     def _check(self, value: Any) -> None:
         if type(value) is not int:
+            if type(value) is float and value.is_integer() and not INT64_MIN <= value <= INT64_MAX:
+                # orjson reads an integer literal past 64 bits as a float: still an integer.
+                self._check_range(value)
             raise self._type_error(value)
-        minimum = self.minimum
-        if minimum is not None and value < minimum:
-            raise _Invalid(
-                lambda path: InvalidRequestError(
-                    f"Invalid '{path}': integer below minimum value. Expected a value >= "
-                    f"{minimum}, but got {value} instead.",
-                    param=path,
-                    code="integer_below_min_value",
-                )
-            )
+        self._check_range(value)
+
+    def _check_range(self, value: int | float) -> None:
+        if value < self.minimum:
+            raise _Invalid(_bound_error("integer", False, self.minimum, value))
+        if value > self.maximum:
+            raise _Invalid(_bound_error("integer", True, self.maximum, value))
 
 
 class Num(Spec):
+    """A number (integer or decimal), within [`minimum`, `maximum`] when they are given."""
+
     kinds = frozenset({"integer", "number"})
     expected = "a number"
+
+    def __init__(
+        self, *, minimum: int | float | None = None, maximum: int | float | None = None
+    ) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
 
     def _check(self, value: Any) -> None:
         if type(value) not in (int, float):
             raise self._type_error(value)
+        if self.minimum is not None and value < self.minimum:
+            raise _Invalid(_bound_error("decimal", False, self.minimum, value))
+        if self.maximum is not None and value > self.maximum:
+            raise _Invalid(_bound_error("decimal", True, self.maximum, value))
 
 
 class Bool(Spec):

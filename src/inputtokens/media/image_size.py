@@ -22,7 +22,8 @@ SUPPORTED_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP"})
 _EXIF_ORIENTATION = 0x0112
 _ROTATED_ORIENTATIONS = frozenset({5, 6, 7, 8})
 _DATA_URL = re.compile(
-    r"data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?);base64,", re.ASCII
+    r"data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?);base64,",
+    re.ASCII | re.IGNORECASE,  # a URL's scheme, and a media type, are case-insensitive
 )
 
 

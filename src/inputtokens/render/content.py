@@ -24,11 +24,10 @@ from ..media.files import (
 from ..media.image_size import ImageError, decode_data_url, image_size
 from ..media.image_tokens import ASSUMED_SIZE, image_tokens
 from ..media.loaded import InlineLimits, LoadedMedia, StoredFileContent
-from ..media.urls import url_filename
+from ..media.urls import is_data_url, is_remote_url, url_filename
 from .prompt import Block, Media, Offset, Segment, Text
 
 _FALLBACK_IMAGE_RULE = TileRule(85, 170)
-_REMOTE = ("http://", "https://")
 _TEXT_PARTS = frozenset({"input_text", "output_text", "summary_text", "reasoning_text", "text"})
 
 
@@ -88,7 +87,7 @@ def _image_source(part: dict[str, Any], path: str) -> tuple[str, str]:
             param=f"{path}.image_url",
             code="missing_required_parameter",
         )
-    if not url.startswith(("data:", *_REMOTE)):
+    if not (is_data_url(url) or is_remote_url(url)):
         raise InvalidRequestError(
             "The image_url must be an http(s) URL or a base64 data URL.",
             param=f"{path}.image_url",
@@ -105,7 +104,7 @@ def _read_size(
     if kind == "file_id":
         param = f"{path}.file_id"
         data = stored_file(ctx, source, param).data
-    elif source.startswith(_REMOTE):
+    elif is_remote_url(source):
         size = ctx.media.images.get(source)
         if size is None:
             block.estimate_reasons.append(reason("remote_image_not_fetched"))
@@ -189,7 +188,7 @@ def _file_content(
             data = decode_file_data(part["file_data"], ctx.limits.max_file_bytes)
             return read_file(data, filename, file_data_media_type(part["file_data"]))
         url = part["file_url"]
-        if not url.startswith(_REMOTE):
+        if not is_remote_url(url):
             raise InvalidRequestError(
                 "The file_url must be an http(s) URL.",
                 param=f"{path}.file_url",

@@ -19,6 +19,7 @@ from ..core.errors import InvalidRequestError, NotFoundError, PayloadTooLargeErr
 from ..core.types import JSON
 from ..formats import responses_schema as wire_schema
 from ..formats.responses import item_type
+from ..formats.validation import value_error
 from . import responses_import
 from .records import ItemPage
 
@@ -34,6 +35,8 @@ MAX_METADATA_VALUE = 512
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
 ORDERS = ("asc", "desc")
+# The purposes a file may be uploaded with (the SDK's FilePurpose).
+FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 
 
 class _Missing(enum.Enum):
@@ -267,6 +270,8 @@ class StoredObjects:
         A face reads at most ``limit + 1`` bytes, enough to tell a file over the limit."""
         if not isinstance(purpose, str) or not purpose:
             raise _missing_parameter("purpose")
+        if purpose not in FILE_PURPOSES:
+            raise value_error("purpose", purpose, list(FILE_PURPOSES))
         if data is None:
             raise _missing_parameter("file")
         if len(data) > limit:
