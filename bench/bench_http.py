@@ -175,20 +175,55 @@ class Server:
 SERVER_NAMES = ("bare", "cold", "cached")  # cold: INPUTTOKENS_CACHE_ENTRIES=0
 
 
-def start_servers(workers: int, tmp: Path) -> dict[str, Server]:
-    """Start the three servers one after another, timing each from spawn to its first 200."""
-    (tmp / "bench_http_bare.py").write_text(BARE_APP)
-    # A clean environment: no INPUTTOKENS_* from the caller (API keys would make us 401), the
-    # store in a temp dir, and only the encoding gpt-5 uses warmed (the default also warms
-    # cl100k, which only slows start-up; warming happens before the port accepts requests).
+def clean_env(tmp: Path) -> dict[str, str]:
+    """The servers' environment: no INPUTTOKENS_* from the caller (API keys would make us
+    401), the store in a temp dir, remote fetching off, and only the encoding gpt-5 uses warmed
+    (the default also warms cl100k, which only slows start-up; warming happens before the port
+    accepts requests)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
     env.update(
         INPUTTOKENS_DATA_DIR=str(tmp / "data"),
         INPUTTOKENS_WARM_ENCODINGS="o200k_base",
         INPUTTOKENS_REMOTE_FETCH="0",
     )
+    return env
+
+
+def serve_command() -> list[str]:
+    return [sys.executable, "-m", "inputtokens", "serve", "--host", "127.0.0.1"]
+
+
+def start_server(
+    name: str, cmd: list[str], env: dict[str, str], tmp: Path, workers: int, path: str = COUNT_PATH
+) -> Server:
+    """Start one server on a free port and wait for its first 200 (timed from spawn)."""
+    port = free_port()
+    if name == "bare":
+        args = [str(port), str(workers)]
+    else:
+        args = ["--port", str(port), "--workers", str(workers)]
+    log = tmp / f"{name}.log"
+    started = time.perf_counter()
+    # Own session: stop() signals this process group only (uvicorn's workers too).
+    proc = subprocess.Popen(
+        cmd + args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+    server = Server(name, port, path, proc, log)
+    try:
+        wait_ready(server)
+    except BaseException:
+        stop_servers({name: server})
+        raise
+    server.ready_s = time.perf_counter() - started
+    return server
+
+
+def start_servers(workers: int, tmp: Path) -> dict[str, Server]:
+    """Start the three servers one after another, timing each from spawn to its first 200."""
+    (tmp / "bench_http_bare.py").write_text(BARE_APP)
+    env = clean_env(tmp)
     bare_env = dict(env, PYTHONPATH=str(tmp))  # worker processes import the bare module too
-    serve = [sys.executable, "-m", "inputtokens", "serve", "--host", "127.0.0.1"]
+    serve = serve_command()
     specs = {
         "bare": ([sys.executable, "-c", BARE_RUN], bare_env, "/"),
         # Every request tokenized: what a server sees when no text repeats.
@@ -199,24 +234,7 @@ def start_servers(workers: int, tmp: Path) -> dict[str, Server]:
     servers: dict[str, Server] = {}
     try:
         for name, (cmd, cmd_env, path) in specs.items():
-            port = free_port()
-            if name == "bare":
-                args = [str(port), str(workers)]
-            else:
-                args = ["--port", str(port), "--workers", str(workers)]
-            log = tmp / f"{name}.log"
-            started = time.perf_counter()
-            # Own session: stop() signals this process group only (uvicorn's workers too).
-            proc = subprocess.Popen(
-                cmd + args,
-                env=cmd_env,
-                stdout=log.open("wb"),
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            server = servers[name] = Server(name, port, path, proc, log)
-            wait_ready(server)
-            server.ready_s = time.perf_counter() - started
+            servers[name] = start_server(name, cmd, cmd_env, tmp, workers, path)
     except BaseException:
         stop_servers(servers)
         raise

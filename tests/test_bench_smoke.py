@@ -38,3 +38,22 @@ def test_bench_quick_json() -> None:
     cold = result["cold_start"]["inputtokens"]
     assert cold["total_ms"] > 0 and cold["peak_rss_mb"] > 0
     assert set(result["targets"]) == {"large_ratio", "tiny_overhead_us"}
+
+
+def test_bench_cache_memory_json() -> None:
+    bench = BENCH.with_name("bench_cache_memory.py")
+    proc = subprocess.run(
+        [sys.executable, str(bench), "--bodies", "300", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    off, default = result["servers"]["off"], result["servers"]["default"]
+    assert off["errors"] == default["errors"] == 0
+    assert off["rss_mib"] > 0 and result["ratio"] > 0
+    figures = default["metrics"]
+    for cache in ("count", "answer"):
+        held = figures[f"inputtokens_{cache}_cache_bytes"]
+        assert 0 < held <= figures[f"inputtokens_{cache}_cache_max_bytes"]

@@ -15,7 +15,12 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from inputtokens import count_input_tokens
-from inputtokens.core.token_cache import CacheUse, TokenCountCache
+from inputtokens.core.token_cache import (
+    DEFAULT_CACHE_BYTES,
+    CacheUse,
+    TokenCountCache,
+    entry_bytes,
+)
 from inputtokens.library import cache_for
 from inputtokens.settings import Settings
 
@@ -128,7 +133,15 @@ def test_the_cache_is_bounded_and_drops_the_least_recently_used() -> None:
     cache.put(c, 3)  # so b goes
     assert cache.get(b, use) is None
     assert cache.get(a, use) == 1 and cache.get(c, use) == 3
-    assert cache.stats() == {"entries": 2, "max_entries": 2, "hits": 3, "misses": 1, "evictions": 1}
+    assert cache.stats() == {
+        "entries": 2,
+        "max_entries": 2,
+        "bytes": 2 * entry_bytes(a, 1),
+        "max_bytes": DEFAULT_CACHE_BYTES // 2,
+        "hits": 3,
+        "misses": 1,
+        "evictions": 1,
+    }
     assert (use.hits, use.misses, use.tokens_from_cache) == (3, 1, 5)
 
 

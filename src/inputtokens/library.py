@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .core.models import DEFAULT_EMBEDDING_MODEL
 from .core.result import TokenCount
-from .core.token_cache import DEFAULT_MAX_ENTRIES, TokenCountCache
+from .core.token_cache import DEFAULT_CACHE_BYTES, DEFAULT_MAX_ENTRIES, TokenCountCache
 from .count.needs import NO_SOURCES, Sources
 from .count.pipeline import (
     CountOptions,
@@ -59,13 +59,13 @@ def count_input_tokens(
     and ``ModelNotFoundError`` for an unknown model. Pass ``sources=local_sources(settings)``
     to count conversations, previous responses, stored files and remote URLs.
     """
-    options, entries = _options(settings)
+    options, bounds = _options(settings)
     return _priced(
         count_request(
             prepare(body, options),
             sources or NO_SOURCES,
             limits=options.limits,
-            cache=cache_for(entries),
+            cache=cache_for(*bounds),
             return_tokens=return_tokens,
             models=options.models,
         )
@@ -90,13 +90,13 @@ def count_chat_tokens(
     flag with reasons, token ids on request. Errors name the field (``messages[2].content``).
     Pass ``sources=local_sources(settings)`` to read stored files and fetch http(s) images.
     """
-    options, entries = _options(settings)
+    options, bounds = _options(settings)
     return _priced(
         count_chat_request(
             prepare_chat(body, options),
             sources or NO_SOURCES,
             limits=options.limits,
-            cache=cache_for(entries),
+            cache=cache_for(*bounds),
             return_tokens=return_tokens,
             models=options.models,
         )
@@ -199,28 +199,34 @@ def open_store(url: str) -> Store:
     return store_for(url)
 
 
-def _options(settings: Settings | None) -> tuple[CountOptions, int]:
-    """The pipeline's options and the content cache size, from `settings` (or the defaults)."""
+def _options(settings: Settings | None) -> tuple[CountOptions, tuple[int, int]]:
+    """The pipeline's options and the content cache's bounds, from `settings` (or the
+    defaults)."""
     if settings is None:
-        return _DEFAULT_OPTIONS, DEFAULT_MAX_ENTRIES
-    return settings.count_options(), settings.cache_entries
+        return _DEFAULT_OPTIONS, _DEFAULT_BOUNDS
+    return settings.count_options(), settings.cache_bounds()
 
 
 _DEFAULT_OPTIONS = CountOptions()
-_caches: dict[int, TokenCountCache] = {}
+_DEFAULT_BOUNDS = (DEFAULT_MAX_ENTRIES, DEFAULT_CACHE_BYTES // 2)  # as Settings().cache_bounds()
+_caches: dict[tuple[int, int], TokenCountCache] = {}
 _caches_lock = threading.Lock()
 
 
-def cache_for(max_entries: int) -> TokenCountCache | None:
-    """The process's content cache of that size, shared by library calls; None when 0 (off).
+def cache_for(
+    max_entries: int, max_bytes: int = DEFAULT_CACHE_BYTES // 2
+) -> TokenCountCache | None:
+    """The process's content cache of those bounds, shared by library calls; None when either
+    is 0 (off).
 
     >>> cache_for(0) is None
     True
     """
-    if max_entries <= 0:
+    if max_entries <= 0 or max_bytes <= 0:
         return None
-    cache = _caches.get(max_entries)
+    bounds = (max_entries, max_bytes)
+    cache = _caches.get(bounds)
     if cache is None:
         with _caches_lock:
-            cache = _caches.setdefault(max_entries, TokenCountCache(max_entries))
+            cache = _caches.setdefault(bounds, TokenCountCache(max_entries, max_bytes))
     return cache

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .core.models import DEFAULT_REGISTRY, ModelRegistry, models_from_json
-from .core.token_cache import DEFAULT_MAX_ENTRIES
+from .core.token_cache import DEFAULT_CACHE_BYTES, DEFAULT_MAX_ENTRIES
 from .core.tokenizer import ENCODING_SPECS
 from .count.pipeline import DEFAULT_MAX_INPUT_ITEMS, DEFAULT_MODEL, CountOptions
 from .media.files import MAX_FILE_BYTES
@@ -45,7 +45,10 @@ class Settings:
     header_timeout_s: float = 30.0
     body_timeout_s: float = 30.0
     warm_encodings: tuple[str, ...] = ("o200k_base", "cl100k_base")
-    # Token counts of repeated texts, per process (token_cache.py); 0 turns the cache off.
+    # Per process: token counts of repeated texts (token_cache.py) and the count route's plain
+    # answers (api/count.py), half of cache_bytes each, and at most cache_entries entries each;
+    # 0 in either turns both caches off.
+    cache_bytes: int = DEFAULT_CACHE_BYTES
     cache_entries: int = DEFAULT_MAX_ENTRIES
     # Media: inline payload caps, and the fetching of http(s) image and file URLs.
     max_image_bytes: int = MAX_IMAGE_BYTES
@@ -87,6 +90,11 @@ class Settings:
             check_database_url(self.store_url())
         except ValueError as exc:
             raise ValueError(f"{variable}: {exc}") from None
+
+    def cache_bounds(self) -> tuple[int, int]:
+        """(entries, bytes) of each of a process's two caches; (0, 0) when they are off."""
+        entries, size = max(self.cache_entries, 0), max(self.cache_bytes, 0) // 2
+        return (entries, size) if entries and size else (0, 0)
 
     def count_options(self) -> CountOptions:
         """What the count pipeline takes from these settings."""
@@ -178,6 +186,22 @@ def _int(value: str) -> int:
         raise ValueError(f"must be an integer, got {value!r}") from None
 
 
+_SIZE_UNITS = {"": 1, "k": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mib": 1 << 20, "g": 1 << 30}
+_SIZE_UNITS["gib"] = 1 << 30
+
+
+def _size(value: str) -> int:
+    """A number of bytes: ``33554432``, ``32MiB``, ``512 KiB`` (K, M, G: powers of 1024)."""
+    text = value.strip().lower()
+    digits = text.rstrip("kmgib ")
+    unit = text[len(digits) :].strip()
+    if not digits.isdigit() or unit not in _SIZE_UNITS:
+        raise ValueError(
+            f"must be a number of bytes such as 33554432 or 32MiB (KiB, MiB, GiB), got {value!r}"
+        )
+    return int(digits) * _SIZE_UNITS[unit]
+
+
 def _seconds(value: str) -> float:
     try:
         seconds = float(value)
@@ -241,6 +265,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], object]]] = {
     "header_timeout_s": ("INPUTTOKENS_HEADER_TIMEOUT", _seconds),
     "body_timeout_s": ("INPUTTOKENS_BODY_TIMEOUT", _seconds),
     "warm_encodings": ("INPUTTOKENS_WARM_ENCODINGS", _encodings),
+    "cache_bytes": ("INPUTTOKENS_CACHE_BYTES", _size),
     "cache_entries": ("INPUTTOKENS_CACHE_ENTRIES", _int),
     "max_image_bytes": ("INPUTTOKENS_MAX_IMAGE_BYTES", _int),
     "max_file_bytes": ("INPUTTOKENS_MAX_FILE_BYTES", _int),

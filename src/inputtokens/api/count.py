@@ -102,6 +102,12 @@ class AnswerCache(LruTable[bytes]):
     body alone decides the answer. Used from the event loop only, hence no lock.
     """
 
+    def put(self, key: bytes, value: bytes) -> None:
+        # orjson builds its output in a 4 KiB buffer and hands it over without shrinking it:
+        # kept as it is, a 60-byte answer holds 4 KiB (~300 MiB per worker for 65,536 answers,
+        # docs/performance.md). A copy is allocated at its size, which entry_bytes assumes.
+        super().put(key, bytes(memoryview(value)))
+
 
 class CountEndpoint:
     """``POST /v1/responses/input_tokens`` and our ``POST /v1/chat/completions/input_tokens``
@@ -116,9 +122,9 @@ class CountEndpoint:
         self.ctx = ctx
         self.settings: Settings = ctx.settings
         self.options = ctx.settings.count_options()
-        entries = max(ctx.settings.cache_entries, 0)
-        self.cache = TokenCountCache(entries) if entries else None
-        self.answers = AnswerCache(entries)
+        entries, size = ctx.settings.cache_bounds()
+        self.cache = TokenCountCache(entries, size) if entries else None
+        self.answers = AnswerCache(entries, size)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         call = _Call(scope)
@@ -146,7 +152,7 @@ class CountEndpoint:
         path = scope["path"]
         api = b"chat" if path in CHAT_PATHS else b"embeddings" if path in EMBEDDINGS_PATHS else b""
         key = None
-        if not call.verbose and self.answers.max_entries:
+        if not call.verbose and self.answers.enabled:
             # The same body on two routes is two answers: the route is part of the key.
             key = blake2b(raw, digest_size=16, person=api).digest()
             answer = self.answers.get(key)

@@ -16,6 +16,8 @@ _CACHE_METRICS = (
     ("evictions", "counter", "Entries dropped from the content cache to stay in bounds."),
     ("entries", "gauge", "Texts whose counts the content cache holds."),
     ("max_entries", "gauge", "The content cache's bound (INPUTTOKENS_CACHE_ENTRIES)."),
+    ("bytes", "gauge", "Estimated bytes the content cache holds (keys, counts, overhead)."),
+    ("max_bytes", "gauge", "The content cache's byte budget (half of INPUTTOKENS_CACHE_BYTES)."),
 )
 
 
@@ -25,8 +27,12 @@ _ANSWER_METRICS = (
     ("evictions", "counter", "Answers dropped from the answer cache to stay in bounds."),
     ("entries", "gauge", "Answers the answer cache holds."),
     ("max_entries", "gauge", "The answer cache's bound (INPUTTOKENS_CACHE_ENTRIES)."),
+    ("bytes", "gauge", "Estimated bytes the answer cache holds (keys, answers, overhead)."),
+    ("max_bytes", "gauge", "The answer cache's byte budget (half of INPUTTOKENS_CACHE_BYTES)."),
 )
-_EMPTY = dict.fromkeys(("entries", "max_entries", "hits", "misses", "evictions"), 0)
+_EMPTY = dict.fromkeys(
+    ("entries", "max_entries", "bytes", "max_bytes", "hits", "misses", "evictions"), 0
+)
 
 
 def metrics_text(cache: TokenCountCache | None, answers: dict[str, int]) -> str:

@@ -5,9 +5,10 @@ call; each turn adds a little at the end. Tokenizing is the dominant cost of a c
 text run (one message, the tools section, ...) is counted once and later found by its content.
 
 - The key is a 128-bit BLAKE2b digest of the UTF-8 text, personalised with the encoding name:
-  the text itself is not kept (a cached 1 MiB message costs ~200 bytes, not a megabyte) and an
+  the text itself is not kept (a cached 1 MiB message costs ~300 bytes, not a megabyte) and an
   accidental collision is out of reach (2^-64 at a billion entries).
-- Least recently used entries are dropped past ``max_entries``; 0 turns the cache off.
+- Least recently used entries are dropped past ``max_bytes`` (each entry's cost estimated by
+  ``entry_bytes``) or past ``max_entries``, whichever is reached first; 0 turns the cache off.
 - Only counts are kept: a request that asks for token ids is tokenized in full.
 - Texts of at most ``MIN_CHARS`` characters are not hashed: tokenizer.encode_cached keeps their
   ids already, and hashing would cost about as much as encoding them.
@@ -18,6 +19,7 @@ the library one per process for each size (library.cache_for).
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from hashlib import blake2b
@@ -26,7 +28,30 @@ from typing import Generic, TypeVar
 V = TypeVar("V")
 
 MIN_CHARS = 48
-DEFAULT_MAX_ENTRIES = 65_536  # ~15 MB at most; a long agent session is a few thousand texts
+# The second bound, in entries; the byte budget below is reached first with the defaults.
+DEFAULT_MAX_ENTRIES = 1_048_576
+# What a worker's two caches may hold together (settings.py INPUTTOKENS_CACHE_BYTES): half each.
+DEFAULT_CACHE_BYTES = 32 * 1024 * 1024
+
+# What one entry costs besides its key and value objects: its share of the OrderedDict (the
+# dict's hash index and entry table, the ordering node), measured with tracemalloc on CPython
+# 3.11 (bench/bench_cache_memory.py --overhead): the traced growth of an OrderedDict of 16-byte
+# keys and int values, divided by its length, taken at its worst, when the table has just
+# grown, 116 bytes; when least recently used entries are dropped as new ones come (the
+# table then also holds deleted slots until it is rebuilt), up to 200. The worst is kept.
+ENTRY_OVERHEAD = 200
+_ALIGN = 16  # pymalloc hands out blocks in multiples of 16 bytes
+
+
+def _block(size: int) -> int:
+    return -(-size // _ALIGN) * _ALIGN
+
+
+def entry_bytes(key: bytes, value: object) -> int:
+    """The estimated memory of one entry: its key and value objects, each rounded up to the
+    allocator's block, plus ``ENTRY_OVERHEAD``. A value must be right-sized (see AnswerCache:
+    ``sys.getsizeof`` of a bytes object is its length, not what was allocated for it)."""
+    return ENTRY_OVERHEAD + _block(sys.getsizeof(key)) + _block(sys.getsizeof(value))
 
 
 class CacheUse:
@@ -52,15 +77,22 @@ class CacheUse:
 
 
 class LruTable(Generic[V]):
-    """A bounded mapping that drops its least recently used entry, counting what it does.
+    """A mapping bounded in bytes and in entries that drops its least recently used entries,
+    counting what it does. A value larger than the whole budget is not kept.
 
     Not locked: callers that share one between threads lock around it.
     """
 
-    def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
+    def __init__(self, max_entries: int, max_bytes: int = DEFAULT_CACHE_BYTES // 2) -> None:
+        self.max_entries = max(max_entries, 0)
+        self.max_bytes = max(max_bytes, 0)
         self._entries: OrderedDict[bytes, V] = OrderedDict()
+        self.bytes = 0  # the entry_bytes of the entries held
         self.hits = self.misses = self.evictions = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_entries > 0 and self.max_bytes > 0
 
     def get(self, key: bytes) -> V | None:
         value = self._entries.get(key)
@@ -73,15 +105,25 @@ class LruTable(Generic[V]):
 
     def put(self, key: bytes, value: V) -> None:
         entries = self._entries
+        cost = entry_bytes(key, value)
+        if cost > self.max_bytes or not self.max_entries:
+            return
+        old = entries.pop(key, None)
+        if old is not None:
+            self.bytes -= entry_bytes(key, old)
         entries[key] = value
-        if len(entries) > self.max_entries:
-            entries.popitem(last=False)
+        self.bytes += cost
+        while self.bytes > self.max_bytes or len(entries) > self.max_entries:
+            dropped_key, dropped = entries.popitem(last=False)
+            self.bytes -= entry_bytes(dropped_key, dropped)
             self.evictions += 1
 
     def stats(self) -> dict[str, int]:
         return {
             "entries": len(self._entries),
             "max_entries": self.max_entries,
+            "bytes": self.bytes,
+            "max_bytes": self.max_bytes,
             "hits": self.hits,
             "misses": self.misses,
             "evictions": self.evictions,
@@ -89,15 +131,16 @@ class LruTable(Generic[V]):
 
     def clear(self) -> None:
         self._entries.clear()
-        self.hits = self.misses = self.evictions = 0
+        self.bytes = self.hits = self.misses = self.evictions = 0
 
 
 class TokenCountCache:
     """Text -> token count for one process; thread-safe, bounded, least recently used out."""
 
-    def __init__(self, max_entries: int) -> None:
+    def __init__(self, max_entries: int, max_bytes: int = DEFAULT_CACHE_BYTES // 2) -> None:
         self.max_entries = max_entries
-        self._table: LruTable[int] = LruTable(max_entries)
+        self.max_bytes = max_bytes
+        self._table: LruTable[int] = LruTable(max_entries, max_bytes)
         self._lock = threading.Lock()
 
     @staticmethod

@@ -1,0 +1,234 @@
+"""The caches' byte budgets (INPUTTOKENS_CACHE_BYTES): entries are costed honestly, dropped
+least recently used first to stay within the budget, and the budget shows at /metrics."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+import uuid
+from collections.abc import Callable
+from hashlib import blake2b
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from inputtokens.api.count import AnswerCache
+from inputtokens.core.token_cache import (
+    DEFAULT_CACHE_BYTES,
+    ENTRY_OVERHEAD,
+    LruTable,
+    TokenCountCache,
+    entry_bytes,
+)
+from inputtokens.library import cache_for
+from inputtokens.settings import Settings
+
+COUNT_PATH = "/v1/responses/input_tokens"
+
+
+def key(i: int | str) -> bytes:
+    return blake2b(str(i).encode(), digest_size=16).digest()
+
+
+def answer(tokens: int, extra: str = "") -> bytes:
+    """A real answer, as the count route builds it (orjson, over-allocated)."""
+    body: dict[str, Any] = {"object": "response.input_tokens", "input_tokens": tokens}
+    if extra:
+        body["note"] = extra
+    return orjson.dumps(body)
+
+
+def held(table: LruTable[Any]) -> int:
+    return sum(entry_bytes(k, v) for k, v in table._entries.items())
+
+
+def test_eviction_keeps_the_byte_budget_least_recently_used_first() -> None:
+    table = AnswerCache(max_entries=1_000_000, max_bytes=20_000)
+    for i in range(1000):
+        table.put(key(i), answer(i, "x" * (i % 300)))  # values of different sizes
+        assert table.bytes == held(table) <= table.max_bytes
+        if i == 10:
+            assert table.get(key(0)) is not None  # key 0 is now the most recently used
+    stats = table.stats()
+    assert stats["evictions"] > 900 and stats["entries"] == 1000 - stats["evictions"]
+    assert table.max_bytes - table.bytes < entry_bytes(key(999), answer(999, "x" * 300))
+    assert table.get(key(999)) == answer(999, "x" * (999 % 300))  # the newest are kept
+    assert table.get(key(1)) is None  # the oldest are gone...
+    table.put(key("a"), answer(1))
+    assert table.bytes == held(table)
+
+
+def test_the_least_recently_used_goes_first() -> None:
+    cost = entry_bytes(key(0), answer(0))
+    table = AnswerCache(max_entries=100, max_bytes=3 * cost)
+    for i in range(3):
+        table.put(key(i), answer(i))
+    assert table.get(key(0)) is not None
+    table.put(key(3), answer(3))  # 1 is the least recently used
+    assert table.get(key(1)) is None
+    assert all(table.get(key(i)) is not None for i in (0, 2, 3))
+    assert table.stats()["evictions"] == 1 and table.bytes == 3 * cost
+
+
+def test_the_entry_bound_still_holds_and_a_replaced_value_is_costed_once() -> None:
+    table: LruTable[int] = LruTable(max_entries=2, max_bytes=1 << 20)
+    for i in range(5):
+        table.put(key(i), 1000 + i)
+    assert table.stats()["entries"] == 2 and table.bytes == held(table)
+    table.put(key(4), 7)
+    assert table.stats()["entries"] == 2 and table.bytes == held(table)
+
+
+def test_a_value_over_the_whole_budget_is_not_kept() -> None:
+    table = AnswerCache(max_entries=10, max_bytes=ENTRY_OVERHEAD + 200)
+    table.put(key(1), answer(1))
+    table.put(key(2), answer(2, "y" * 500))
+    assert table.get(key(2)) is None and table.get(key(1)) == answer(1)
+    assert table.bytes == held(table)
+
+
+def _traced_growth(fill: Callable[[], object]) -> tuple[int, object]:
+    """What `fill` leaves allocated, by this file, the cache modules and the standard library
+    (the keys, values and OrderedDict), as traced by tracemalloc: other threads of the test
+    session (servers) are left out."""
+    import collections
+
+    files = [__file__, AnswerCache.put.__code__.co_filename, LruTable.put.__code__.co_filename]
+    files.append(collections.__file__)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        kept = fill()
+        gc.collect()
+        snapshot = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    mine = snapshot.filter_traces([tracemalloc.Filter(True, f) for f in files])
+    return sum(stat.size for stat in mine.statistics("filename")), kept
+
+
+@pytest.mark.parametrize("kind", ["answers", "counts"])
+def test_the_estimate_covers_what_tracemalloc_sees(kind: str) -> None:
+    """The reported bytes are not less than the memory the entries really take (keys, values
+    and the OrderedDict), with entries dropped as new ones come, as in a busy worker."""
+
+    def fill() -> LruTable[Any]:
+        table: LruTable[Any]
+        if kind == "answers":
+            table = AnswerCache(max_entries=1_000_000, max_bytes=1_000_000)
+            for i in range(20_000):
+                table.put(key(i), answer(100_000 + i))
+        else:
+            table = LruTable(max_entries=1_000_000, max_bytes=1_000_000)
+            for i in range(20_000):
+                table.put(key(i), 100_000 + i)
+        return table
+
+    traced, table = _traced_growth(fill)
+    assert isinstance(table, LruTable)
+    assert table.stats()["evictions"] > 10_000
+    assert traced <= table.bytes <= table.max_bytes
+    assert table.bytes < 2.5 * traced  # an estimate, not a wild over-count
+
+
+def test_answers_are_kept_at_their_size_not_orjsons_buffer() -> None:
+    cache = AnswerCache(max_entries=10, max_bytes=1 << 20)
+    answers = [answer(i) for i in range(5)]  # orjson's ~4 KiB buffers
+    tracemalloc.start()
+    try:
+        for i, value in enumerate(answers):
+            cache.put(key(i), value)
+        snapshot = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    kept = [cache.get(key(i)) for i in range(5)]  # copies made by the put, ~90 bytes each
+    assert kept == answers and all(k is not a for k, a in zip(kept, answers, strict=True))
+    in_puts = snapshot.filter_traces(
+        [tracemalloc.Filter(True, AnswerCache.put.__code__.co_filename)]
+    )
+    assert 0 < sum(stat.size for stat in in_puts.statistics("filename")) < 5 * 200
+
+
+def test_settings_parse_and_validate_the_byte_budget() -> None:
+    assert Settings().cache_bytes == DEFAULT_CACHE_BYTES == 32 * 1024 * 1024
+    for text, size in [
+        ("1048576", 1 << 20),
+        ("32MiB", 32 << 20),
+        ("512 KiB", 512 << 10),
+        ("2g", 2 << 30),
+        ("64M", 64 << 20),
+        ("0", 0),
+    ]:
+        assert Settings.from_env({"INPUTTOKENS_CACHE_BYTES": text}).cache_bytes == size
+    for bad in ("-1", "lots", "1.5MiB", "12 TB", ""):
+        with pytest.raises(ValueError, match="INPUTTOKENS_CACHE_BYTES: must be a number of bytes"):
+            Settings.from_env({"INPUTTOKENS_CACHE_BYTES": bad})
+    settings = Settings(cache_bytes=10 << 20, cache_entries=500)
+    assert Settings.from_env(settings.to_env()).cache_bytes == 10 << 20
+    assert settings.cache_bounds() == (500, 5 << 20)  # half each
+    assert Settings(cache_bytes=0).cache_bounds() == (0, 0)
+    assert Settings(cache_entries=0).cache_bounds() == (0, 0)
+
+
+def test_a_zero_budget_turns_the_library_cache_off() -> None:
+    from inputtokens import count_input_tokens
+
+    assert cache_for(100, 0) is None
+    body = {"model": "gpt-5", "input": f"Note {uuid.uuid4().hex}: " + "word " * 30}
+    result = count_input_tokens(body, settings=Settings(cache_bytes=0))
+    assert result.cache_use is not None and result.cache_use.misses == 0
+    cache = cache_for(100, 50_000)
+    assert isinstance(cache, TokenCountCache) and cache.stats()["max_bytes"] == 50_000
+
+
+# ---------------------------------------------------------------------------------------------
+# Through the server
+# ---------------------------------------------------------------------------------------------
+
+BUDGET = 64 * 1024  # 32 KiB per cache: about a hundred entries each
+
+
+@pytest.fixture(scope="module")
+def small_budget(start_server: Callable[[Settings], Any]) -> httpx.Client:
+    live = start_server(Settings(cache_bytes=BUDGET))
+    with httpx.Client(base_url=live.base_url, trust_env=False, timeout=30) as client:
+        yield client
+
+
+def metrics(client: httpx.Client) -> dict[str, int]:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    return {
+        line.split("{", 1)[0]: int(line.rsplit(" ", 1)[1])
+        for line in response.text.splitlines()
+        if line and not line.startswith("#")
+    }
+
+
+def test_after_many_distinct_bodies_the_cache_bytes_stay_within_the_budget(
+    small_budget: httpx.Client,
+) -> None:
+    tag = uuid.uuid4().hex
+    for i in range(600):
+        text = f"Body {i} of {tag}: " + "words to count " * 5
+        response = small_budget.post(COUNT_PATH, json={"model": "gpt-5", "input": text})
+        assert response.status_code == 200
+    figures = metrics(small_budget)
+    for cache in ("count", "answer"):
+        prefix = f"inputtokens_{cache}_cache_"
+        assert figures[prefix + "max_bytes"] == BUDGET // 2
+        assert 0.8 * BUDGET // 2 < figures[prefix + "bytes"] <= BUDGET // 2
+        assert figures[prefix + "evictions_total"] > 400
+        assert figures[prefix + "entries"] < 200
+
+
+def test_the_answer_cache_still_answers_a_repeated_body(small_budget: httpx.Client) -> None:
+    body = {"model": "gpt-4o", "input": f"Again {uuid.uuid4().hex}: " + "same words " * 8}
+    hits = metrics(small_budget)["inputtokens_answer_cache_hits_total"]
+    first = small_budget.post(COUNT_PATH, json=body)
+    second = small_budget.post(COUNT_PATH, json=body)
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    assert metrics(small_budget)["inputtokens_answer_cache_hits_total"] == hits + 1
