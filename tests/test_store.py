@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from inputtokens.library import open_store
+from inputtokens.settings import Settings
 from inputtokens.state import store as store_module
 from inputtokens.state.records import new_id
 from inputtokens.state.store import MIGRATIONS, Store, schema_migrations
@@ -225,6 +228,41 @@ def test_concurrent_opens_of_a_new_database_migrate_it_once(
         thread.join(timeout=60)
     assert errors == []
     assert [v for v, _ in _versions(url)] == [v for v, _ in MIGRATIONS]
+
+
+# ---- durability ------------------------------------------------------------------------------
+
+
+def _sqlite_pragmas(store: Store) -> tuple[int, str]:
+    """``synchronous`` (0 OFF, 1 NORMAL, 2 FULL) and ``journal_mode`` of a pooled connection."""
+    with store.engine.connect() as conn:
+        synchronous = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+        journal = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+    return int(synchronous), str(journal)
+
+
+def test_sqlite_store_syncs_every_commit(tmp_path: Path) -> None:
+    """The store the server and the CLI open (``open_store`` of the settings' URL) commits with
+    ``synchronous=FULL`` in WAL mode: an acknowledged write survives power loss, not only a
+    killed process. Every connection of the pool gets it, not only the first."""
+    store = open_store(Settings(data_dir=str(tmp_path / "data")).store_url())
+    try:
+        assert _sqlite_pragmas(store) == (2, "wal")
+        with store.engine.connect() as first, store.engine.connect() as second:
+            for conn in (first, second):
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+    finally:
+        store.close()
+
+
+def test_sqlite_synchronous_normal_on_request(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'normal.db'}", sqlite_synchronous="NORMAL")
+    try:
+        assert _sqlite_pragmas(store) == (1, "wal")
+    finally:
+        store.close()
+    with pytest.raises(ValueError, match="FULL or NORMAL"):
+        Store(f"sqlite:///{tmp_path / 'off.db'}", sqlite_synchronous="OFF")
 
 
 # ---- files -----------------------------------------------------------------------------------

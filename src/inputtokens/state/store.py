@@ -115,14 +115,22 @@ MIGRATIONS: tuple[tuple[int, Callable[[sa.Connection], None]], ...] = (
 class Store:
     """Files, conversations and responses in a SQL database; safe to share between threads."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
+        """Open (and migrate) the store at `url`. `sqlite_synchronous` is SQLite's
+        ``synchronous`` pragma: FULL (the default) syncs the WAL at every commit, so an
+        acknowledged write survives power loss too; NORMAL only survives a process crash
+        (docs/performance.md measures the difference). PostgreSQL ignores it."""
         self.url = url
         if url.startswith("sqlite"):
+            if sqlite_synchronous not in _SQLITE_SYNCHRONOUS:
+                raise ValueError(
+                    f"sqlite_synchronous must be FULL or NORMAL, got {sqlite_synchronous!r}"
+                )
             path = sa.make_url(url).database
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.engine = sa.create_engine(url, connect_args={"timeout": 30})
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas(sqlite_synchronous))
         else:
             self.engine = sa.create_engine(url, pool_pre_ping=True)
         try:
@@ -617,13 +625,23 @@ def _lock_for_migration(conn: sa.Connection) -> None:
 _SQLITE_BUSY_S = 30.0
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL: readers never block the writer, and several processes can share the file.
-    cursor = dbapi_connection.cursor()
-    _use_wal(cursor)
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+_SQLITE_SYNCHRONOUS = ("FULL", "NORMAL")
+
+
+def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
+    """The connect hook of an SQLite engine. WAL: readers never block the writer, and several
+    processes can share the file. ``synchronous=FULL``: each commit fsyncs the WAL before it
+    returns, so what was acknowledged survives an OS crash or power loss, not only a killed
+    process (which NORMAL already survives)."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        _use_wal(cursor)
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return on_connect
 
 
 def _use_wal(cursor: Any) -> None:
