@@ -191,8 +191,8 @@ def metric(client: httpx.Client, name: str) -> int:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     for line in response.text.splitlines():
-        if line.startswith(name + "{"):
-            return int(line.rsplit(" ", 1)[1])
+        if line.startswith((name + "{", name + " ")):
+            return int(float(line.rsplit(" ", 1)[1]))
     raise AssertionError(f"{name} not in /metrics:\n{response.text}")
 
 

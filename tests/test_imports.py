@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-HEAVY = ("starlette", "uvicorn", "click", "httpx", "sqlalchemy", "orjson")
+HEAVY = ("starlette", "uvicorn", "click", "httpx", "sqlalchemy", "orjson", "prometheus_client")
 
 _SCRIPT = """
 import json, sys

@@ -14,6 +14,10 @@ burst at once, so one worker can take every connection of a pool).
 
 The parent only supervises: it replaces a worker that dies, and on SIGINT/SIGTERM passes the
 signal on, waits for the workers' graceful shutdown, and exits.
+
+``GET /metrics`` is the whole server's: with several workers, prometheus_client runs in
+multi-process mode in a fresh temporary directory the parent makes before forking and removes
+when it exits; a worker that dies is marked dead there (api/metrics.py).
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ import gc
 import logging
 import logging.config
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +39,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
+from .api import metrics
 from .api.app import create_app
 from .api.timeouts import http_protocol
 from .core.tokenizer import get_encoding
@@ -68,6 +75,20 @@ def run(settings: Settings) -> None:
     except ValueError as exc:
         raise StartupError(str(exc)) from None
     sockets = _listen(settings.host, settings.port, settings.workers)
+    # Several workers: their metrics in files of a directory of this server's own (never one
+    # inherited, which another server may be using); one worker: in its memory.
+    metrics_dir = None
+    if settings.workers > 1:
+        metrics_dir = tempfile.mkdtemp(prefix="inputtokens-metrics-")
+    try:
+        metrics.use_multiprocess(metrics_dir)
+        _serve(settings, sockets)
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _serve(settings: Settings, sockets: list[socket.socket]) -> None:
     try:
         app = create_app(settings)
     except BaseException:
@@ -249,6 +270,7 @@ class Prefork:
                 time.sleep(_POLL_S)
                 continue
             slot = self.workers.pop(pid, -1)  # -1: not a worker of ours
+            metrics.mark_process_dead(pid)  # its counters stay in the totals, its gauges go
             if self.stopping is None and slot >= 0:
                 log.warning("Worker [%d] exited (%s); starting another", pid, _exit_reason(status))
                 time.sleep(_RESTART_PAUSE_S)

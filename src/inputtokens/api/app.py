@@ -16,16 +16,17 @@ mapper the CLI uses too, as OpenAI's envelope; no traceback ever reaches a clien
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from ..core.errors import InputTokensError, NotFoundError, closest_model, wire_error
@@ -39,11 +40,12 @@ from . import files as files_api
 from . import responses as responses_api
 from .common import ApiContext, JSONResponse
 from .count import COUNT_PATHS, CountEndpoint, Receive, Scope, Send
-from .metrics import metrics_text
+from .metrics import CONTENT_TYPE, UNMATCHED, Metrics, error_code
 from .openapi import openapi_document
 from .timeouts import timed_receive
 
 log = logging.getLogger("inputtokens")
+ERROR_CODE = "inputtokens.error_code"  # the scope key where on_error leaves the error's code
 
 
 class InputTokensApp(Starlette):
@@ -58,14 +60,35 @@ class InputTokensApp(Starlette):
     def __init__(self, count: CountEndpoint, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.count = count
+        self.metrics: Metrics = count.metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
         elif scope["method"] == "POST" and scope["path"] in COUNT_PATHS:
-            await self.count(scope, timed_receive(scope, receive), send)
+            await self.count(scope, timed_receive(scope, receive), send)  # counts itself
         else:
-            await super().__call__(scope, timed_receive(scope, receive), send)
+            await self._counted(scope, receive, send)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Starlette's handling of a request, counted by its route's template (the path of a
+        route with parameters would make a label value per id) and status."""
+        status = 500  # if nothing was sent: an exception left Starlette
+
+        async def send_status(message: MutableMapping[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await super().__call__(scope, timed_receive(scope, receive), send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or UNMATCHED
+            self.metrics.request_done(route, status)
+            code = scope.get(ERROR_CODE)
+            if code is not None:
+                self.metrics.error(code)
 
 
 def routing_error(request: Request, exc: HTTPException) -> InputTokensError:
@@ -85,6 +108,7 @@ async def on_error(request: Request, exc: Exception) -> Response:
         headers = exc.headers  # e.g. the Allow of a 405
         exc = routing_error(request, exc)
     wire = wire_error(exc)
+    request.scope[ERROR_CODE] = error_code(wire.envelope)
     if not wire.expected:
         log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse(wire.envelope, status_code=wire.status, headers=headers)
@@ -137,10 +161,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"status": "ok", "worker": os.getpid()})
 
     async def metrics(request: Request) -> Response:
-        return PlainTextResponse(
-            metrics_text(count.cache, count.answers.stats()),
-            media_type="text/plain; version=0.0.4; charset=utf-8",
-        )
+        return Response(count.metrics.render(), media_type=CONTENT_TYPE)
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document())
@@ -157,7 +178,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         for name in settings.warm_encodings:
             get_encoding(name)
+        flushing = None
+        if count.metrics.multiprocess:  # a worker of serve --workers N (api/metrics.py)
+            flushing = asyncio.create_task(count.metrics.flush_every())
         yield
+        if flushing is not None:
+            flushing.cancel()
+            count.metrics.flush()  # what this worker counted last, before it exits
 
     routes = [Route(path, count, methods=["POST"]) for path in COUNT_PATHS]
     routes += [

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from hashlib import blake2b
+from time import perf_counter
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -43,6 +44,7 @@ from ..library import local_sources
 from ..pricing import rich_cost
 from ..settings import Settings
 from .common import ApiContext, decode_body, parse_json, receive_body, token_from_authorization
+from .metrics import Metrics, error_code
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -125,16 +127,20 @@ class CountEndpoint:
         entries, size = ctx.settings.cache_bounds()
         self.cache = TokenCountCache(entries, size) if entries else None
         self.answers = AnswerCache(entries, size)
+        self.metrics = Metrics(self.cache, self.answers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start = perf_counter()
         call = _Call(scope)
         try:
-            status, body = 200, await self._answer(scope, receive, call)
+            body, tokens = await self._answer(scope, receive, call)
+            status = 200
         except Exception as exc:
             error = wire_error(exc, rich=call.verbose)  # the verbose view: with its figures
             if not error.expected:
                 log.exception("unexpected error on POST %s", scope.get("path"))
-            status, body = error.status, orjson.dumps(error.envelope)
+            status, body, tokens = error.status, orjson.dumps(error.envelope), 0
+            self.metrics.error(error_code(error.envelope))
         await send(
             {
                 "type": "http.response.start",
@@ -143,8 +149,10 @@ class CountEndpoint:
             }
         )
         await send({"type": "http.response.body", "body": body})
+        self.metrics.count_done(scope["path"], status, tokens, perf_counter() - start)
 
-    async def _answer(self, scope: Scope, receive: Receive, call: _Call) -> bytes:
+    async def _answer(self, scope: Scope, receive: Receive, call: _Call) -> tuple[bytes, int]:
+        """The answer's bytes and its input tokens."""
         owner = self.ctx.owner_of(token_from_authorization(call.authorization))
         settings = self.settings
         raw = await receive_body(receive, call.content_length, settings.max_body_bytes)
@@ -157,7 +165,8 @@ class CountEndpoint:
             key = blake2b(raw, digest_size=16, person=api).digest()
             answer = self.answers.get(key)
             if answer is not None:
-                return answer
+                # a kept answer is OpenAI's {"object": ..., "input_tokens": N}: N ends it
+                return answer, int(answer[answer.rindex(b":") + 1 : -1])
         body = parse_json(raw)
         try:
             return await self._count(body, api, call, key, owner, scope)
@@ -166,7 +175,7 @@ class CountEndpoint:
 
     async def _count(
         self, body: Any, api: bytes, call: _Call, key: bytes | None, owner: str, scope: Scope
-    ) -> bytes:
+    ) -> tuple[bytes, int]:
         settings = self.settings
         limits = self.options.limits
         if api == b"embeddings":
@@ -263,15 +272,16 @@ class CountEndpoint:
             return exc
         return with_hint(exc, f"This looks like {kind}: count it at POST {prefix}{route}.")
 
-    def _reply(self, result: TokenCount, call: _Call, key: bytes | None) -> bytes:
-        """The answer's bytes (the rich view when asked for); a plain one is kept under `key`."""
+    def _reply(self, result: TokenCount, call: _Call, key: bytes | None) -> tuple[bytes, int]:
+        """The answer's bytes (the rich view when asked for) and its input tokens; a plain one
+        is kept under `key`."""
         if call.verbose:
             result.pricer = rich_cost  # cost_usd: priced for the verbose view only
-            return orjson.dumps(result.to_rich())
+            return orjson.dumps(result.to_rich()), result.input_tokens
         answer = orjson.dumps(result.to_openai())
         if key is not None:
             self.answers.put(key, answer)
-        return answer
+        return answer, result.input_tokens
 
 
 def _is_embedding_model(name: str) -> bool:
