@@ -183,8 +183,16 @@ def clean_environ() -> Iterator[None]:
         if key.startswith(("INPUTTOKENS_", "OPENAI_")):
             del os.environ[key]
     yield
+    multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     os.environ.clear()
     os.environ.update(original)
+    if multiprocess_dir != original.get("PROMETHEUS_MULTIPROC_DIR"):
+        # A test ran `serve`'s parent in this process (server.run), which switched
+        # prometheus_client to multi-process values: switch back, or every app built later in
+        # this process would share its figures through that directory.
+        from inputtokens.api.metrics import use_multiprocess
+
+        use_multiprocess(original.get("PROMETHEUS_MULTIPROC_DIR"))
 
 
 # ---- store backends: SQLite and PostgreSQL ------------------------------------------------------
