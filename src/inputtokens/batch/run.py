@@ -11,7 +11,6 @@ sockets do not cross processes.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -133,14 +132,6 @@ def _windows(stream: IO[bytes]) -> Iterator[Window]:
     numbered = enumerate(stream, 1)
     while window := list(islice(numbered, WINDOW)):
         yield window
-
-
-def default_workers() -> int:
-    """The usable cores."""
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def count_stream(

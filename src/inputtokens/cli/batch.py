@@ -15,9 +15,9 @@ from typing import IO, Any
 
 import click
 
-from ..batch.run import BatchRun, LocalCounter, WindowCounter, count_stream, default_workers
+from ..batch.run import BatchRun, LocalCounter, WindowCounter, count_stream
 from ..batch.summary import price_line
-from ..settings import Settings
+from ..settings import Settings, default_workers
 from .common import settings as read_settings
 
 
