@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import partial
 from hashlib import blake2b
 from time import perf_counter
 from typing import Any
@@ -187,62 +188,42 @@ class CountEndpoint:
             models = self.options.models
             model = first_countable(models.lookup, chat.model, chat.fallbacks)[0]
             media = chat_media_needs(chat, model)
-            if not media:
-                result = count_chat_request(
-                    chat,
-                    limits=limits,
-                    cache=self.cache,
-                    return_tokens=call.tokens,
-                    models=models,
-                    media=media,
-                )
-                return self._reply(result, call, key)
-            sources = local_sources(settings, owner=owner)  # stored files, fetched URLs
-            result = await run_in_threadpool(
-                lambda: count_chat_request(
-                    chat,
-                    sources,
-                    limits=limits,
-                    cache=self.cache,
-                    return_tokens=call.tokens,
-                    models=models,
-                    media=media,
-                )
+            count_chat = partial(
+                count_chat_request,
+                limits=limits,
+                cache=self.cache,
+                return_tokens=call.tokens,
+                models=models,
+                media=media,
             )
+            if not media:
+                return self._reply(count_chat(chat), call, key)
+            sources = local_sources(settings, owner=owner)  # stored files, fetched URLs
+            result = await run_in_threadpool(count_chat, chat, sources)
             return self._reply(result, call, None)
         request = prepare(body, self.options)
         models = self.options.models
         model = first_countable(models.lookup, request.model, request.fallbacks)[0]
         needs = find_needs(request, model)
-        if needs:
-            from starlette.requests import Request
+        count = partial(
+            count_request,
+            limits=limits,
+            cache=self.cache,
+            return_tokens=call.tokens,
+            needs=needs,
+            models=models,
+        )
+        if not needs:
+            return self._reply(count(request), call, key)
+        from starlette.requests import Request
 
-            from .upstream import upstream_fallback
+        from .upstream import upstream_fallback
 
-            fallback = upstream_fallback(settings, Request(scope))
-            sources = local_sources(settings, owner=owner, fallback=fallback)
-            result = await run_in_threadpool(
-                lambda: count_request(
-                    request,
-                    sources,
-                    limits=limits,
-                    cache=self.cache,
-                    return_tokens=call.tokens,
-                    needs=needs,
-                    models=models,
-                )
-            )
-            key = None  # the answer depends on stored or fetched data too
-        else:
-            result = count_request(
-                request,
-                limits=limits,
-                cache=self.cache,
-                return_tokens=call.tokens,
-                needs=needs,
-                models=models,
-            )
-        return self._reply(result, call, key)
+        fallback = upstream_fallback(settings, Request(scope))
+        sources = local_sources(settings, owner=owner, fallback=fallback)
+        result = await run_in_threadpool(count, request, sources)
+        # The answer depends on stored or fetched data too: not kept.
+        return self._reply(result, call, None)
 
     def _route_hint(
         self, exc: InvalidRequestError, body: Any, api: bytes, path: str
