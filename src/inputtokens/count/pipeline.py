@@ -193,10 +193,14 @@ def render_request(
         prompt = render(request, model, media, limits)
         return Rendered(request, model, media, prompt, fallback)
     except RecursionError:
-        # Free-form JSON (schemas, arguments objects) nested deeper than Python recurses.
-        raise InvalidRequestError(
-            "The request body is nested too deeply.", param=None, code="invalid_value"
-        ) from None
+        raise _too_deep() from None
+
+
+def _too_deep() -> InvalidRequestError:
+    """Free-form JSON (schemas, arguments objects) nested deeper than rendering recurses."""
+    return InvalidRequestError(
+        "The request body is nested too deeply.", param=None, code="invalid_value"
+    )
 
 
 def count_request(
@@ -272,9 +276,7 @@ def render_chat_request(
     try:
         return model, render_chat(request, model, loaded, limits), fallback
     except RecursionError:
-        raise InvalidRequestError(
-            "The request body is nested too deeply.", param=None, code="invalid_value"
-        ) from None
+        raise _too_deep() from None
 
 
 def count_chat_request(
