@@ -20,7 +20,7 @@ which hands it the family's framing and tool style.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..core.reasons import reason
@@ -274,43 +274,34 @@ def tools_section(tools: Sequence[Mapping[str, Any]], style: ToolStyle) -> Secti
     return Section("tools", _JOIN.join(parts), offsets, reasons)
 
 
-def _strict_schema(schema: Any) -> Any:
-    """The schema without the keywords strict mode implies (every property required, no
-    additional properties); only schema positions are walked, never property names."""
+def _rebuilt(schema: Any, keys: Callable[[Mapping[str, Any]], Iterable[str]]) -> Any:
+    """The schema rebuilt with, at every schema position (never a property's name), the keys
+    `keys` picks from that object, in the order it gives them."""
     if isinstance(schema, list):
-        return [_strict_schema(s) for s in schema]
+        return [_rebuilt(s, keys) for s in schema]
     if not is_mapping(schema):
         return schema
     out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in _SCHEMA_KEYS_IMPLIED_BY_STRICT:
-            continue
+    for key in keys(schema):
+        value = schema[key]
         if key in _SCHEMA_MAPS and is_mapping(value):
-            out[key] = {name: _strict_schema(sub) for name, sub in value.items()}
+            out[key] = {name: _rebuilt(sub, keys) for name, sub in value.items()}
         elif key in _SCHEMA_LISTS or key in _SCHEMA_SUBS:
-            out[key] = _strict_schema(value)
+            out[key] = _rebuilt(value, keys)
         else:
             out[key] = value
     return out
+
+
+def _strict_schema(schema: Any) -> Any:
+    """The schema without the keywords strict mode implies (every property required, no
+    additional properties)."""
+    return _rebuilt(schema, lambda s: [k for k in s if k not in _SCHEMA_KEYS_IMPLIED_BY_STRICT])
 
 
 def _type_first(schema: Any) -> Any:
     """The schema with ``type`` first in every schema object, the other keys as sent."""
-    if isinstance(schema, list):
-        return [_type_first(s) for s in schema]
-    if not is_mapping(schema):
-        return schema
-    out: dict[str, Any] = {"type": schema["type"]} if "type" in schema else {}
-    for key, value in schema.items():
-        if key == "type":
-            continue
-        if key in _SCHEMA_MAPS and is_mapping(value):
-            out[key] = {name: _type_first(sub) for name, sub in value.items()}
-        elif key in _SCHEMA_LISTS or key in _SCHEMA_SUBS:
-            out[key] = _type_first(value)
-        else:
-            out[key] = value
-    return out
+    return _rebuilt(schema, lambda s: sorted(s, key=lambda k: k != "type"))
 
 
 def _compact(schema: Any, sort_keys: bool = False) -> str:
