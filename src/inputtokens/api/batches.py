@@ -20,9 +20,8 @@ from starlette.routing import Route
 from ..batch.run import BatchRun, LocalCounter, count_stream
 from ..batch.summary import price_line
 from ..core.errors import InvalidRequestError
-from .common import ApiContext, JSONResponse, parse_json, read_body
+from .common import TRUE_WORDS, ApiContext, JSONResponse, parse_json, read_body
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
 _MAX_BODY = 64 * 1024  # the body is one id
 
 
@@ -50,7 +49,7 @@ def routes(ctx: ApiContext) -> list[Route]:
                 param="input_file_id",
                 code="batch_too_large",
             )
-        per_line = request.query_params.get("lines", "").lower() in _TRUE
+        per_line = request.query_params.get("lines", "").lower() in TRUE_WORDS
         output = io.BytesIO() if per_line else None
         run: BatchRun = await run_in_threadpool(
             lambda: count_stream(

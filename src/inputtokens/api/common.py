@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+# Query and header values that turn a flag on (?verbose=true, ?lines=1, ...).
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
 class JSONResponse(Response):
     media_type = "application/json"
 

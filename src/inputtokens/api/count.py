@@ -44,7 +44,14 @@ from ..formats.embeddings import parse_embeddings_request
 from ..library import local_sources
 from ..pricing import rich_cost
 from ..settings import Settings
-from .common import ApiContext, decode_body, parse_json, receive_body, token_from_authorization
+from .common import (
+    TRUE_WORDS,
+    ApiContext,
+    decode_body,
+    parse_json,
+    receive_body,
+    token_from_authorization,
+)
 from .metrics import Metrics, error_code
 
 Scope = MutableMapping[str, Any]
@@ -59,7 +66,6 @@ CHAT_PATHS = ("/v1/chat/completions/input_tokens", "/openai/v1/chat/completions/
 EMBEDDINGS_PATHS = ("/v1/embeddings/input_tokens", "/openai/v1/embeddings/input_tokens")
 COUNT_PATHS = (*RESPONSES_PATHS, *CHAT_PATHS, *EMBEDDINGS_PATHS)
 log = logging.getLogger("inputtokens")
-_TRUE = frozenset({"1", "true", "yes", "on"})
 _JSON_TYPE = (b"content-type", b"application/json")
 
 
@@ -91,8 +97,8 @@ class _Call:
             params = dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
             verbose = params.get("verbose") or verbose
             tokens = params.get("tokens") or tokens
-        self.tokens = tokens.lower() in _TRUE
-        self.verbose = self.tokens or verbose.lower() in _TRUE
+        self.tokens = tokens.lower() in TRUE_WORDS
+        self.verbose = self.tokens or verbose.lower() in TRUE_WORDS
 
 
 class AnswerCache(LruTable[bytes]):
