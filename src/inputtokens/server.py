@@ -41,6 +41,7 @@ from starlette.applications import Starlette
 
 from .api import metrics
 from .api.app import create_app
+from .api.playground import PATH as PLAYGROUND_PATH
 from .api.timeouts import http_protocol
 from .core.tokenizer import get_encoding
 from .settings import Settings
@@ -134,6 +135,12 @@ def _say_keys(settings: Settings) -> None:
     log.info("%s", keys_mode(settings))
 
 
+def playground_line(base_url: str) -> str:
+    """What ``serve`` says at start-up about the playground page (api/playground.py): where to
+    point a browser to see a request's tokens."""
+    return f"Playground: {base_url}{PLAYGROUND_PATH} (paste a request body to see its tokens)"
+
+
 class _Server(uvicorn.Server):
     """uvicorn's server, which says where it listens also when given the socket."""
 
@@ -143,6 +150,7 @@ class _Server(uvicorn.Server):
             host, port = sockets[0].getsockname()[:2]
             where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
             log.info("Uvicorn running on http://%s (Press CTRL+C to quit)", where)
+            log.info("%s", playground_line(f"http://{where}"))
 
 
 def _listen(host: str, port: int, workers: int = 1) -> list[socket.socket]:
@@ -256,6 +264,7 @@ class Prefork:
             self._address(),
             "a socket each, SO_REUSEPORT" if len(self.sockets) > 1 else "one shared socket",
         )
+        log.info("%s", playground_line(self._address()))
         for sig in _STOP_SIGNALS:
             signal.signal(sig, self._on_stop)
         for slot in range(self.count):

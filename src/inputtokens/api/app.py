@@ -8,6 +8,8 @@ Routes (docs/http.md):
 - ``GET /v1/models``, ``GET /v1/models/{id}``: the registry in OpenAI's list shape.
 - ``GET /healthz``; ``GET /openapi.json``: what the service serves; ``GET /`` its routes and
   documentation, ``GET /docs`` the API reference rendered from that document (api/docs_page.py).
+- ``GET /playground``: a page that counts a pasted body as you type and draws the answer
+  (api/playground.py).
 - OpenAI's Files and Conversations APIs over the store (api/files.py, api/conversations.py).
 
 Every error, ours or Starlette's, leaves through ``on_error`` and core.errors' ``wire_error``, the
@@ -35,7 +37,7 @@ from ..core.tokenizer import get_encoding
 from ..settings import Settings
 from . import batches as batches_api
 from . import conversations as conversations_api
-from . import docs_page
+from . import docs_page, playground
 from . import files as files_api
 from . import responses as responses_api
 from .common import ApiContext, JSONResponse
@@ -195,6 +197,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/", index, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
+        *playground.routes(),
         *files_api.routes(ctx),
         *batches_api.routes(ctx),
         *conversations_api.routes(ctx),

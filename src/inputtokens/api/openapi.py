@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from .._version import __version__
+from .playground import ASSETS as PLAYGROUND_ASSETS
 
 _ERROR = {
     "type": "object",
@@ -340,6 +341,32 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "The API reference as an HTML page, from this document",
                     "operationId": "docs",
                     "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}},
+                }
+            },
+            "/playground": {
+                "get": {
+                    "summary": "The playground: a page that counts a body as you type and shows "
+                    "its tokens, breakdown and context window",
+                    "operationId": "playground",
+                    "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}},
+                }
+            },
+            "/playground/{asset}": {
+                "get": {
+                    "summary": "A file of the playground page (its script, style sheet, examples)",
+                    "operationId": "playgroundAsset",
+                    "parameters": [
+                        {
+                            "name": "asset",
+                            "in": "path",
+                            "required": True,
+                            "schema": {
+                                "type": "string",
+                                "enum": sorted(PLAYGROUND_ASSETS),
+                            },
+                        }
+                    ],
+                    "responses": {"200": {"description": "The file"}, **_errors(404)},
                 }
             },
             "/healthz": {
