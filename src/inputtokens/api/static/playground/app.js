@@ -64,18 +64,85 @@ function askForKey() {
 
 // ---- the body: parsing, errors, guessing its API ----------------------------------------------
 
-// Where a JSON syntax error is: V8 says "at position N" (and lately "(line L column C)").
+// Where a JSON syntax error is. Browsers' messages do not always say (V8 names the position
+// for some errors only), so a small scanner of JSON's grammar finds the first offending
+// character; JSON.parse stays the judge of what is valid, this only points at the place.
+const CONTEXT_CHARS = 40; // of the offending line, either side of the place shown
+const JSON_NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+
+function jsonErrorPlace(text) {
+  let i = 0;
+  const fail = (expected) => { throw { position: i, expected }; };
+  const space = () => { while (i < text.length && " \t\n\r".includes(text[i])) i++; };
+  const string = () => {
+    i++; // the opening quote
+    while (i < text.length) {
+      const c = text[i];
+      if (c === '"') { i++; return; }
+      if (c < " ") fail("a string without raw control characters (a line break is written \\n)");
+      i += c === "\\" ? 2 : 1;
+    }
+    fail("a closing '\"'");
+  };
+  const value = () => {
+    space();
+    const c = text[i];
+    if (c === "{") return members("}", () => {
+      space();
+      if (text[i] !== '"') fail("a property name in double quotes");
+      string();
+      space();
+      if (text[i] !== ":") fail("':' after the property name");
+      i++;
+      value();
+    });
+    if (c === "[") return members("]", value);
+    if (c === '"') return string();
+    JSON_NUMBER.lastIndex = i;
+    const number = JSON_NUMBER.exec(text);
+    if (number) { i += number[0].length; return; }
+    for (const word of ["true", "false", "null"]) {
+      if (text.startsWith(word, i)) { i += word.length; return; }
+    }
+    fail(i < text.length ? "a value" : "a value, not the end of the body");
+  };
+  const members = (close, member) => {
+    i++; // the opening bracket
+    space();
+    if (text[i] === close) { i++; return; }
+    for (;;) {
+      member();
+      space();
+      if (text[i] === ",") { i++; continue; }
+      if (text[i] === close) { i++; return; }
+      fail(`',' or '${close}'`);
+    }
+  };
+  try {
+    value();
+    space();
+    if (i < text.length) fail("the end of the body");
+  } catch (error) {
+    if (error && typeof error.position === "number") return error;
+  }
+  return null; // no place found (or nested too deep to scan): the browser's message alone
+}
+
 function jsonErrorMessage(text, error) {
-  let message = "The body is not valid JSON: " + error.message;
-  const found = /position (\d+)/.exec(error.message);
-  if (!found) return { message, context: "" };
-  const position = Number(found[1]);
-  const before = text.slice(0, position);
+  const place = jsonErrorPlace(text);
+  if (!place) return { message: "The body is not valid JSON: " + error.message, context: "" };
+  const before = text.slice(0, place.position);
   const line = before.split("\n").length;
-  const column = position - before.lastIndexOf("\n");
-  if (!/line \d+ column \d+/.test(error.message)) message += ` (line ${line} column ${column})`;
+  const column = place.position - before.lastIndexOf("\n");
+  const found = place.position < text.length ? ` (found ${JSON.stringify(text[place.position])})` : "";
+  const message = `The body is not valid JSON at line ${line}, column ${column}: expected ` +
+    `${place.expected}${found}.`;
+  // The line around the place, cut to a window: a minified body is one very long line.
   const lineText = text.split("\n")[line - 1] || "";
-  return { message, context: lineText + "\n" + " ".repeat(Math.max(column - 1, 0)) + "^" };
+  const from = Math.max(0, column - 1 - CONTEXT_CHARS);
+  const shown = (from ? "…" : "") + lineText.slice(from, column - 1 + CONTEXT_CHARS);
+  const caret = " ".repeat(column - 1 - from + (from ? 1 : 0)) + "^";
+  return { message, context: shown + "\n" + caret };
 }
 
 function showError(message, details, context) {
@@ -222,13 +289,21 @@ function renderGauge(answer) {
   const used = answer.input_tokens;
   const share = (n) => Math.min(100, (100 * n) / windowSize) + "%";
   $("gauge-used").style.width = share(used);
+  // Never invisible: a short prompt in a long window still shows where it ends.
+  $("gauge-used").style.minWidth = used > 0 ? "3px" : "0";
   $("gauge-room").style.width = share(answer.room_for_output || 0);
   const limit = answer.max_input_tokens;
   const percent = ((100 * used) / (limit || 1)).toFixed(used < limit / 100 ? 2 : 1);
-  let text = `${fmt(used)} of ${fmt(limit)} input tokens (${percent}%)`;
-  if (answer.max_output_tokens) text += ` · room for output ${fmt(answer.room_for_output)}`;
-  text += ` · context window ${fmt(answer.context_window)}`;
-  $("gauge-text").textContent = text;
+  const legend = [
+    el("span", { class: "swatch used" }),
+    ` ${fmt(used)} of ${fmt(limit)} input tokens (${percent}%)`,
+  ];
+  if (answer.max_output_tokens) {
+    legend.push(" · ", el("span", { class: "swatch room" }),
+      ` room for output ${fmt(answer.room_for_output)}`);
+  }
+  legend.push(` · context window ${fmt(answer.context_window)}`);
+  $("gauge-text").replaceChildren(...legend);
 }
 
 function renderBreakdown(parts) {
@@ -303,6 +378,17 @@ function mediaPlaces(parts, strings) {
   return places;
 }
 
+// A token as a span whose text is exactly the token's; line breaks get a mark before them,
+// drawn by CSS (generated content is no part of the text, so a copy stays the prompt).
+function tokenSpan(text, kind, id) {
+  const span = el("span", { class: "tok " + kind, title: `id ${id}` });
+  text.split("\n").forEach((piece, n) => {
+    if (n > 0) span.append(el("span", { class: "nl" }), "\n");
+    if (piece) span.append(piece);
+  });
+  return span;
+}
+
 function renderPrompt(answer, body) {
   const ids = answer.tokens || [];
   const strings = answer.token_strings || [];
@@ -316,10 +402,8 @@ function renderPrompt(answer, body) {
     if (i === ids.length) break;
     const text = strings[i];
     const special = SPECIAL.test(text);
-    let kind = special ? "special" : "t" + (shade++ % 2);
-    if (text.includes("\n")) kind += " nl";
-    if (text === "") kind += " empty";
-    fragment.append(el("span", { class: "tok " + kind, title: `id ${ids[i]}`, text }));
+    const kind = special ? "special" : "t" + (shade++ % 2);
+    fragment.append(tokenSpan(text, kind + (text === "" ? " empty" : ""), ids[i]));
   }
   prompt.replaceChildren(fragment);
   const mediaTokens = parts.reduce(
