@@ -404,10 +404,14 @@ def test_serve_says_at_start_up_which_mode_it_runs_in(
                 if not got:
                     break
                 seen.append(got.rstrip())
-                if "Uvicorn running" in got:
+                if "Playground:" in got:  # the line after "Uvicorn running on ..."
                     break
         finally:
             proc.terminate()
             proc.wait(timeout=30)
     assert f"INFO:     {line}" in seen, seen
     assert sum(s.startswith("INFO:     keys:") for s in seen) == 1
+    # ...and where the playground page is, on the address it listens on.
+    running = next(s for s in seen if "Uvicorn running on" in s)
+    address = running.split(" on ", 1)[1].split(" ", 1)[0]
+    assert seen[-1].startswith(f"INFO:     Playground: {address}/playground "), seen
