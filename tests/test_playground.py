@@ -313,6 +313,22 @@ def test_body_in_the_url_is_counted_without_interaction(tab: Tab, http: httpx.Cl
     tab.check_clean()
 
 
+def test_a_dropped_file_is_counted(tab: Tab, http: httpx.Client) -> None:
+    tab.open()
+    text = json.dumps({"model": "gpt-4o", "input": "Counted from a dropped file."})
+    # A drop as the browser makes it: a DataTransfer holding a File, dropped on the box.
+    transfer = tab.page.evaluate_handle(
+        "text => { const t = new DataTransfer();"
+        " t.items.add(new File([text], 'body.json', {type: 'application/json'})); return t; }",
+        text,
+    )
+    tab.page.dispatch_event("#body", "drop", {"dataTransfer": transfer})
+    tab.page.wait_for_selector("body[data-state=done]")
+    assert json.loads(tab.page.input_value("#body")) == json.loads(text)
+    assert tab.shown_count() == _api_answer(http, "responses", text)["input_tokens"]
+    tab.check_clean()
+
+
 def test_bad_json_and_refused_bodies_show_a_clear_message(tab: Tab) -> None:
     tab.open()
     page = tab.page
