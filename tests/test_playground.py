@@ -313,6 +313,18 @@ def test_body_in_the_url_is_counted_without_interaction(tab: Tab, http: httpx.Cl
     tab.check_clean()
 
 
+def test_a_long_prompt_is_drawn_in_part_until_asked(tab: Tab, http: httpx.Client) -> None:
+    tab.open()
+    tab.type_body(json.dumps({"model": "gpt-4o", "input": "word " * 20_500}))
+    assert tab.settled() == "done"
+    answer = _api_answer(http, "responses", tab.page.input_value("#body"))
+    assert len(answer["tokens"]) > 20_000
+    assert tab.page.locator("#prompt .tok").count() == 20_000
+    tab.page.click("#prompt button.more")
+    assert tab.page.locator("#prompt .tok").count() == len(answer["tokens"])
+    tab.check_clean()
+
+
 def test_a_dropped_file_is_counted(tab: Tab, http: httpx.Client) -> None:
     tab.open()
     text = json.dumps({"model": "gpt-4o", "input": "Counted from a dropped file."})

@@ -19,6 +19,7 @@ const KEY_STORAGE = "inputtokens-playground-key"; // sessionStorage: gone when t
 const SPECIAL = /^<\|[a-z_]+\|>$/;
 // Tokens that close a message: a message's images and files are drawn just before them.
 const MESSAGE_END = new Set(["<|im_end|>", "<|end|>", "<|call|>", "<|return|>"]);
+const MAX_SPANS = 20000; // tokens drawn before a "show all" button
 const SNAP = 6; // how far from its estimated place a block may move to reach a message's end
 
 const $ = (id) => document.getElementById(id);
@@ -28,6 +29,7 @@ let timer = null; // the pending debounced count
 let inFlight = null; // AbortController of the count being asked
 let generation = 0; // answers to an older body than the box holds are dropped
 let modelIds = new Set();
+let showAll = false; // the reader asked for every token of a long prompt
 
 function setState(state) {
   // For tests and for styling: loading, pending, counting, done, error or empty.
@@ -220,7 +222,8 @@ async function count() {
       body: text,
       signal: inFlight.signal,
     });
-    answer = await response.json();
+    // Not JSON (a proxy's error page, say): null, and the status tells what happened.
+    answer = await response.json().catch(() => null);
   } catch (error) {
     if (error.name === "AbortError" || mine !== generation) return;
     showError("No answer from the server: " + error.message);
@@ -228,7 +231,7 @@ async function count() {
     return;
   }
   if (mine !== generation) return;
-  if (!response.ok) {
+  if (!response.ok || !answer) {
     showApiError(response.status, answer);
     setState("error");
     return;
@@ -245,7 +248,8 @@ function showApiError(status, answer) {
   if (error.code) details.push("code: " + error.code);
   details.push("HTTP " + status);
   if (status === 401) askForKey();
-  showError(error.message || "The server refused the body.", details);
+  showError(error.message || `The server answered HTTP ${status} without an error message.`,
+    details);
 }
 
 // ---- drawing the answer ----------------------------------------------------------------------
@@ -396,14 +400,26 @@ function renderPrompt(answer, body) {
   const places = mediaPlaces(parts, strings);
   const prompt = $("prompt");
   const fragment = document.createDocumentFragment();
+  // A very long prompt is drawn in part until asked: a span per token costs the browser
+  // time on every keystroke's answer.
+  const drawn = showAll ? ids.length : Math.min(ids.length, MAX_SPANS);
   let shade = 0; // alternates over text tokens only, so neighbours always differ
-  for (let i = 0; i <= ids.length; i++) {
+  for (let i = 0; i <= drawn; i++) {
     for (const media of places.get(i) || []) fragment.append(mediaBlock(media, body));
-    if (i === ids.length) break;
+    if (i === drawn) break;
     const text = strings[i];
     const special = SPECIAL.test(text);
     const kind = special ? "special" : "t" + (shade++ % 2);
     fragment.append(tokenSpan(text, kind + (text === "" ? " empty" : ""), ids[i]));
+  }
+  if (drawn < ids.length) {
+    const more = el("button", {
+      type: "button",
+      class: "more",
+      text: `${fmt(ids.length - drawn)} more tokens: show all`,
+    });
+    more.addEventListener("click", () => { showAll = true; renderPrompt(answer, body); });
+    fragment.append(more);
   }
   prompt.replaceChildren(fragment);
   const mediaTokens = parts.reduce(
