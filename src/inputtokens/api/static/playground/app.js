@@ -322,6 +322,14 @@ function renderBreakdown(parts) {
         title: `${part.part}: ${fmt(part.tokens)} tokens`,
       }, el("span", { text: part.part }));
       segment.style.flexGrow = String(part.tokens);
+      const media = part.image_tokens + part.file_tokens;
+      if (media > 0) {
+        // The part's images and files: the lighter end of its segment.
+        const text = (100 * (part.tokens - media)) / part.tokens;
+        segment.style.backgroundImage = "linear-gradient(to right, transparent " +
+          `${text}%, rgba(255, 255, 255, .4) ${text}%)`;
+        segment.title += ` (${fmt(media)} in images and files)`;
+      }
       // Readable at a glance: a segment too thin for its label still shows its colour.
       segment.style.minWidth = (100 * part.tokens) / total < 1 ? "2px" : "";
       bar.append(segment);
