@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -37,7 +38,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from inputtokens.core.tokenizer import ENCODING_SPECS, encode_text, get_encoding
+# The baseline and the reference are tiktoken itself: inputtokens must not use its engine here.
+os.environ["INPUTTOKENS_TOKENIZER_ENGINE"] = "tiktoken"
+
+from inputtokens.core.tokenizer import ENCODING_SPECS, encode_text, get_encoding  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 VOCAB = ROOT / "src" / "inputtokens" / "vocab"

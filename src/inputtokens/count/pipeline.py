@@ -36,7 +36,13 @@ from ..core.models import (
 from ..core.reasons import reason
 from ..core.result import MediaCount, PartCount, TokenCount
 from ..core.token_cache import MIN_CHARS, CacheUse, TokenCountCache
-from ..core.tokenizer import encode_cached, encode_text, get_encoding, special_token_id
+from ..core.tokenizer import (
+    count_text,
+    encode_cached,
+    encode_text,
+    get_encoding,
+    special_token_id,
+)
 from ..formats.chat import ChatRequest, parse_chat_request
 from ..formats.embeddings import EmbeddingsRequest
 from ..formats.responses import CountRequest, parse_request
@@ -112,7 +118,7 @@ def _count_block(
                 key = cache.key(enc.name, text)
                 found = cache.get(key, use)
                 if found is None:
-                    found = len(encode_text(enc, text, run[0].param))
+                    found = count_text(enc, text, run[0].param)
                     cache.put(key, found)
                 text_tokens += found
             else:
