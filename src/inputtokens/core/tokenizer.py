@@ -20,6 +20,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,19 +214,25 @@ def get_encoding(name: str) -> EngineEncoding:
 def encode_text(enc: tiktoken.Encoding, text: str, param: str | None = None) -> list[int]:
     """Token ids of user text, with special-token syntax treated as plain text.
 
-    Exactly ``enc.encode_ordinary(text)``. The engine, when `enc` has one, takes any text (it is
-    linear and exact on long and pathological texts too). Otherwise texts up to ``_DIRECT_MAX``
-    characters go to tiktoken directly; longer ones, and any text tiktoken panics on, go through
+    Exactly ``enc.encode_ordinary(text)``. With the engine (`enc` an ``EngineEncoding`` that
+    has one), short texts go to it in one call and longer ones span by span
+    (``_engine_spans``). Without it, texts up to ``_DIRECT_MAX`` characters go to tiktoken
+    directly; longer ones, and any text tiktoken panics on, go through
     ``splitting.encode_long``, which cuts them where the result provably does not change and
     encodes huge pre-token pieces by verified windows, in linear time. A 400 naming the field
     remains only for text tiktoken alone can take and cannot process (see ``splitting``).
     """
-    engine = enc.engine if type(enc) is EngineEncoding else None
-    if engine is not None:
+    if type(enc) is EngineEncoding and enc.engine is not None:
+        engine = enc.engine
         try:
-            return engine.encode(text)
-        except UnicodeEncodeError:  # lone surrogates
-            return engine.encode(without_surrogates(text))
+            if len(text) <= _DIRECT_MAX:
+                return engine.encode(text)
+            ids: list[int] = []
+            for a, b in _engine_spans(enc, text):
+                ids += engine.encode(text[a:b])
+            return ids
+        except UnicodeEncodeError:  # lone surrogates; the replaced text has none
+            return encode_text(enc, without_surrogates(text), param)
         except (KeyboardInterrupt, SystemExit, MemoryError):
             raise
         except BaseException:  # noqa: BLE001 - never seen; tiktoken below is exact as well
@@ -235,17 +242,31 @@ def encode_text(enc: tiktoken.Encoding, text: str, param: str | None = None) -> 
 
 def count_text(enc: tiktoken.Encoding, text: str, param: str | None = None) -> int:
     """``len(encode_text(enc, text, param))``, without building the list when the engine counts."""
-    engine = enc.engine if type(enc) is EngineEncoding else None
-    if engine is not None:
+    if type(enc) is EngineEncoding and enc.engine is not None:
+        engine = enc.engine
         try:
-            return engine.count(text)
-        except UnicodeEncodeError:  # lone surrogates
-            return engine.count(without_surrogates(text))
+            if len(text) <= _DIRECT_MAX:
+                return engine.count(text)
+            return sum(engine.count(text[a:b]) for a, b in _engine_spans(enc, text))
+        except UnicodeEncodeError:  # lone surrogates; the replaced text has none
+            return count_text(enc, without_surrogates(text), param)
         except (KeyboardInterrupt, SystemExit, MemoryError):
             raise
         except BaseException:  # noqa: BLE001 - never seen; tiktoken below is exact as well
             pass
     return len(_tiktoken_ids(enc, text, param))
+
+
+def _engine_spans(enc: EngineEncoding, text: str) -> Iterator[tuple[int, int]]:
+    """A long text's spans for the engine, cut where the ids provably do not change.
+
+    The engine is linear and exact on any text, so this is not for correctness: it holds the
+    GIL while it encodes (tiktoken releases it), and spans of ``_DIRECT_MAX`` characters (a few
+    ms each) let other threads, such as a server's event loop, run in between.
+    """
+    from .splitting import safe_spans
+
+    return safe_spans(text, _DIRECT_MAX, slash_ends_r2=enc.spec.pattern == _O200K_PATTERN)
 
 
 def _tiktoken_ids(enc: tiktoken.Encoding, text: str, param: str | None) -> list[int]:
