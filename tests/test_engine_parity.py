@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -219,3 +222,24 @@ def test_tiktoken_is_built_only_when_needed() -> None:
     assert fresh.decode_single_token_bytes(15339) == b"hello"
     assert fresh.n_vocab == get_encoding("cl100k_base").n_vocab
     assert "_core_bpe" in vars(fresh)
+
+
+def test_a_count_in_a_fresh_process_does_not_build_tiktoken() -> None:
+    """Start-up: import, o200k and a count need only the engine; token strings need tiktoken."""
+    script = """
+import json, inputtokens
+from inputtokens.core.tokenizer import get_encoding
+body = {"model": "gpt-5", "input": [{"role": "user", "content": "Tell me a joke. " * 9000}]}
+n = inputtokens.count_input_tokens(body).input_tokens
+plain = "_core_bpe" in vars(get_encoding("o200k_base"))
+verbose = inputtokens.count_input_tokens(body, return_tokens=True)
+built = "_core_bpe" in vars(get_encoding("o200k_base"))
+print(json.dumps([n, len(verbose.tokens), verbose.token_strings[-1], plain, built]))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    n, ids, last, plain, built = json.loads(proc.stdout)
+    assert n == ids and last and plain is False and built is True
