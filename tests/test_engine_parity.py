@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from inputtokens.core import engine, tokenizer
 from inputtokens.core.splitting import encode_long
-from inputtokens.core.tokenizer import count_text, encode_text, get_encoding
+from inputtokens.core.tokenizer import count_cached, count_text, encode_text, get_encoding
 
 ENCODINGS = ("o200k_base", "cl100k_base")
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +116,7 @@ def test_edge_cases_equal_tiktoken(name: str, text: str) -> None:
     enc = get_encoding(name)
     expected = _reference(name, text)
     assert encode_text(enc, text) == expected
-    assert count_text(enc, text) == len(expected)
+    assert count_text(enc, text) == count_cached(enc, text) == len(expected)
 
 
 @pytest.mark.parametrize("name", ENCODINGS)

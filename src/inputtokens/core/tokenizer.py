@@ -313,6 +313,13 @@ def encode_cached(enc: tiktoken.Encoding, text: str, param: str | None = None) -
     return ids
 
 
+def count_cached(enc: tiktoken.Encoding, text: str, param: str | None = None) -> int:
+    """``len(encode_cached(...))``: short strings from its table, others by ``count_text``."""
+    if len(text) > _SHORT_TEXT:
+        return count_text(enc, text, param)
+    return len(encode_cached(enc, text, param))
+
+
 def special_token_id(enc: tiktoken.Encoding, token: str) -> int:
     """The id of a framing/special token known to `enc`."""
     return enc._special_tokens[token]

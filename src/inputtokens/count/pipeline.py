@@ -37,6 +37,7 @@ from ..core.reasons import reason
 from ..core.result import MediaCount, PartCount, TokenCount
 from ..core.token_cache import MIN_CHARS, CacheUse, TokenCountCache
 from ..core.tokenizer import (
+    count_cached,
     count_text,
     encode_cached,
     encode_text,
@@ -121,11 +122,12 @@ def _count_block(
                     found = count_text(enc, text, run[0].param)
                     cache.put(key, found)
                 text_tokens += found
+            elif ids is None:  # no cache (off, or a tools split): only the count is needed
+                text_tokens += count_cached(enc, text, run[0].param)
             else:
                 encoded = encode_cached(enc, text, run[0].param)
                 text_tokens += len(encoded)
-                if ids is not None:
-                    ids.extend(encoded)
+                ids.extend(encoded)
             run = []
         if kind is Special:
             text_tokens += 1
