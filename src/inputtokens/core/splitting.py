@@ -87,7 +87,7 @@ import functools
 import re
 import threading
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -242,6 +242,49 @@ def _long_whitespace(length: int) -> re.Pattern[str]:
     return re.compile(f"[{_WS}]{{{length},}}")
 
 
+def robust_cut(text: str, lo: int, hi: int, slash_ends_r2: bool) -> int | None:
+    """The first safe cut p, lo <= p < hi (lo >= 1), by R1-R3: independent of Unicode tables.
+
+    `slash_ends_r2`: o200k's pattern can append ``/`` to a CR/LF tail, so R2 excludes it.
+    """
+    i = lo
+    while True:
+        m = _WS_RE.search(text, i, hi)
+        if m is None:
+            return None
+        j = m.start()
+        x = text[j - 1]
+        if x not in _WS_SET and (text[j] not in "\r\n" or x in _ALNUM_ASCII):
+            return j  # R1 / R3
+        m = _NOT_WS_RE.search(text, j, hi)
+        if m is None:
+            return None
+        k = m.start()
+        if text[k - 1] in "\r\n" and not (slash_ends_r2 and text[k] == "/"):
+            return k  # R2
+        i = k + 1
+
+
+def safe_spans(text: str, chunk: int, slash_ends_r2: bool) -> Iterator[tuple[int, int]]:
+    """Spans ``[a, b)`` that cover `text`, each ending at a safe cut (section 1).
+
+    Each is about `chunk` characters (between half and all of it) where R1-R3 offer a cut in
+    time; a stretch without one runs to the next cut, or to the end. The fast engine encodes a
+    long text span by span: the ids are the same (each cut is safe for the encoding's pattern)
+    and the engine, which holds the GIL while it encodes, lets other threads run between spans.
+    """
+    n, half, pos = len(text), max(1, chunk // 2), 0
+    while n - pos > chunk:
+        cut = robust_cut(text, pos + half, pos + chunk, slash_ends_r2)
+        if cut is None:
+            cut = robust_cut(text, pos + chunk, n, slash_ends_r2)
+            if cut is None:
+                break
+        yield pos, cut
+        pos = cut
+    yield pos, n
+
+
 def _tiktoken(enc: tiktoken.Encoding, text: str) -> list[int] | None:
     """tiktoken's own ids, or None if it panicked."""
     try:
@@ -300,24 +343,7 @@ class _Splitter:
         return self.out
 
     def _robust_cut(self, lo: int, hi: int) -> int | None:
-        """The first cut p, lo <= p < hi, by R1-R3 (independent of Unicode tables)."""
-        text = self.text
-        i = lo
-        while True:
-            m = _WS_RE.search(text, i, hi)
-            if m is None:
-                return None
-            j = m.start()
-            x = text[j - 1]
-            if x not in _WS_SET and (text[j] not in "\r\n" or x in _ALNUM_ASCII):
-                return j  # R1 / R3
-            m = _NOT_WS_RE.search(text, j, hi)
-            if m is None:
-                return None
-            k = m.start()
-            if text[k - 1] in "\r\n" and not (self.t.slash_ends_r2 and text[k] == "/"):
-                return k  # R2
-            i = k + 1
+        return robust_cut(self.text, lo, hi, self.t.slash_ends_r2)
 
     def _tiktoken(self, a: int, b: int) -> None:
         """Ids of text[a:b], a piece start and a safe cut, by tiktoken (bounded size)."""

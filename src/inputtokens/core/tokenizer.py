@@ -8,6 +8,11 @@ Besides each vocabulary's public special tokens, an encoding knows the *framing*
 prompt renderers use (ChatML's ``<|im_start|>`` family for chat models, harmony's ``<|start|>``
 family for reasoning models). Only their count matters for billing; their ids are listed so
 that a rendered prompt can be shown as token ids.
+
+Text is encoded by the fast engine of ``engine.py`` (rs_bpe) when it is installed and passes
+its self-check, else by tiktoken; both give exactly ``encode_ordinary``'s ids. With the engine,
+tiktoken's own core (the rank file parsed, its Rust ``CoreBPE`` built) is made only when
+something needs it: decoding ids to text for the verbose view, or the splitter's fallback.
 """
 
 from __future__ import annotations
@@ -15,11 +20,14 @@ from __future__ import annotations
 import binascii
 import hashlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import tiktoken
 
+from .engine import Engine, load_engine, without_surrogates
 from .errors import TokenizationError
 
 # The pre-tokenizer patterns below are the published definitions of these vocabularies: they
@@ -107,8 +115,10 @@ _VOCAB_DIR = Path(__file__).resolve().parent.parent / "vocab"  # shipped at the 
 # below it tiktoken neither panics (that takes ~1,000,000 whitespace characters) nor gets slow.
 _DIRECT_MAX = 65536
 _lock = threading.RLock()
-_encodings: dict[str, tiktoken.Encoding] = {}
+_encodings: dict[str, EngineEncoding] = {}
 _ranks_by_file: dict[str, dict[bytes, int]] = {}
+# What tiktoken.Encoding.__init__ computes from the rank file: made on first access.
+_LAZY = frozenset({"_core_bpe", "_mergeable_ranks", "max_token_value", "_special_token_values"})
 
 
 def _read_ranks(rank_file: str, sha256: str) -> dict[bytes, int]:
@@ -133,8 +143,52 @@ def _read_ranks(rank_file: str, sha256: str) -> dict[bytes, int]:
     return ranks
 
 
-def get_encoding(name: str) -> tiktoken.Encoding:
-    """The tiktoken Encoding for `name`, built from packaged files on first use.
+class EngineEncoding(tiktoken.Encoding):
+    """A ``tiktoken.Encoding`` whose Rust core is built on first use, with the fast engine.
+
+    ``engine`` (or None) is what ``encode_text`` and ``count_text`` use. Every method of
+    ``tiktoken.Encoding`` works unchanged (``encode_ordinary`` stays tiktoken's, the reference):
+    the attributes they read beyond the cheap ones set here are built on first access, which
+    parses the rank file (~0.3 s for o200k). With the engine in use that happens only when ids
+    are decoded (the verbose view) or tiktoken itself must encode.
+    """
+
+    def __init__(self, spec: EncodingSpec, engine: Engine | None) -> None:
+        # tiktoken's __init__ is deliberately not called: it would parse the ranks now.
+        self.name = spec.name
+        self._pat_str = spec.pattern
+        self._special_tokens = dict(spec.special_tokens)
+        self.spec = spec
+        self.engine = engine
+
+    def __getattr__(self, attr: str) -> Any:  # only called for attributes not yet set
+        if attr not in _LAZY:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
+        self._build_core()
+        return self.__dict__[attr]
+
+    def _build_core(self) -> None:
+        with _lock:
+            if "_core_bpe" in self.__dict__:
+                return
+            spec = self.spec
+            built = tiktoken.Encoding(
+                name=spec.name,
+                pat_str=spec.pattern,
+                mergeable_ranks=_read_ranks(spec.rank_file, spec.sha256),
+                special_tokens=self._special_tokens,
+            )
+            for attr in sorted(_LAZY - {"_core_bpe"}):
+                self.__dict__[attr] = built.__dict__[attr]
+            self.__dict__["_core_bpe"] = built._core_bpe  # last: it marks the core as built
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # tiktoken pickles the ranks; an encoding is rebuilt from the packaged files instead.
+        return (get_encoding, (self.name,))
+
+
+def get_encoding(name: str) -> EngineEncoding:
+    """The encoding `name`, built from packaged files on first use.
 
     >>> get_encoding("o200k_base").encode_ordinary("Tell me a joke.")
     [60751, 668, 261, 41751, 13]
@@ -150,12 +204,9 @@ def get_encoding(name: str) -> tiktoken.Encoding:
         if spec is None:
             known = ", ".join(sorted(ENCODING_SPECS))
             raise ValueError(f"unknown encoding {name!r}; known encodings: {known}")
-        enc = tiktoken.Encoding(
-            name=spec.name,
-            pat_str=spec.pattern,
-            mergeable_ranks=_read_ranks(spec.rank_file, spec.sha256),
-            special_tokens=spec.special_tokens,
-        )
+        enc = EngineEncoding(spec, load_engine(name))
+        if enc.engine is None:
+            enc._build_core()  # tiktoken encodes: build it now, as a warm-up expects
         _encodings[name] = enc
         return enc
 
@@ -163,12 +214,63 @@ def get_encoding(name: str) -> tiktoken.Encoding:
 def encode_text(enc: tiktoken.Encoding, text: str, param: str | None = None) -> list[int]:
     """Token ids of user text, with special-token syntax treated as plain text.
 
-    Exactly ``enc.encode_ordinary(text)``. Texts up to ``_DIRECT_MAX`` characters go to tiktoken
-    directly (the hot path); longer ones, and any text tiktoken panics on, go through
+    Exactly ``enc.encode_ordinary(text)``. With the engine (`enc` an ``EngineEncoding`` that
+    has one), short texts go to it in one call and longer ones span by span
+    (``_engine_spans``). Without it, texts up to ``_DIRECT_MAX`` characters go to tiktoken
+    directly; longer ones, and any text tiktoken panics on, go through
     ``splitting.encode_long``, which cuts them where the result provably does not change and
     encodes huge pre-token pieces by verified windows, in linear time. A 400 naming the field
     remains only for text tiktoken alone can take and cannot process (see ``splitting``).
     """
+    if type(enc) is EngineEncoding and enc.engine is not None:
+        engine = enc.engine
+        try:
+            if len(text) <= _DIRECT_MAX:
+                return engine.encode(text)
+            ids: list[int] = []
+            for a, b in _engine_spans(enc, text):
+                ids += engine.encode(text[a:b])
+            return ids
+        except UnicodeEncodeError:  # lone surrogates; the replaced text has none
+            return encode_text(enc, without_surrogates(text), param)
+        except (KeyboardInterrupt, SystemExit, MemoryError):
+            raise
+        except BaseException:  # noqa: BLE001 - never seen; tiktoken below is exact as well
+            pass
+    return _tiktoken_ids(enc, text, param)
+
+
+def count_text(enc: tiktoken.Encoding, text: str, param: str | None = None) -> int:
+    """``len(encode_text(enc, text, param))``, without building the list when the engine counts."""
+    if type(enc) is EngineEncoding and enc.engine is not None:
+        engine = enc.engine
+        try:
+            if len(text) <= _DIRECT_MAX:
+                return engine.count(text)
+            return sum(engine.count(text[a:b]) for a, b in _engine_spans(enc, text))
+        except UnicodeEncodeError:  # lone surrogates; the replaced text has none
+            return count_text(enc, without_surrogates(text), param)
+        except (KeyboardInterrupt, SystemExit, MemoryError):
+            raise
+        except BaseException:  # noqa: BLE001 - never seen; tiktoken below is exact as well
+            pass
+    return len(_tiktoken_ids(enc, text, param))
+
+
+def _engine_spans(enc: EngineEncoding, text: str) -> Iterator[tuple[int, int]]:
+    """A long text's spans for the engine, cut where the ids provably do not change.
+
+    The engine is linear and exact on any text, so this is not for correctness: it holds the
+    GIL while it encodes (tiktoken releases it), and spans of ``_DIRECT_MAX`` characters (a few
+    ms each) let other threads, such as a server's event loop, run in between.
+    """
+    from .splitting import safe_spans
+
+    return safe_spans(text, _DIRECT_MAX, slash_ends_r2=enc.spec.pattern == _O200K_PATTERN)
+
+
+def _tiktoken_ids(enc: tiktoken.Encoding, text: str, param: str | None) -> list[int]:
+    """``encode_ordinary`` by tiktoken, long and pathological texts through the splitter."""
     if len(text) <= _DIRECT_MAX:
         try:
             return enc.encode_ordinary(text)
@@ -209,6 +311,13 @@ def encode_cached(enc: tiktoken.Encoding, text: str, param: str | None = None) -
             table.clear()
         ids = table[text] = encode_text(enc, text, param)
     return ids
+
+
+def count_cached(enc: tiktoken.Encoding, text: str, param: str | None = None) -> int:
+    """``len(encode_cached(...))``: short strings from its table, others by ``count_text``."""
+    if len(text) > _SHORT_TEXT:
+        return count_text(enc, text, param)
+    return len(encode_cached(enc, text, param))
 
 
 def special_token_id(enc: tiktoken.Encoding, token: str) -> int:

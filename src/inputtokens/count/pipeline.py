@@ -36,7 +36,14 @@ from ..core.models import (
 from ..core.reasons import reason
 from ..core.result import MediaCount, PartCount, TokenCount
 from ..core.token_cache import MIN_CHARS, CacheUse, TokenCountCache
-from ..core.tokenizer import encode_cached, encode_text, get_encoding, special_token_id
+from ..core.tokenizer import (
+    count_cached,
+    count_text,
+    encode_cached,
+    encode_text,
+    get_encoding,
+    special_token_id,
+)
 from ..formats.chat import ChatRequest, parse_chat_request
 from ..formats.embeddings import EmbeddingsRequest
 from ..formats.responses import CountRequest, parse_request
@@ -112,14 +119,15 @@ def _count_block(
                 key = cache.key(enc.name, text)
                 found = cache.get(key, use)
                 if found is None:
-                    found = len(encode_text(enc, text, run[0].param))
+                    found = count_text(enc, text, run[0].param)
                     cache.put(key, found)
                 text_tokens += found
+            elif ids is None:  # no cache (off, or a tools split): only the count is needed
+                text_tokens += count_cached(enc, text, run[0].param)
             else:
                 encoded = encode_cached(enc, text, run[0].param)
                 text_tokens += len(encoded)
-                if ids is not None:
-                    ids.extend(encoded)
+                ids.extend(encoded)
             run = []
         if kind is Special:
             text_tokens += 1

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from ..core.errors import InvalidRequestError
 from ..core.models import ModelInfo, TileRule
 from ..core.reasons import reason
-from ..core.tokenizer import encode_text, get_encoding
+from ..core.tokenizer import count_text, get_encoding
 from ..media.files import (
     SPREADSHEET_EXTENSIONS,
     FileContent,
@@ -240,9 +240,9 @@ def file_segments(
             block.estimate_reasons.append(reason("spreadsheet_file"))
         else:
             block.estimate_reasons.append(reason("text_file"))
-    tokens = len(encode_text(enc, name, f"{path}.filename")) if name else 0
+    tokens = count_text(enc, name, f"{path}.filename") if name else 0
     if text:
-        tokens += len(encode_text(enc, text, f"{path}.file_data"))
+        tokens += count_text(enc, text, f"{path}.file_data")
     shown = f"{name}\n{text}" if name and text else name or text  # what the tokens are of
     media = Media("file", tokens, label, path, shown)
     return [s for s in (media, offset, pages) if s is not None]

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..core.reasons import reason
-from ..core.tokenizer import encode_cached, get_encoding
+from ..core.tokenizer import count_cached, get_encoding
 from ..core.types import JSON
 from ..formats.responses import CountRequest
 from .framing import Framing
@@ -316,9 +316,9 @@ def _key_order_reason(encoding_name: str, schema: Any, sent: str) -> str | None:
     Structured outputs). Two other orders are tried: all keys sorted, and ``type`` first.
     """
     encoding = get_encoding(encoding_name)
-    count = len(encode_cached(encoding, sent))
+    count = count_cached(encoding, sent)
     for other in (_compact(schema, sort_keys=True), _compact(_type_first(schema))):
-        if other != sent and len(encode_cached(encoding, other)) != count:
+        if other != sent and count_cached(encoding, other) != count:
             return reason("format_key_order")
     return None
 
