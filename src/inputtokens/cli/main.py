@@ -1,5 +1,6 @@
 """The root group and the commands over the library and the server: count, render, models,
-serve. The store's command groups (conversations, files, responses) join the root here."""
+serve. The store's command groups (conversations, files, responses) and batch join the root
+here, each imported only when it runs (cli/lazy.py)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,8 @@ from ..library import (
     render_prompt,
 )
 from ..settings import Settings
-from .batch import batch
 from .common import owner, reports_errors, settings, store_options
-from .conversations import conversations
-from .files import files
-from .responses import responses
+from .lazy import LazyGroup
 
 
 def _load_body(source: BinaryIO, model: str | None) -> Any:
@@ -36,7 +34,40 @@ def _load_body(source: BinaryIO, model: str | None) -> Any:
     return body
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _batch() -> click.Command:
+    from .batch import batch
+
+    return batch
+
+
+def _conversations() -> click.Command:
+    from .conversations import conversations
+
+    return conversations
+
+
+def _files() -> click.Command:
+    from .files import files
+
+    return files
+
+
+def _responses() -> click.Command:
+    from .responses import responses
+
+    return responses
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "batch": _batch,
+        "conversations": _conversations,
+        "files": _files,
+        "responses": _responses,
+    },
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="inputtokens")
 @click.option(
     "--no-fetch",
@@ -55,9 +86,6 @@ def cli(ctx: click.Context, no_fetch: bool) -> None:
         raise click.ClickException(str(exc)) from None
     ctx.obj = replace(read, remote_fetch=False) if no_fetch else read
 
-
-for group in (conversations, files, responses, batch):
-    cli.add_command(group)
 
 _source = click.argument("source", type=click.File("rb"), default="-")
 _model = click.option("--model", "-m", help="Override the body's model.")
