@@ -8,11 +8,13 @@ turn them into the pipeline's options, its sources and its cache. The pipeline n
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .core.models import DEFAULT_REGISTRY, ModelRegistry, models_from_json
@@ -23,6 +25,7 @@ from .media.files import MAX_FILE_BYTES
 from .media.image_size import MAX_IMAGE_BYTES
 from .media.loaded import InlineLimits
 from .state.sources import DEFAULT_MAX_REMOTE_URLS
+from .state.store_dir import check_writable_dir
 
 if TYPE_CHECKING:
     from .media.fetch import FetchPolicy
@@ -80,13 +83,21 @@ class Settings:
         """``ValueError`` naming the variable to change when the store cannot be opened under
         these settings: a bad or unsupported `database_url`, an unusable `data_dir` (checked
         without connecting; state/store.py ``check_database_url``). Without SQLAlchemy there
-        is no store to check (the store's routes say what to install)."""
-        try:
-            from .state.store import check_database_url
-        except ImportError:
+        is no store to check (the store's routes say what to install).
+
+        The default store (SQLite under `data_dir`) needs only its directory checked, which
+        the standard library does: SQLAlchemy is not imported for it (state/store_dir.py)."""
+        if importlib.util.find_spec("sqlalchemy") is None:
             return
         variable = "INPUTTOKENS_DATABASE_URL" if self.database_url else "INPUTTOKENS_DATA_DIR"
         try:
+            # SQLAlchemy unquotes %xx and ends the path at "?": such a directory is checked as
+            # SQLAlchemy will read it.
+            if not self.database_url and not any(c in self.data_dir for c in "%?"):
+                check_writable_dir(Path(os.path.join(self.data_dir, "inputtokens.db")).parent)
+                return
+            from .state.store import check_database_url
+
             check_database_url(self.store_url())
         except ValueError as exc:
             raise ValueError(f"{variable}: {exc}") from None

@@ -13,7 +13,6 @@ Schema changes are append-only migrations, applied in order at open and recorded
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -25,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .records import ItemPage, StoredConversation, StoredFile, item_with_id, new_id
+from .store_dir import check_writable_dir
 
 _metadata = sa.MetaData()
 
@@ -693,18 +693,6 @@ def check_database_url(url: str) -> None:
         ) from None
     if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
         check_writable_dir(Path(parsed.database).parent)
-
-
-def check_writable_dir(directory: Path) -> None:
-    """Create `directory` if needed; ``ValueError`` when that fails or it is not writable."""
-    if directory.exists() and not directory.is_dir():
-        raise ValueError(f"{directory} is not a directory")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"cannot create the directory {directory}: {exc.strerror}") from None
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise ValueError(f"the directory {directory} is not writable")
 
 
 _open_lock = threading.Lock()
