@@ -207,10 +207,13 @@ def children(pid: int) -> list[int]:
         return []
 
 
-def spawn_server(kind: str, tmp: Path) -> dict[str, Any]:
-    """Spawn `kind` (serve or bare) on a free port; time it until both workers answered."""
+def spawn_server(kind: str, tmp: Path, src: str | None = None) -> dict[str, Any]:
+    """Spawn `kind` (serve or bare) on a free port; time it until both workers answered.
+    `src`: the source tree to serve from (PYTHONPATH), else the interpreter's own."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
+    if src is not None:
+        env["PYTHONPATH"] = src
     if kind == "serve":
         data = Path(tempfile.mkdtemp(dir=tmp, prefix="data-"))
         env["INPUTTOKENS_DATA_DIR"] = str(data)
@@ -274,18 +277,28 @@ def worker_memory(samples: list[dict[str, Any]], key: str) -> float:
     return statistics.median(max(w.get(key, 0.0) for w in s["workers"]) for s in samples)
 
 
-def run(rounds: int) -> dict[str, Any]:
+def run(rounds: int, baseline_src: str | None = None) -> dict[str, Any]:
     import inputtokens
 
     compileall.compile_dir(Path(inputtokens.__file__).parent, quiet=1)
     runs: dict[str, list[dict[str, Any]]] = {"python": [], "bare": [], "serve": []}
+    if baseline_src:
+        compileall.compile_dir(baseline_src, quiet=1)
+        runs["baseline"] = []
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as name:
         tmp = Path(name)
         spawn_server("serve", tmp)  # untimed: warms the page cache
+        if baseline_src:
+            spawn_server("serve", tmp, baseline_src)
         order = list(runs)
         for r in range(rounds):
             for kind in order if r % 2 == 0 else reversed(order):
-                sample = spawn_python() if kind == "python" else spawn_server(kind, tmp)
+                if kind == "python":
+                    sample = spawn_python()
+                elif kind == "baseline":
+                    sample = spawn_server("serve", tmp, baseline_src)
+                else:
+                    sample = spawn_server(kind, tmp)
                 runs[kind].append(sample)
         env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
         env["INPUTTOKENS_DATA_DIR"] = str(tmp / "stages")
@@ -315,6 +328,15 @@ def run(rounds: int) -> dict[str, Any]:
             "peak_rss_mib": cold["peak_rss_mb"],
         },
     }
+    if baseline_src:
+        base = runs["baseline"]
+        result["baseline_serve"] = {
+            "src": baseline_src,
+            "first_s": median_of(base, "first_s"),
+            "both_s": median_of(base, "both_s"),
+            "worker_vmhwm_mib": worker_memory(base, "vmhwm"),
+            "worker_pss_mib": worker_memory(base, "pss"),
+        }
     s, io = result["serve"], result["import_o200k"]
     result["targets"] = {
         "both_workers_s": [s["both_s"], TARGET_BOTH_S, s["both_s"] <= TARGET_BOTH_S],
@@ -346,6 +368,13 @@ def report(res: dict[str, Any]) -> None:
         f"{ratio:>8.2f}"
     )
     print("  both, every round: " + " ".join(f"{x:.3f}" for x in s["both_s_all"]))
+    if "baseline_serve" in res:
+        o = res["baseline_serve"]
+        print(
+            f"{'  the same from ' + o['src']:34}{o['first_s']:>8.3f}s{o['both_s']:>8.3f}s"
+            f"{o['both_s'] / b['both_s']:>8.2f}  (worker VmHWM {o['worker_vmhwm_mib']:.0f} MiB, "
+            f"Pss {o['worker_pss_mib']:.0f} MiB)"
+        )
     print(
         f"  per worker (larger of the two): VmHWM {s['worker_vmhwm_mib']:.0f} MiB, VmRSS "
         f"{s['worker_vmrss_mib']:.0f} MiB, Pss {s['worker_pss_mib']:.0f} MiB; parent VmHWM "
@@ -378,8 +407,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="3 rounds")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--baseline-src",
+        metavar="DIR",
+        help="also serve from this source tree (PYTHONPATH=DIR), e.g. an older checkout's src",
+    )
     args = parser.parse_args(argv)
-    res = run(3 if args.quick else args.rounds)
+    res = run(3 if args.quick else args.rounds, args.baseline_src)
     if args.json:
         print(json.dumps(res, indent=2))
     else:
