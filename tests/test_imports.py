@@ -102,3 +102,26 @@ print(sum(isinstance(o, Settings) for o in gc.get_objects()))
 """
     stdout = run_python(script)
     assert stdout.strip() == "0"
+
+
+def test_serve_checks_the_default_store_without_sqlalchemy_or_the_other_commands() -> None:
+    """What ``serve`` runs before it forks its workers (the CLI, the server, the store check)
+    imports neither SQLAlchemy nor the commands it does not run: each costs every start, and
+    the workers that count never need them. The check still creates the data directory."""
+    script = """
+import json, os, sys, tempfile
+from inputtokens.cli import cli
+from inputtokens import server
+from inputtokens.settings import Settings
+data = os.path.join(tempfile.mkdtemp(), "data")
+Settings(data_dir=data).check_store()
+loaded = sorted(m for m in sys.modules if m == "sqlalchemy" or m.startswith("inputtokens.cli."))
+print(json.dumps({"loaded": loaded, "made": os.path.isdir(data)}))
+"""
+    out = json.loads(run_python(script))
+    assert out["made"] is True
+    assert out["loaded"] == [
+        "inputtokens.cli.common",
+        "inputtokens.cli.lazy",
+        "inputtokens.cli.main",
+    ]
