@@ -4,6 +4,7 @@ here, each imported only when it runs (cli/lazy.py)."""
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from dataclasses import replace
@@ -222,6 +223,7 @@ def models(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Run the OpenAI-compatible HTTP service."""
+    gc.disable()  # as for the CLI's own import (__main__.py)
     try:
         from ..server import StartupError, run
     except ImportError as exc:
@@ -229,6 +231,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
             f"serving needs the server extra ({exc.name} is missing): "
             "pip install 'inputtokens[server]'"
         ) from None
+    finally:
+        gc.enable()
     overrides = {
         k: v for k, v in (("host", host), ("port", port), ("workers", workers)) if v is not None
     }
