@@ -1,10 +1,11 @@
 """Run the HTTP service under uvicorn: one process, or pre-forked workers on one address.
 
-Start-up is dominated by loading vocabularies (~0.3-0.5 s and ~100 MiB for o200k). With several
-workers, uvicorn's own supervisor *spawns* each one, so every worker imports everything and
-builds its vocabularies again. Here the parent builds the app and loads the warm encodings once,
-then forks: a worker is ready as soon as its event loop runs, and the vocabulary pages stay
-shared between workers (copy-on-write; nothing writes to them after the load).
+Start-up is importing the stack (~0.3 s) and loading vocabularies (~0.1 s for o200k with the
+engine). With several workers, uvicorn's own supervisor *spawns* each one, so every worker
+imports everything and builds its vocabularies again. Here the parent builds the app, loads the
+warm encodings and uvicorn's configuration (its protocol and event loop modules) once, then
+forks: a worker is ready as soon as its event loop runs, and the pages stay shared between
+workers (copy-on-write; nothing writes to them after the load).
 
 On Linux each worker accepts on a socket of its own, all bound to the same address with
 ``SO_REUSEPORT``: the kernel spreads new connections over them by a hash of the client's address
