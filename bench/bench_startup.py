@@ -282,6 +282,7 @@ def run(rounds: int, baseline_src: str | None = None) -> dict[str, Any]:
 
     compileall.compile_dir(Path(inputtokens.__file__).parent, quiet=1)
     runs: dict[str, list[dict[str, Any]]] = {"python": [], "bare": [], "serve": []}
+    probes = max(3, rounds // 2) if rounds >= 3 else 1  # fresh interpreters for stages, cold
     if baseline_src:
         compileall.compile_dir(baseline_src, quiet=1)
         runs["baseline"] = []
@@ -302,9 +303,9 @@ def run(rounds: int, baseline_src: str | None = None) -> dict[str, Any]:
                 runs[kind].append(sample)
         env = {k: v for k, v in os.environ.items() if not k.startswith("INPUTTOKENS_")}
         env["INPUTTOKENS_DATA_DIR"] = str(tmp / "stages")
-        stage_runs = [stages(env) for _ in range(max(3, rounds // 2))]
+        stage_runs = [stages(env) for _ in range(probes)]
     stage = {k: statistics.median(s[k] for s in stage_runs) for k in stage_runs[0]}
-    cold = bench_count.library_cold_start(max(3, rounds // 2))
+    cold = bench_count.library_cold_start(probes)
     serve, bare = runs["serve"], runs["bare"]
     result = {
         "rounds": rounds,

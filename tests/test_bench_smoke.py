@@ -57,3 +57,26 @@ def test_bench_cache_memory_json() -> None:
     for cache in ("count", "answer"):
         held = figures[f"inputtokens_{cache}_cache_bytes"]
         assert 0 < held <= figures[f"inputtokens_{cache}_cache_max_bytes"]
+
+
+def test_bench_startup_json() -> None:
+    """One round of bench_startup.py: serve --workers 2 answered from two workers, figures > 0."""
+    bench = BENCH.with_name("bench_startup.py")
+    proc = subprocess.run(
+        [sys.executable, str(bench), "--rounds", "1", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    serve = result["serve"]
+    assert 0 < serve["first_s"] <= serve["both_s"]
+    assert serve["worker_vmhwm_mib"] > 0 and result["bare"]["both_s"] > 0
+    assert result["stages_ms"]["import server"] > 0
+    assert set(result["targets"]) == {
+        "both_workers_s",
+        "import_o200k_s",
+        "import_o200k_rss_mib",
+        "worker_rss_mib",
+    }
