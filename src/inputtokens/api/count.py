@@ -265,7 +265,7 @@ class CountEndpoint:
         if call.verbose:
             result.pricer = rich_cost  # cost_usd: priced for the verbose view only
             return orjson.dumps(result.to_rich()), result.input_tokens
-        answer = orjson.dumps(result.to_openai())
+        answer = result.openai_json()
         if key is not None:
             self.answers.put(key, answer)
         return answer, result.input_tokens
