@@ -46,15 +46,16 @@ ENTRY_OVERHEAD = 200
 _ALIGN = 16  # pymalloc hands out blocks in multiples of 16 bytes
 
 
-def _block(size: int) -> int:
-    return -(-size // _ALIGN) * _ALIGN
-
-
 def entry_bytes(key: bytes, value: object) -> int:
     """The estimated memory of one entry: its key and value objects, each rounded up to the
     allocator's block, plus ``ENTRY_OVERHEAD``. A value must be right-sized (see AnswerCache:
     ``sys.getsizeof`` of a bytes object is its length, not what was allocated for it)."""
-    return ENTRY_OVERHEAD + _block(sys.getsizeof(key)) + _block(sys.getsizeof(value))
+    # The rounding inlined (-(-n // align) * align): this runs on every put of both caches.
+    return (
+        ENTRY_OVERHEAD
+        + -(-sys.getsizeof(key) // _ALIGN) * _ALIGN
+        + -(-sys.getsizeof(value) // _ALIGN) * _ALIGN
+    )
 
 
 class CacheUse:
@@ -137,6 +138,9 @@ class LruTable(Generic[V]):
         self.bytes = self.hits = self.misses = self.evictions = 0
 
 
+_seeds: dict[str, int] = {}  # encoding name -> its key domain's seed (digest.seed)
+
+
 class TokenCountCache:
     """Text -> token count for one process; thread-safe, bounded, least recently used out."""
 
@@ -149,7 +153,10 @@ class TokenCountCache:
     @staticmethod
     def key(encoding: str, text: str) -> bytes:
         """The content key of `text` under `encoding` (digest.digest, inlined: once per text)."""
-        return xxh3_128_digest(text.encode("utf-8", "surrogatepass"), seed(encoding.encode()))
+        found = _seeds.get(encoding)
+        if found is None:
+            found = _seeds[encoding] = seed(encoding.encode())
+        return xxh3_128_digest(text.encode("utf-8", "surrogatepass"), found)
 
     def get(self, key: bytes, use: CacheUse) -> int | None:
         """The kept count for `key`, or None (a miss, to be followed by ``put``)."""
