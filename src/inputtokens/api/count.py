@@ -30,7 +30,7 @@ from ..core.models import (
     first_countable,
     lookup_embedding_model,
 )
-from ..core.result import TokenCount
+from ..core.result import TokenCount, openai_json
 from ..core.token_cache import LruTable, TokenCountCache
 from ..count.needs import chat_media_needs, find_needs
 from ..count.pipeline import (
@@ -40,6 +40,7 @@ from ..count.pipeline import (
     prepare,
     prepare_chat,
 )
+from ..count.plain_text import PlainTextCounter
 from ..formats.embeddings import parse_embeddings_request
 from ..library import local_sources
 from ..pricing import rich_cost
@@ -135,6 +136,7 @@ class CountEndpoint:
         self.cache = TokenCountCache(entries, size) if entries else None
         self.answers = AnswerCache(entries, size)
         self.metrics = Metrics(self.cache, self.answers)
+        self.plain_text = PlainTextCounter(self.options)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         start = perf_counter()
@@ -207,6 +209,13 @@ class CountEndpoint:
             sources = local_sources(settings, owner=owner)  # stored files, fetched URLs
             result = await run_in_threadpool(count_chat, chat, sources)
             return self._reply(result, call, None)
+        if not call.verbose:  # the plain answer of a bare string input: its count alone
+            tokens = self.plain_text.count(body, self.cache)
+            if tokens is not None:
+                answer = openai_json("response.input_tokens", tokens)
+                if key is not None:
+                    self.answers.put(key, answer)
+                return answer, tokens
         request = prepare(body, self.options)
         models = self.options.models
         model = first_countable(models.lookup, request.model, request.fallbacks)[0]

@@ -122,7 +122,7 @@ class TokenCount:
         >>> TokenCount(7, "gpt-5", "gpt-5", "o200k_base", 1, 1, ()).openai_json()
         b'{"object":"response.input_tokens","input_tokens":7}'
         """
-        return b'{"object":"%s","input_tokens":%d}' % (self.object.encode(), self.input_tokens)
+        return openai_json(self.object, self.input_tokens)
 
     def cost_usd(self) -> dict[str, float] | None:
         """What the input tokens cost in USD, ``{"standard": x, "batch": y}``; None when the
@@ -230,3 +230,9 @@ class TokenCount:
             out["tokens"] = list(self.tokens)
             out["token_strings"] = list(self.token_strings or ())
         return out
+
+
+def openai_json(object: str, input_tokens: int) -> bytes:
+    """OpenAI's answer ``{"object": object, "input_tokens": input_tokens}`` as orjson writes it
+    (`object`: one of our identifiers, nothing in it to escape)."""
+    return b'{"object":"%s","input_tokens":%d}' % (object.encode(), input_tokens)

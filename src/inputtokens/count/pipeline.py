@@ -87,6 +87,19 @@ class Rendered(NamedTuple):
     fallback: str | None = None  # the `fallbacks` entry counted, when `model` is not countable
 
 
+def cached_count(
+    cache: TokenCountCache, enc: tiktoken.Encoding, text: str, param: str | None, use: CacheUse
+) -> int:
+    """The tokens of `text` (longer than ``MIN_CHARS``) from the content cache, or encoded and
+    then kept there."""
+    key = cache.key(enc.name, text)
+    found = cache.get(key, use)
+    if found is None:
+        found = len(encode_text(enc, text, param))
+        cache.put(key, found)
+    return found
+
+
 def _count_block(
     block: Block,
     enc: tiktoken.Encoding,
@@ -109,12 +122,7 @@ def _count_block(
         if run:
             text = run[0].text if len(run) == 1 else "".join(t.text for t in run)
             if cache is not None and ids is None and len(text) > MIN_CHARS:
-                key = cache.key(enc.name, text)
-                found = cache.get(key, use)
-                if found is None:
-                    found = len(encode_text(enc, text, run[0].param))
-                    cache.put(key, found)
-                text_tokens += found
+                text_tokens += cached_count(cache, enc, text, run[0].param, use)
             else:
                 encoded = encode_cached(enc, text, run[0].param)
                 text_tokens += len(encoded)
