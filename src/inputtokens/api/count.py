@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from functools import partial
-from hashlib import blake2b
 from time import perf_counter
 from typing import Any
 from urllib.parse import parse_qsl
@@ -23,6 +22,7 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.concurrency import run_in_threadpool
 
+from ..core.digest import digest
 from ..core.errors import InvalidRequestError, ModelNotFoundError, wire_error, with_hint
 from ..core.models import (
     DEFAULT_EMBEDDING_MODEL,
@@ -30,7 +30,7 @@ from ..core.models import (
     first_countable,
     lookup_embedding_model,
 )
-from ..core.result import TokenCount
+from ..core.result import TokenCount, openai_json
 from ..core.token_cache import LruTable, TokenCountCache
 from ..count.needs import chat_media_needs, find_needs
 from ..count.pipeline import (
@@ -40,6 +40,7 @@ from ..count.pipeline import (
     prepare,
     prepare_chat,
 )
+from ..count.plain_text import PlainTextCounter
 from ..formats.embeddings import parse_embeddings_request
 from ..library import local_sources
 from ..pricing import rich_cost
@@ -135,6 +136,7 @@ class CountEndpoint:
         self.cache = TokenCountCache(entries, size) if entries else None
         self.answers = AnswerCache(entries, size)
         self.metrics = Metrics(self.cache, self.answers)
+        self.plain_text = PlainTextCounter(self.options)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         start = perf_counter()
@@ -169,7 +171,7 @@ class CountEndpoint:
         key = None
         if not call.verbose and self.answers.enabled:
             # The same body on two routes is two answers: the route is part of the key.
-            key = blake2b(raw, digest_size=16, person=api).digest()
+            key = digest(raw, api)  # the route is the domain: its own seed
             answer = self.answers.get(key)
             if answer is not None:
                 # a kept answer is OpenAI's {"object": ..., "input_tokens": N}: N ends it
@@ -207,6 +209,13 @@ class CountEndpoint:
             sources = local_sources(settings, owner=owner)  # stored files, fetched URLs
             result = await run_in_threadpool(count_chat, chat, sources)
             return self._reply(result, call, None)
+        if not call.verbose:  # the plain answer of a bare string input: its count alone
+            tokens = self.plain_text.count(body, self.cache)
+            if tokens is not None:
+                answer = openai_json("response.input_tokens", tokens)
+                if key is not None:
+                    self.answers.put(key, answer)
+                return answer, tokens
         request = prepare(body, self.options)
         models = self.options.models
         model = first_countable(models.lookup, request.model, request.fallbacks)[0]
@@ -265,7 +274,7 @@ class CountEndpoint:
         if call.verbose:
             result.pricer = rich_cost  # cost_usd: priced for the verbose view only
             return orjson.dumps(result.to_rich()), result.input_tokens
-        answer = orjson.dumps(result.to_openai())
+        answer = result.openai_json()
         if key is not None:
             self.answers.put(key, answer)
         return answer, result.input_tokens

@@ -4,7 +4,7 @@ Agents re-send the same system prompt, tool list and conversation prefix before 
 call; each turn adds a little at the end. Tokenizing is the dominant cost of a count, so each
 text run (one message, the tools section, ...) is counted once and later found by its content.
 
-- The key is a 128-bit BLAKE2b digest of the UTF-8 text, personalised with the encoding name:
+- The key is a 128-bit digest of the UTF-8 text in the encoding's domain (core/digest.py):
   the text itself is not kept (a cached 1 MiB message costs ~300 bytes, not a megabyte) and an
   accidental collision is out of reach (2^-64 at a billion entries).
 - Least recently used entries are dropped past ``max_bytes`` (each entry's cost estimated by
@@ -22,8 +22,11 @@ from __future__ import annotations
 import sys
 import threading
 from collections import OrderedDict
-from hashlib import blake2b
 from typing import Generic, TypeVar
+
+from xxhash import xxh3_128_digest
+
+from .digest import seed
 
 V = TypeVar("V")
 
@@ -43,15 +46,16 @@ ENTRY_OVERHEAD = 200
 _ALIGN = 16  # pymalloc hands out blocks in multiples of 16 bytes
 
 
-def _block(size: int) -> int:
-    return -(-size // _ALIGN) * _ALIGN
-
-
 def entry_bytes(key: bytes, value: object) -> int:
     """The estimated memory of one entry: its key and value objects, each rounded up to the
     allocator's block, plus ``ENTRY_OVERHEAD``. A value must be right-sized (see AnswerCache:
     ``sys.getsizeof`` of a bytes object is its length, not what was allocated for it)."""
-    return ENTRY_OVERHEAD + _block(sys.getsizeof(key)) + _block(sys.getsizeof(value))
+    # The rounding inlined (-(-n // align) * align): this runs on every put of both caches.
+    return (
+        ENTRY_OVERHEAD
+        + -(-sys.getsizeof(key) // _ALIGN) * _ALIGN
+        + -(-sys.getsizeof(value) // _ALIGN) * _ALIGN
+    )
 
 
 class CacheUse:
@@ -134,6 +138,9 @@ class LruTable(Generic[V]):
         self.bytes = self.hits = self.misses = self.evictions = 0
 
 
+_seeds: dict[str, int] = {}  # encoding name -> its key domain's seed (digest.seed)
+
+
 class TokenCountCache:
     """Text -> token count for one process; thread-safe, bounded, least recently used out."""
 
@@ -145,10 +152,11 @@ class TokenCountCache:
 
     @staticmethod
     def key(encoding: str, text: str) -> bytes:
-        """The content key of `text` under `encoding`."""
-        return blake2b(
-            text.encode("utf-8", "surrogatepass"), digest_size=16, person=encoding.encode()[:16]
-        ).digest()
+        """The content key of `text` under `encoding` (digest.digest, inlined: once per text)."""
+        found = _seeds.get(encoding)
+        if found is None:
+            found = _seeds[encoding] = seed(encoding.encode())
+        return xxh3_128_digest(text.encode("utf-8", "surrogatepass"), found)
 
     def get(self, key: bytes, use: CacheUse) -> int | None:
         """The kept count for `key`, or None (a miss, to be followed by ``put``)."""

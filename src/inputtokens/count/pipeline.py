@@ -94,6 +94,19 @@ class Rendered(NamedTuple):
     fallback: str | None = None  # the `fallbacks` entry counted, when `model` is not countable
 
 
+def cached_count(
+    cache: TokenCountCache, enc: tiktoken.Encoding, text: str, param: str | None, use: CacheUse
+) -> int:
+    """The tokens of `text` (longer than ``MIN_CHARS``) from the content cache, or encoded and
+    then kept there."""
+    key = cache.key(enc.name, text)
+    found = cache.get(key, use)
+    if found is None:
+        found = count_text(enc, text, param)
+        cache.put(key, found)
+    return found
+
+
 def _count_block(
     block: Block,
     enc: tiktoken.Encoding,
@@ -116,12 +129,7 @@ def _count_block(
         if run:
             text = run[0].text if len(run) == 1 else "".join(t.text for t in run)
             if cache is not None and ids is None and len(text) > MIN_CHARS:
-                key = cache.key(enc.name, text)
-                found = cache.get(key, use)
-                if found is None:
-                    found = count_text(enc, text, run[0].param)
-                    cache.put(key, found)
-                text_tokens += found
+                text_tokens += cached_count(cache, enc, text, run[0].param, use)
             elif ids is None:  # no cache (off, or a tools split): only the count is needed
                 text_tokens += count_cached(enc, text, run[0].param)
             else:
@@ -460,28 +468,32 @@ def _result(
         strings = tuple(
             enc.decode_single_token_bytes(t).decode("utf-8", errors="replace") for t in ids
         )
+    # Positional, in field order (core/result.py): this runs once per count, and keywords
+    # cost twice as much for twenty fields.
     return TokenCount(
-        input_tokens=text + images + files,
-        model=model.id,
-        requested_model=request.model,
-        encoding=model.encoding,
-        context_window=model.context_window,
-        max_output_tokens=model.max_output_tokens,
-        parts=parts,
-        estimate_reasons=reasons,
-        tokens=tuple(ids) if ids is not None else None,
-        token_strings=strings,
-        details=details,
-        input_limit=model.input_limit,
-        dropped_items=dropped,
-        cache_use=use,
-        model_defaulted=request.model_defaulted,
-        requested_max_output_tokens=request.max_output_tokens,
-        fallback=fallback,
-        latency_ms=None if start is None else _ms_since(start),
+        text + images + files,  # input_tokens
+        model.id,  # model
+        request.model,  # requested_model
+        model.encoding,  # encoding
+        model.context_window,  # context_window
+        model.max_output_tokens,  # max_output_tokens
+        parts,  # parts
+        reasons,  # estimate_reasons
+        tuple(ids) if ids is not None else None,  # tokens
+        strings,  # token_strings
+        details,  # details
+        model.input_limit,  # input_limit
+        dropped,  # dropped_items
+        request.model_defaulted,  # model_defaulted
+        request.max_output_tokens,  # requested_max_output_tokens
+        use,  # cache_use
+        "response.input_tokens",  # object
+        fallback,  # fallback
+        None if start is None else _ms_since(start),  # latency_ms
     )
 
 
 def _ms_since(start: float) -> float:
-    """Milliseconds since `start` (a ``perf_counter`` reading), to the microsecond."""
-    return round((perf_counter() - start) * 1000, 3)
+    """Milliseconds since `start` (a ``perf_counter`` reading), to the microsecond (rounded
+    as a whole number of µs: ``round(x, 3)`` formats the float in decimal, ~1 µs a count)."""
+    return round((perf_counter() - start) * 1_000_000) / 1000

@@ -28,6 +28,7 @@ from ..core.tokenizer import count_cached, get_encoding
 from ..core.types import JSON
 from ..formats.responses import CountRequest
 from .framing import Framing
+from .kept import Kept
 from .prompt import Block, Offset, Segment, Text
 from .schema_ts import MAX_SCHEMA_DEPTH, is_mapping
 from .tools import FITTED, FITTED_EVIDENCE, FunctionNamespace, ToolStyle
@@ -80,6 +81,10 @@ class Section:
         self.label, self.text = label, text
         self.offsets = offsets or []
         self.reasons = reasons or []
+
+    def copy(self) -> Section:
+        """A section its caller may change (the renderers append offsets and reasons)."""
+        return Section(self.label, self.text, list(self.offsets), list(self.reasons))
 
 
 def _visible_json(tool: Mapping[str, Any]) -> str:
@@ -181,7 +186,27 @@ def _beyond_evidence(namespace: FunctionNamespace) -> list[str]:
     return reasons
 
 
+# The tools sections of the last tool lists seen (an agent's tools, per family). A section
+# longer than _KEPT_TOOLS_CHARS is made every time: the table stays within ~2 MB.
+_KEPT_TOOLS: Kept[Section | None] = Kept(32, b"tools section")
+_KEPT_TOOLS_CHARS = 64 * 1024
+
+
 def tools_section(tools: Sequence[Mapping[str, Any]], style: ToolStyle) -> Section | None:
+    """The tools section, or None when no tool is visible to the model (render/kept.py keeps
+    those of the tool lists last seen: a section depends on nothing but the tools and the
+    style)."""
+    if not tools:
+        return None
+    section = _KEPT_TOOLS.get(tools, style, lambda: _tools_section(tools, style), _small)
+    return None if section is None else section.copy()
+
+
+def _small(section: Section | None) -> bool:
+    return section is None or len(section.text) <= _KEPT_TOOLS_CHARS
+
+
+def _tools_section(tools: Sequence[Mapping[str, Any]], style: ToolStyle) -> Section | None:
     """The tools section, or None when no tool is visible to the model.
 
     Function and custom tools form the ``functions`` namespace; a namespace tool its own

@@ -1,0 +1,101 @@
+"""The count route's shortcut for ``{"model", "input": str}`` bodies (count/plain_text.py):
+the same count as the whole pipeline for every model and text, and None (the pipeline
+answers) for any other body or any body the pipeline would refuse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inputtokens import count_input_tokens
+from inputtokens.core.models import DEFAULT_REGISTRY
+from inputtokens.core.token_cache import TokenCountCache
+from inputtokens.count.pipeline import DEFAULT_OPTIONS
+from inputtokens.count.plain_text import PlainTextCounter
+from inputtokens.settings import Settings
+
+OFF = Settings(cache_entries=0)
+TEXTS = [
+    "Hi",
+    "Tell me a joke about the sea, in two lines, and explain it afterwards in one sentence.",
+    "<|endoftext|> special-token syntax <|im_start|> stays text",
+    "  leading and trailing whitespace\n\n",
+    "naïve café, Zürich — 東京 🎉",
+]
+
+
+def _pipeline(body: dict[str, Any]) -> int:
+    return count_input_tokens(body, settings=OFF).input_tokens
+
+
+@pytest.mark.parametrize("model", sorted(DEFAULT_REGISTRY.models))
+def test_every_model_counts_as_the_pipeline(model: str) -> None:
+    counter = PlainTextCounter(DEFAULT_OPTIONS)
+    cache = TokenCountCache(1000)
+    for text in TEXTS:
+        body = {"model": model, "input": text}
+        try:
+            expected: int | None = _pipeline(body)
+        except Exception:  # noqa: BLE001 - a model the pipeline refuses: no shortcut either
+            expected = None
+        got = counter.count(body, cache)
+        assert got is None or got == expected, (model, text)
+        assert counter.count(body, None) == got  # the same without the content cache
+
+
+def test_the_shortcut_applies_to_each_family() -> None:
+    counter = PlainTextCounter(DEFAULT_OPTIONS)
+    for model in ("gpt-5", "gpt-4o", "gpt-oss-120b"):
+        body = {"model": model, "input": TEXTS[1]}
+        assert counter.count(body, None) == _pipeline(body)
+    assert counter.count({"input": "Hi"}, None) == _pipeline({"input": "Hi"})  # default model
+    assert counter.count({"model": None, "input": "Hi"}, None) == _pipeline({"input": "Hi"})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"model": "gpt-5", "input": ""},  # empty_string
+        {"model": "gpt-5", "input": [{"role": "user", "content": "Hi"}]},
+        {"model": "gpt-5", "input": "Hi", "instructions": "Be brief."},
+        {"model": "gpt-5", "input": "Hi", "truncation": "auto"},
+        {"model": 5, "input": "Hi"},
+        {"model": "no-such-model", "input": "Hi"},
+        {"model": "gpt-5"},
+        ["not", "an", "object"],
+    ],
+)
+def test_other_bodies_go_to_the_pipeline(body: Any) -> None:
+    assert PlainTextCounter(DEFAULT_OPTIONS).count(body, None) is None
+
+
+def test_over_the_input_limit_goes_to_the_pipeline() -> None:
+    counter = PlainTextCounter(DEFAULT_OPTIONS)
+    text = "word " * 300_000  # over gpt-4o's 128,000
+    assert counter.count({"model": "gpt-4o", "input": text}, None) is None
+
+
+def test_model_names_are_bounded() -> None:
+    counter = PlainTextCounter(DEFAULT_OPTIONS)
+    for i in range(300):
+        counter.count({"model": f"unknown-{i}", "input": "Hi"}, None)
+    assert len(counter._framing) <= 256
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(min_size=1, max_size=300), st.sampled_from(["gpt-5", "gpt-4o", "gpt-oss-20b"]))
+def test_any_text_counts_as_the_pipeline(text: str, model: str) -> None:
+    body = {"model": model, "input": text}
+    try:
+        expected: int | None = _pipeline(body)
+    except Exception:  # noqa: BLE001 - e.g. lone surrogates: the pipeline's error
+        expected = None
+    try:
+        got = PlainTextCounter(DEFAULT_OPTIONS).count(body, TokenCountCache(100))
+    except Exception:  # noqa: BLE001 - the same error, from the same tokenizer call
+        assert expected is None
+        return
+    assert got == expected
