@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import os
 import platform
@@ -33,14 +34,16 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import tiktoken
 
 import inputtokens
+from inputtokens.core.engine import load_engine
 from inputtokens.core.tokenizer import ENCODING_SPECS, get_encoding
+from inputtokens.settings import Settings
 
 ENCODING = "o200k_base"
 LARGE_BYTES = 1 << 20  # 1 MiB of message text
@@ -48,6 +51,14 @@ LARGE_BYTES = 1 << 20  # 1 MiB of message text
 # Targets are ratios/overheads against the baseline measured in the same run.
 TARGET_LARGE_RATIO = 1.15  # inputtokens / baseline on the 1 MiB request
 TARGET_TINY_OVERHEAD_US = 30.0  # inputtokens - baseline, µs, on the tiny gpt-5 request
+TARGET_TINY_RATIO = 1.5  # inputtokens / raw tiktoken on the tiny gpt-5 request (issue 16)
+TARGET_LARGE_ENGINE_RATIO = 1.05  # inputtokens / the engine's raw count on the 1 MiB request
+
+# The library is timed as on a body never seen before: the content cache off, and the small
+# request's tool description numbered anew on each call (more variants than the tools-section
+# cache keeps, visited in turn), so no cache answers for it.
+UNCACHED = Settings(cache_entries=0)
+VARIANTS = 64
 
 # --------------------------------------------------------------------------------------------
 # Requests
@@ -81,8 +92,12 @@ _WEATHER_TOOL: dict[str, Any] = {
 }
 
 
-def small_request(model: str) -> tuple[dict[str, Any], list[str]]:
-    """A ~2 KB request: instructions, messages with input_text parts, a tool and a call."""
+def small_request(model: str, variant: int | None = None) -> tuple[dict[str, Any], list[str]]:
+    """A ~2 KB request: instructions, messages with input_text parts, a tool and a call; a
+    `variant` number goes in front of the tool's description."""
+    tool = dict(_WEATHER_TOOL)
+    if variant is not None:
+        tool["description"] = f"({variant}) {tool['description']}"
     instructions = (
         "You are a careful travel assistant. Answer in short paragraphs, use metric units "
         "unless the user asks otherwise, and call the weather tool whenever the answer depends "
@@ -143,7 +158,7 @@ def small_request(model: str) -> tuple[dict[str, Any], list[str]]:
             {"type": "function_call_output", "call_id": "call_7f3a9c21", "output": output},
             {"type": "message", "role": "user", "content": [{"type": "input_text", "text": user3}]},
         ],
-        "tools": [_WEATHER_TOOL],
+        "tools": [tool],
     }
     texts = [
         instructions,
@@ -154,9 +169,9 @@ def small_request(model: str) -> tuple[dict[str, Any], list[str]]:
         arguments,
         output,
         user3,
-        _WEATHER_TOOL["name"],
-        _WEATHER_TOOL["description"],
-        json.dumps(_WEATHER_TOOL["parameters"]),
+        tool["name"],
+        tool["description"],
+        json.dumps(tool["parameters"]),
     ]
     return body, texts
 
@@ -579,22 +594,28 @@ def run(quick: bool, breakdown: bool) -> dict[str, Any]:
     seconds, repeats, warmup = (0.15, 5, 5) if quick else (0.8, 15, 50)
     large_seconds, large_repeats = (0.5, 3) if quick else (2.0, 11)
 
-    cases: dict[str, tuple[dict[str, Any], list[str]]] = {
-        "tiny": tiny_request("gpt-5"),
-        "tiny_gpt4o": tiny_request("gpt-4o"),
-        "small": small_request("gpt-5"),
-        "large": large_request("gpt-5"),
+    # Each case: the variants visited in turn (one for all but `small`), as (body, texts).
+    cases: dict[str, list[tuple[dict[str, Any], list[str]]]] = {
+        "tiny": [tiny_request("gpt-5")],
+        "tiny_gpt4o": [tiny_request("gpt-4o")],
+        "small": [small_request("gpt-5", n) for n in range(VARIANTS)],
+        "large": [large_request("gpt-5")],
     }
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     results: dict[str, Any] = {}
     encode = enc.encode_ordinary
-    for name, (body, texts) in cases.items():
+    engine = load_engine(ENCODING)
+    for name, variants in cases.items():
+        turn = itertools.cycle(range(len(variants)))
+        # The baseline and the library each visit the variants in the same order.
+        base_turn = itertools.cycle(range(len(variants)))
 
-        def baseline(texts: list[str] = texts) -> int:
-            return sum(len(encode(t)) for t in texts)
+        def baseline(variants: list[Any] = variants, turn: Iterator[int] = base_turn) -> int:
+            return sum(len(encode(t)) for t in variants[next(turn)][1])
 
-        def library(body: dict[str, Any] = body) -> int:
-            return inputtokens.count_input_tokens(body).input_tokens
+        def library(variants: list[Any] = variants, turn: Iterator[int] = turn) -> int:
+            body = variants[next(turn)][0]
+            return inputtokens.count_input_tokens(body, settings=UNCACHED).input_tokens
 
         big = name == "large"
         pair = measure_pair(
@@ -604,17 +625,29 @@ def run(quick: bool, breakdown: bool) -> dict[str, Any]:
             repeats=large_repeats if big else repeats,
             warmup=0 if big else warmup,  # calibration is the warm-up of the large case
         )
+        body, texts = variants[0]
         text_bytes = sum(len(t.encode("utf-8")) for t in texts)
         r = results[name] = {
             "model": body["model"],
             "body_json_bytes": len(json.dumps(body, ensure_ascii=False).encode("utf-8")),
             "text_bytes": text_bytes,
-            "baseline_tokens": baseline(),
-            "inputtokens_tokens": library(),
+            "baseline_tokens": sum(len(encode(t)) for t in texts),
+            "inputtokens_tokens": inputtokens.count_input_tokens(body).input_tokens,
             **pair.stats(),
         }
         r["baseline_mib_per_s"] = text_bytes / (1 << 20) / (r["baseline_us"] / 1e6)
         r["inputtokens_mib_per_s"] = text_bytes / (1 << 20) / (r["inputtokens_us"] / 1e6)
+        if big and engine is not None:
+            # The 1 MiB request against the chosen engine's own count of the same texts.
+            def engine_count(texts: list[str] = texts, count: Any = engine.count) -> int:
+                return sum(count(t) for t in texts)
+
+            vs_engine = measure_pair(
+                engine_count, library, seconds=large_seconds, repeats=large_repeats, warmup=0
+            ).stats()
+            r["engine_us"] = vs_engine["baseline_us"]
+            r["engine_ratio"] = vs_engine["ratio"]
+            r["engine_ratio_paired"] = vs_engine["ratio_paired_median"]
 
     out: dict[str, Any] = {
         "machine": machine_info(),
@@ -637,10 +670,22 @@ def run(quick: bool, breakdown: bool) -> dict[str, Any]:
                 "value": results["tiny"]["overhead_us"],
                 "pass": results["tiny"]["overhead_us"] <= TARGET_TINY_OVERHEAD_US,
             },
+            "tiny_ratio": {
+                "target": TARGET_TINY_RATIO,
+                "value": results["tiny"]["ratio"],
+                "pass": results["tiny"]["ratio"] <= TARGET_TINY_RATIO,
+            },
         },
     }
+    large_engine = results["large"].get("engine_ratio")
+    if large_engine is not None:
+        out["targets"]["large_engine_ratio"] = {
+            "target": TARGET_LARGE_ENGINE_RATIO,
+            "value": large_engine,
+            "pass": large_engine <= TARGET_LARGE_ENGINE_RATIO,
+        }
     if breakdown:
-        out["tiny_breakdown_us"] = tiny_breakdown(cases["tiny"][0], 0.1 if quick else 0.3)
+        out["tiny_breakdown_us"] = tiny_breakdown(cases["tiny"][0][0], 0.1 if quick else 0.3)
     out["wall_s"] = time.perf_counter() - t_start
     return out
 
@@ -695,6 +740,16 @@ def print_report(res: dict[str, Any]) -> None:
         f"\nlarge: baseline {large['baseline_mib_per_s']:.2f} MiB/s, inputtokens "
         f"{large['inputtokens_mib_per_s']:.2f} MiB/s (min/min ratio {large['ratio_min']:.2f}x)"
     )
+    if "engine_us" in large:
+        print(
+            f"large vs the engine's raw count of the same texts: engine "
+            f"{_fmt_us(large['engine_us'])}, ratio {large['engine_ratio']:.2f}x "
+            f"(paired {large['engine_ratio_paired']:.2f}x)"
+        )
+    print(
+        "inputtokens timed uncached: content cache off (cache_entries=0), the small request's "
+        f"tool description numbered anew per call ({VARIANTS} variants in turn)"
+    )
     print(
         "baseline = raw encode_ordinary of the request's texts; ratio = median inputtokens / "
         "median baseline;\npaired = median of per-repeat ratios (repeats run back to back: "
@@ -733,8 +788,12 @@ def print_report(res: dict[str, Any]) -> None:
     for key, label, unit in (
         ("large_ratio", "large ratio", "x"),
         ("tiny_overhead_us", "tiny fixed overhead", " µs"),
+        ("tiny_ratio", "tiny ratio", "x"),
+        ("large_engine_ratio", "large vs engine", "x"),
     ):
-        t = res["targets"][key]
+        t = res["targets"].get(key)
+        if t is None:
+            continue
         print(
             f"  {label:<20} {t['value']:>8.2f}{unit:<3} target <= {t['target']}{unit}  "
             f"{'PASS' if t['pass'] else 'FAIL'}"
