@@ -10,8 +10,11 @@ each text of a prompt, the whole raw body. BLAKE2b took about 0.9 µs for a 270-
 - XXH3 is not a cryptographic hash. Its seed is drawn at random per process, and derived from
   it per domain (the encoding of a content-cache key, the route of an answer), so nobody
   outside the process can compute a key, and a key of one domain says nothing of another.
-  What a caller could at most do by crafting texts that collide whatever the seed is make the
-  counts of its own texts wrong.
+  The caches are shared by every caller of a process, so what a pair of texts crafted to
+  collide whatever the seed could do is give the second of them, whoever counts it, the count of
+  the first: a caller can spoil the count of a text it wrote itself, not of one it never saw.
+  No such seed-independent 128-bit collision is published; if one is, BLAKE2b (keyed with the
+  same secret) is the drop-in replacement here.
 """
 
 from __future__ import annotations
