@@ -225,7 +225,8 @@ def test_tiktoken_is_built_only_when_needed() -> None:
 
 
 def test_a_count_in_a_fresh_process_does_not_build_tiktoken() -> None:
-    """Start-up: import, o200k and a count need only the engine; token strings need tiktoken."""
+    """Start-up: import, o200k, a count and the verbose view's token strings need only the
+    engine and the token table, never tiktoken's core."""
     script = """
 import json, inputtokens
 from inputtokens.core.tokenizer import get_encoding
@@ -242,4 +243,22 @@ print(json.dumps([n, len(verbose.tokens), verbose.token_strings[-1], plain, buil
     )
     assert proc.returncode == 0, proc.stderr
     n, ids, last, plain, built = json.loads(proc.stdout)
-    assert n == ids and last and plain is False and built is True
+    assert n == ids and last and plain is False and built is False
+
+
+@pytest.mark.parametrize("name", ["o200k_base", "o200k_harmony", "cl100k_base"])
+def test_token_strings_without_the_core_equal_tiktokens(name: str) -> None:
+    """The token table gives each id the text tiktoken's own decoding gives, for ordinary ids
+    (a token ending inside a UTF-8 character included), special and framing ids."""
+    spec = tokenizer.ENCODING_SPECS[name]
+    fresh = tokenizer.EngineEncoding(spec, engine.load_engine(name))
+    reference = get_encoding(name)
+    ids = encode_text(fresh, "héllo 世界 🎉 naïve <|endoftext|> \u00e9\u0301 " * 3)
+    ids += sorted(spec.special_tokens.values())
+    shown = tokenizer.token_strings(fresh, ids)
+    assert "_core_bpe" not in vars(fresh)
+    expected = tuple(
+        reference.decode_single_token_bytes(t).decode("utf-8", errors="replace") for t in ids
+    )
+    assert shown == expected
+    assert "\ufffd" in "".join(shown)  # the emoji's bytes span two tokens

@@ -143,6 +143,55 @@ def _read_ranks(rank_file: str, sha256: str) -> dict[bytes, int]:
     return ranks
 
 
+_token_bytes_by_file: dict[str, list[bytes]] = {}
+
+
+def _read_token_bytes(rank_file: str, sha256: str) -> list[bytes]:
+    """Each token's bytes by id (rank), from a packaged rank file after checking its hash.
+
+    What showing tokens needs, without tiktoken's core: building that parses the file into a
+    dict and a Rust table (~0.3 s and ~70 MB for o200k); this list takes about a third of the
+    time and ~10 MB.
+    """
+    cached = _token_bytes_by_file.get(rank_file)
+    if cached is not None:
+        return cached
+    with _lock:
+        cached = _token_bytes_by_file.get(rank_file)
+        if cached is not None:
+            return cached
+        data = (_VOCAB_DIR / rank_file).read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != sha256:
+            raise RuntimeError(
+                f"vocabulary file {rank_file} is corrupt: sha256 {digest}, expected {sha256}"
+            )
+        # Ranks are 0, 1, 2, ... in line order in both pinned files (see _read_ranks).
+        table = list(map(binascii.a2b_base64, data.split()[0::2]))
+        _token_bytes_by_file[rank_file] = table
+        return table
+
+
+def token_strings(enc: tiktoken.Encoding, ids: list[int]) -> tuple[str, ...]:
+    """Each token of `ids` as text (a token that ends inside a UTF-8 character shows U+FFFD).
+
+    Special and framing tokens show their names; an id of neither kind shows "". With the
+    engine, tiktoken's core is not built for this (``_read_token_bytes``).
+    """
+    if type(enc) is EngineEncoding and "_core_bpe" not in enc.__dict__:
+        table = _read_token_bytes(enc.spec.rank_file, enc.spec.sha256)
+        names = {i: name for name, i in enc._special_tokens.items()}
+        n = len(table)
+        return tuple(
+            table[t].decode("utf-8", errors="replace") if t < n else names.get(t, "") for t in ids
+        )
+    n_vocab = enc.n_vocab
+    return tuple(
+        enc.decode_single_token_bytes(t).decode("utf-8", errors="replace") if t < n_vocab else ""
+        for t in ids
+    )
+
+
 class EngineEncoding(tiktoken.Encoding):
     """A ``tiktoken.Encoding`` whose Rust core is built on first use, with the fast engine.
 

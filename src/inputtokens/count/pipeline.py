@@ -43,6 +43,7 @@ from ..core.tokenizer import (
     encode_text,
     get_encoding,
     special_token_id,
+    token_strings,
 )
 from ..formats.chat import ChatRequest, parse_chat_request
 from ..formats.embeddings import EmbeddingsRequest
@@ -406,12 +407,7 @@ def count_embeddings_request(
     total = sum(p.tokens for p in parts)
     strings = None
     if ids is not None:
-        strings = tuple(
-            enc.decode_single_token_bytes(t).decode("utf-8", errors="replace")
-            if t < enc.n_vocab
-            else ""
-            for t in ids
-        )
+        strings = token_strings(enc, ids)
     return TokenCount(
         input_tokens=total,
         model=model.id,
@@ -465,9 +461,7 @@ def _result(
     }
     strings = None
     if ids is not None:
-        strings = tuple(
-            enc.decode_single_token_bytes(t).decode("utf-8", errors="replace") for t in ids
-        )
+        strings = token_strings(enc, ids)
     # Positional, in field order (core/result.py): this runs once per count, and keywords
     # cost twice as much for twenty fields.
     return TokenCount(
