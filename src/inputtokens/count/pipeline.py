@@ -107,6 +107,25 @@ def cached_count(
     return found
 
 
+# Token counts of short texts (role and channel names, recipients, short messages), per
+# encoding: one dict lookup where ``count_cached`` costs three calls. Bounded like the
+# tokenizer's own table of short ids: emptied when full.
+_short_counts: dict[str, dict[str, int]] = {}
+
+
+def _count_short(enc: tiktoken.Encoding, text: str, param: str | None) -> int:
+    """The tokens of a text of at most ``MIN_CHARS`` characters, kept in ``_short_counts``."""
+    table = _short_counts.get(enc.name)
+    if table is None:
+        table = _short_counts.setdefault(enc.name, {})
+    found = table.get(text)
+    if found is None:
+        if len(table) >= 8192:
+            table.clear()
+        found = table[text] = count_cached(enc, text, param)
+    return found
+
+
 def _count_block(
     block: Block,
     enc: tiktoken.Encoding,
@@ -119,32 +138,57 @@ def _count_block(
     Without token ids wanted, long texts are counted through the content cache.
     """
     text_tokens = image_tokens = file_tokens = 0
-    media_counts: list[MediaCount] = []
-    run: list[Text] = []  # adjacent text segments not yet encoded
-    for seg in (*block.segments, None):  # None flushes the last run
+    media_counts: list[MediaCount] | None = None
+    short = _short_counts.get(enc.name) if ids is None else None
+    # The run of adjacent text segments not yet encoded: its first segment, and the texts of
+    # all of them once there are two (almost every run is one segment: no list for those).
+    first: Text | None = None
+    more: list[str] | None = None
+    segments = block.segments
+    n = len(segments)
+    i = 0
+    while True:
+        seg = segments[i] if i < n else None  # None, past the end, flushes the last run
+        i += 1
         kind = type(seg)
         if kind is Text:
-            run.append(seg)  # type: ignore[arg-type]
-            continue
-        if run:
-            text = run[0].text if len(run) == 1 else "".join(t.text for t in run)
-            if cache is not None and ids is None and len(text) > MIN_CHARS:
-                text_tokens += cached_count(cache, enc, text, run[0].param, use)
-            elif ids is None:  # no cache (off, or a tools split): only the count is needed
-                text_tokens += count_cached(enc, text, run[0].param)
+            if first is None:
+                first = seg  # type: ignore[assignment]
+            elif more is None:
+                more = [first.text, seg.text]  # type: ignore[union-attr]
             else:
-                encoded = encode_cached(enc, text, run[0].param)
+                more.append(seg.text)  # type: ignore[union-attr]
+            continue
+        if first is not None:
+            text = first.text if more is None else "".join(more)
+            if ids is not None:
+                encoded = encode_cached(enc, text, first.param)
                 text_tokens += len(encoded)
                 ids.extend(encoded)
-            run = []
+            elif len(text) > MIN_CHARS:
+                if cache is not None:
+                    text_tokens += cached_count(cache, enc, text, first.param, use)
+                else:  # no cache (off, or a tools split): only the count is needed
+                    text_tokens += count_text(enc, text, first.param)
+            else:
+                found = short.get(text) if short is not None else None
+                if found is None:
+                    found = _count_short(enc, text, first.param)
+                    short = _short_counts[enc.name]
+                text_tokens += found
+            first = more = None
         if kind is Special:
             text_tokens += 1
             if ids is not None:
                 ids.append(special_token_id(enc, seg.token))  # type: ignore[union-attr]
+        elif seg is None:
+            break
         elif kind is Offset:
             text_tokens += seg.tokens  # type: ignore[union-attr]
         elif kind is Media:
             media: Media = seg  # type: ignore[assignment]
+            if media_counts is None:
+                media_counts = []
             media_counts.append(MediaCount(media.kind, media.tokens, media.label, media.param))
             if media.kind == "image":
                 image_tokens += media.tokens
@@ -161,7 +205,7 @@ def _count_block(
         image_tokens,
         file_tokens,
         tuple(dict.fromkeys(reasons)) if reasons else (),
-        tuple(media_counts),
+        tuple(media_counts) if media_counts else (),
     )
 
 
