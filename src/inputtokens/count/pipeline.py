@@ -126,6 +126,28 @@ def _count_short(enc: tiktoken.Encoding, text: str, param: str | None) -> int:
     return found
 
 
+def _run_tokens(
+    text: str,
+    param: str | None,
+    enc: tiktoken.Encoding,
+    ids: list[int] | None,
+    cache: TokenCountCache | None,
+    use: CacheUse,
+) -> int:
+    """Tokens of one run of adjacent text segments joined (its ids appended to `ids`)."""
+    if ids is not None:
+        encoded = encode_cached(enc, text, param)
+        ids.extend(encoded)
+        return len(encoded)
+    if len(text) > MIN_CHARS:
+        if cache is not None:
+            return cached_count(cache, enc, text, param, use)
+        return count_text(enc, text, param)  # no cache (off, or a tools split): the count only
+    table = _short_counts.get(enc.name)
+    found = table.get(text) if table is not None else None
+    return _count_short(enc, text, param) if found is None else found
+
+
 def _count_block(
     block: Block,
     enc: tiktoken.Encoding,
@@ -139,17 +161,11 @@ def _count_block(
     """
     text_tokens = image_tokens = file_tokens = 0
     media_counts: list[MediaCount] | None = None
-    short = _short_counts.get(enc.name) if ids is None else None
     # The run of adjacent text segments not yet encoded: its first segment, and the texts of
     # all of them once there are two (almost every run is one segment: no list for those).
     first: Text | None = None
     more: list[str] | None = None
-    segments = block.segments
-    n = len(segments)
-    i = 0
-    while True:
-        seg = segments[i] if i < n else None  # None, past the end, flushes the last run
-        i += 1
+    for seg in block.segments:
         kind = type(seg)
         if kind is Text:
             if first is None:
@@ -161,28 +177,12 @@ def _count_block(
             continue
         if first is not None:
             text = first.text if more is None else "".join(more)
-            if ids is not None:
-                encoded = encode_cached(enc, text, first.param)
-                text_tokens += len(encoded)
-                ids.extend(encoded)
-            elif len(text) > MIN_CHARS:
-                if cache is not None:
-                    text_tokens += cached_count(cache, enc, text, first.param, use)
-                else:  # no cache (off, or a tools split): only the count is needed
-                    text_tokens += count_text(enc, text, first.param)
-            else:
-                found = short.get(text) if short is not None else None
-                if found is None:
-                    found = _count_short(enc, text, first.param)
-                    short = _short_counts[enc.name]
-                text_tokens += found
+            text_tokens += _run_tokens(text, first.param, enc, ids, cache, use)
             first = more = None
         if kind is Special:
             text_tokens += 1
             if ids is not None:
                 ids.append(special_token_id(enc, seg.token))  # type: ignore[union-attr]
-        elif seg is None:
-            break
         elif kind is Offset:
             text_tokens += seg.tokens  # type: ignore[union-attr]
         elif kind is Media:
@@ -196,6 +196,9 @@ def _count_block(
                 file_tokens += media.tokens
             else:
                 text_tokens += media.tokens
+    if first is not None:  # the block ends with text
+        text = first.text if more is None else "".join(more)
+        text_tokens += _run_tokens(text, first.param, enc, ids, cache, use)
     reasons = block.estimate_reasons
     # Positional: half the cost of keywords, and this runs once per block of every request.
     return PartCount(
