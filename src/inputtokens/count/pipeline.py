@@ -291,7 +291,7 @@ def count_request(
     use = CacheUse()
     parts = tuple([_count_block(block, enc, ids, cache, use) for block in prompt.blocks])
     dropped = 0
-    while (excess := sum(p.tokens for p in parts) - model.input_limit) > 0:
+    while (excess := sum([p.tokens for p in parts]) - model.input_limit) > 0:
         if request.truncation != "auto" or (request.input_is_text and not request.stored_items):
             if not enforce_limit:
                 break
@@ -494,16 +494,20 @@ def _result(
 ) -> TokenCount:
     """The TokenCount of counted parts: totals by kind, the reasons of every estimate (and,
     with the `perf_counter` it started at, how long the count took)."""
-    reasons: tuple[str, ...] = ()
-    if any(p.estimate_reasons for p in parts):
-        reasons = tuple(dict.fromkeys(r for p in parts for r in p.estimate_reasons))
-    text = images = files = 0
+    # One pass over the parts: most have neither reasons nor media.
+    text = images = files = audio = 0
+    estimated = False
     for part in parts:
         text += part.text_tokens
         images += part.image_tokens
         files += part.file_tokens
-    # Audio clips (chat ``input_audio``) are counted in their part's text tokens.
-    audio = sum([m.tokens for p in parts for m in p.media if m.kind == "audio"])
+        if part.estimate_reasons:
+            estimated = True
+        if part.media:  # audio clips (chat ``input_audio``) are counted in the text tokens
+            audio += sum([m.tokens for m in part.media if m.kind == "audio"])
+    reasons: tuple[str, ...] = ()
+    if estimated:
+        reasons = tuple(dict.fromkeys(r for p in parts for r in p.estimate_reasons))
     details = {
         "text_tokens": text - audio,
         "audio_tokens": audio,
