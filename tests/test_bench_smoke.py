@@ -37,7 +37,12 @@ def test_bench_quick_json() -> None:
     assert cases["large"]["text_bytes"] == 1 << 20
     cold = result["cold_start"]["inputtokens"]
     assert cold["total_ms"] > 0 and cold["peak_rss_mb"] > 0
-    assert set(result["targets"]) == {"large_ratio", "tiny_overhead_us"}
+    assert set(result["targets"]) == {
+        "large_ratio",
+        "tiny_overhead_us",
+        "tiny_ratio",
+        "large_engine_ratio",
+    }
 
 
 def test_bench_cache_memory_json() -> None:
