@@ -200,16 +200,23 @@ def _count_block(
         text = first.text if more is None else "".join(more)
         text_tokens += _run_tokens(text, first.param, enc, ids, cache, use)
     reasons = block.estimate_reasons
-    # Positional: half the cost of keywords, and this runs once per block of every request.
-    return PartCount(
-        block.label,
-        text_tokens + image_tokens + file_tokens,
-        text_tokens,
-        image_tokens,
-        file_tokens,
-        tuple(dict.fromkeys(reasons)) if reasons else (),
-        tuple(media_counts) if media_counts else (),
+    # Every field, in order, straight to tuple.__new__: the same value PartCount(...) builds,
+    # without the call of its Python-level __new__ (this runs once per block of every request).
+    return _new_tuple(
+        PartCount,
+        (
+            block.label,
+            text_tokens + image_tokens + file_tokens,
+            text_tokens,
+            image_tokens,
+            file_tokens,
+            tuple(dict.fromkeys(reasons)) if reasons else (),
+            tuple(media_counts) if media_counts else (),
+        ),
     )
+
+
+_new_tuple = tuple.__new__
 
 
 def prepare(
