@@ -108,6 +108,47 @@ def cached_count(
     return found
 
 
+# Token counts of short texts (role and channel names, recipients, short messages), per
+# encoding: one dict lookup where ``count_cached`` costs three calls. Bounded like the
+# tokenizer's own table of short ids: emptied when full.
+_short_counts: dict[str, dict[str, int]] = {}
+
+
+def _count_short(enc: tiktoken.Encoding, text: str, param: str | None) -> int:
+    """The tokens of a text of at most ``MIN_CHARS`` characters, kept in ``_short_counts``."""
+    table = _short_counts.get(enc.name)
+    if table is None:
+        table = _short_counts.setdefault(enc.name, {})
+    found = table.get(text)
+    if found is None:
+        if len(table) >= 8192:
+            table.clear()
+        found = table[text] = count_cached(enc, text, param)
+    return found
+
+
+def _run_tokens(
+    text: str,
+    param: str | None,
+    enc: tiktoken.Encoding,
+    ids: list[int] | None,
+    cache: TokenCountCache | None,
+    use: CacheUse,
+) -> int:
+    """Tokens of one run of adjacent text segments joined (its ids appended to `ids`)."""
+    if ids is not None:
+        encoded = encode_cached(enc, text, param)
+        ids.extend(encoded)
+        return len(encoded)
+    if len(text) > MIN_CHARS:
+        if cache is not None:
+            return cached_count(cache, enc, text, param, use)
+        return count_text(enc, text, param)  # no cache (off, or a tools split): the count only
+    table = _short_counts.get(enc.name)
+    found = table.get(text) if table is not None else None
+    return _count_short(enc, text, param) if found is None else found
+
+
 def _count_block(
     block: Block,
     enc: tiktoken.Encoding,
@@ -120,24 +161,25 @@ def _count_block(
     Without token ids wanted, long texts are counted through the content cache.
     """
     text_tokens = image_tokens = file_tokens = 0
-    media_counts: list[MediaCount] = []
-    run: list[Text] = []  # adjacent text segments not yet encoded
-    for seg in (*block.segments, None):  # None flushes the last run
+    media_counts: list[MediaCount] | None = None
+    # The run of adjacent text segments not yet encoded: its first segment, and the texts of
+    # all of them once there are two (almost every run is one segment: no list for those).
+    first: Text | None = None
+    more: list[str] | None = None
+    for seg in block.segments:
         kind = type(seg)
         if kind is Text:
-            run.append(seg)  # type: ignore[arg-type]
-            continue
-        if run:
-            text = run[0].text if len(run) == 1 else "".join(t.text for t in run)
-            if cache is not None and ids is None and len(text) > MIN_CHARS:
-                text_tokens += cached_count(cache, enc, text, run[0].param, use)
-            elif ids is None:  # no cache (off, or a tools split): only the count is needed
-                text_tokens += count_cached(enc, text, run[0].param)
+            if first is None:
+                first = seg  # type: ignore[assignment]
+            elif more is None:
+                more = [first.text, seg.text]  # type: ignore[union-attr]
             else:
-                encoded = encode_cached(enc, text, run[0].param)
-                text_tokens += len(encoded)
-                ids.extend(encoded)
-            run = []
+                more.append(seg.text)  # type: ignore[union-attr]
+            continue
+        if first is not None:
+            text = first.text if more is None else "".join(more)
+            text_tokens += _run_tokens(text, first.param, enc, ids, cache, use)
+            first = more = None
         if kind is Special:
             text_tokens += 1
             if ids is not None:
@@ -146,6 +188,8 @@ def _count_block(
             text_tokens += seg.tokens  # type: ignore[union-attr]
         elif kind is Media:
             media: Media = seg  # type: ignore[assignment]
+            if media_counts is None:
+                media_counts = []
             media_counts.append(MediaCount(media.kind, media.tokens, media.label, media.param))
             if media.kind == "image":
                 image_tokens += media.tokens
@@ -153,17 +197,27 @@ def _count_block(
                 file_tokens += media.tokens
             else:
                 text_tokens += media.tokens
+    if first is not None:  # the block ends with text
+        text = first.text if more is None else "".join(more)
+        text_tokens += _run_tokens(text, first.param, enc, ids, cache, use)
     reasons = block.estimate_reasons
-    # Positional: half the cost of keywords, and this runs once per block of every request.
-    return PartCount(
-        block.label,
-        text_tokens + image_tokens + file_tokens,
-        text_tokens,
-        image_tokens,
-        file_tokens,
-        tuple(dict.fromkeys(reasons)) if reasons else (),
-        tuple(media_counts),
+    # Every field, in order, straight to tuple.__new__: the same value PartCount(...) builds,
+    # without the call of its Python-level __new__ (this runs once per block of every request).
+    return _new_tuple(
+        PartCount,
+        (
+            block.label,
+            text_tokens + image_tokens + file_tokens,
+            text_tokens,
+            image_tokens,
+            file_tokens,
+            tuple(dict.fromkeys(reasons)) if reasons else (),
+            tuple(media_counts) if media_counts else (),
+        ),
     )
+
+
+_new_tuple = tuple.__new__
 
 
 def prepare(
@@ -245,7 +299,7 @@ def count_request(
     use = CacheUse()
     parts = tuple([_count_block(block, enc, ids, cache, use) for block in prompt.blocks])
     dropped = 0
-    while (excess := sum(p.tokens for p in parts) - model.input_limit) > 0:
+    while (excess := sum([p.tokens for p in parts]) - model.input_limit) > 0:
         if request.truncation != "auto" or (request.input_is_text and not request.stored_items):
             if not enforce_limit:
                 break
@@ -443,16 +497,20 @@ def _result(
 ) -> TokenCount:
     """The TokenCount of counted parts: totals by kind, the reasons of every estimate (and,
     with the `perf_counter` it started at, how long the count took)."""
-    reasons: tuple[str, ...] = ()
-    if any(p.estimate_reasons for p in parts):
-        reasons = tuple(dict.fromkeys(r for p in parts for r in p.estimate_reasons))
-    text = images = files = 0
+    # One pass over the parts: most have neither reasons nor media.
+    text = images = files = audio = 0
+    estimated = False
     for part in parts:
         text += part.text_tokens
         images += part.image_tokens
         files += part.file_tokens
-    # Audio clips (chat ``input_audio``) are counted in their part's text tokens.
-    audio = sum([m.tokens for p in parts for m in p.media if m.kind == "audio"])
+        if part.estimate_reasons:
+            estimated = True
+        if part.media:  # audio clips (chat ``input_audio``) are counted in the text tokens
+            audio += sum([m.tokens for m in part.media if m.kind == "audio"])
+    reasons: tuple[str, ...] = ()
+    if estimated:
+        reasons = tuple(dict.fromkeys(r for p in parts for r in p.estimate_reasons))
     details = {
         "text_tokens": text - audio,
         "audio_tokens": audio,

@@ -25,6 +25,8 @@ from .prompt import Segment, Special, Text
 _IM_START, _IM_SEP, _IM_END = Special("<|im_start|>"), Special("<|im_sep|>"), Special("<|im_end|>")
 _START, _MESSAGE, _END = Special("<|start|>"), Special("<|message|>"), Special("<|end|>")
 _CHANNEL, _CONSTRAIN, _CALL = Special("<|channel|>"), Special("<|constrain|>"), Special("<|call|>")
+# Header texts of every call, tool result and priming: built once (segments are immutable).
+_ASSISTANT, _COMMENTARY, _ANALYSIS = Text("assistant"), Text("commentary"), Text("analysis")
 
 
 @lru_cache(maxsize=512)  # bounded: tool-call roles carry arbitrary tool names
@@ -113,7 +115,7 @@ class HarmonyFraming:
             _START,
             Text(f"assistant to={recipient}"),
             _CHANNEL,
-            Text("commentary"),
+            _COMMENTARY,
             _MESSAGE,
             *body,
             _CALL,
@@ -122,24 +124,24 @@ class HarmonyFraming:
     def preamble(self, body: Sequence[Segment]) -> list[Segment]:
         """An assistant message on the ``commentary`` channel: what the model says before it
         calls a tool (harmony's preambles)."""
-        return [_START, Text("assistant"), _CHANNEL, Text("commentary"), _MESSAGE, *body, _END]
+        return [_START, _ASSISTANT, _CHANNEL, _COMMENTARY, _MESSAGE, *body, _END]
 
     def tool_result(self, author: str, body: Sequence[Segment]) -> list[Segment]:
         return [
             _START,
             Text(f"{author} to=assistant"),
             _CHANNEL,
-            Text("commentary"),
+            _COMMENTARY,
             _MESSAGE,
             *body,
             _END,
         ]
 
     def reasoning(self, body: Sequence[Segment]) -> list[Segment]:
-        return [_START, Text("assistant"), _CHANNEL, Text("analysis"), _MESSAGE, *body, _END]
+        return [_START, _ASSISTANT, _CHANNEL, _ANALYSIS, _MESSAGE, *body, _END]
 
     def priming(self) -> list[Segment]:
-        return [_START, Text("assistant")]
+        return [_START, _ASSISTANT]
 
 
 Framing = ChatFraming | HarmonyFraming

@@ -61,7 +61,11 @@ def _message(item: JSON, path: str, ctx: ItemContext, block: Block) -> None:
         body: list[Segment] = [Text(content, f"{path}.content")]
     else:
         body = content_segments(content, f"{path}.content", ctx, block)
-        body += _image_only(_part_kinds(content), ctx, block)
+        # Only content that opens with an image can take the image-only offset: the list of
+        # part kinds is built for those alone.
+        first = content[0] if content else None
+        if isinstance(first, dict) and first.get("type") == "input_image":
+            body += _image_only(_part_kinds(content), ctx, block)
     if ctx.preambles and item["role"] == "assistant" and _preamble(item, ctx, block):
         block.segments = ctx.framing.preamble(body)
     else:

@@ -413,7 +413,9 @@ def harmony_system(
     if request.instructions:  # empty instructions add nothing (recorded)
         sections.append(Section("instructions", request.instructions))
     tools = tools_section(request.tools, style)
-    if tools and tools.text and request.instructions and _has_bare_function(request.tools):
+    # Instructions with a visible function without parameters: asked twice below, walked once.
+    bare = bool(request.instructions and request.tools) and _has_bare_function(request.tools)
+    if tools and tools.text and bare:
         rule = "instructions with a tool without parameters"
         tools.offsets.append(Offset(FITTED["instructions_with_bare_tool"], rule))
     sections += [s for s in (tools, format_section(_text_format(request), encoding)) if s]
@@ -423,7 +425,7 @@ def harmony_system(
     labels = [s.label for s in sections if s.text]
     if "text.format" in labels and labels[0] != "text.format":
         blocks[-1].estimate_reasons.append(reason("format_placement"))
-    if request.instructions and "tools" in labels and _has_bare_function(request.tools):
+    if bare and "tools" in labels:
         # One record (gpt-5): 1 over the rule that fits instructions with tools that all have
         # parameters (gpt-5.2 to 5.6). A fitted offset, flagged.
         blocks[-1].estimate_reasons.append(reason("instructions_with_bare_tool"))

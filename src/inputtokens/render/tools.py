@@ -265,6 +265,11 @@ def _described_arrays(schema: Any, depth: int = 0) -> list[tuple[int, str | None
     return found
 
 
+# The keys whose value holds subschemas: a mapping of them, or one schema or a list of them.
+_SCHEMA_MAPS = frozenset({"properties", "$defs", "definitions"})
+_SCHEMA_NODES = frozenset({"items", "anyOf", "oneOf", "allOf"})
+
+
 def _nested_described_object(schema: Any, depth: int = 0) -> bool:
     """Whether an object schema below the parameters object (a property, an array's items, a
     definition, a member of a union) has a description: rendered like the described
@@ -279,13 +284,15 @@ def _nested_described_object(schema: Any, depth: int = 0) -> bool:
         and isinstance(schema.get("description"), str)
     ):
         return True
+    # Plain loops over frozensets, not any() over a generator: this visits every node of every
+    # tool's parameters.
     for key, value in schema.items():
-        if key in ("properties", "$defs", "definitions") and is_mapping(value):
-            if any(_nested_described_object(sub, depth + 1) for sub in value.values()):
-                return True
-        elif key in ("items", "anyOf", "oneOf", "allOf") and _nested_described_object(
-            value, depth + 1
-        ):
+        if key in _SCHEMA_MAPS:
+            if is_mapping(value):
+                for sub in value.values():
+                    if _nested_described_object(sub, depth + 1):
+                        return True
+        elif key in _SCHEMA_NODES and _nested_described_object(value, depth + 1):
             return True
     return False
 
@@ -350,10 +357,11 @@ class FunctionNamespace:
             lines.append("")
         lines.append(f"}} // namespace {name}")
         self.text = "\n".join(lines)
-        for key in ("described_array", "object_description", "described_property"):
-            names = [name for k, name in self._fits if k == key]
-            if len(set(names)) > 1:
-                self.beyond.append((key, f"{len(set(names))} tools ({', '.join(names)})"))
+        if len(self._fits) > 1:  # a tool list with at most one fit (most) has nothing to flag
+            for key in ("described_array", "object_description", "described_property"):
+                names = [name for k, name in self._fits if k == key]
+                if len(set(names)) > 1:
+                    self.beyond.append((key, f"{len(set(names))} tools ({', '.join(names)})"))
         if style.reference or not style.after_parameters_offset or not tools:
             return
         if _described_bare(tools[-1]):
