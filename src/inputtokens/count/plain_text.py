@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import tiktoken
 
 from ..core.token_cache import MIN_CHARS, CacheUse, TokenCountCache
-from ..core.tokenizer import count_cached, get_encoding
+from ..core.tokenizer import count_cached, count_text, get_encoding
 from ..formats.responses_schema import INPUT_MAX_LENGTH
 from ..render.prompt import Special, Text
 from .pipeline import CountOptions, cached_count, count_request, prepare, render_request
@@ -110,7 +110,7 @@ class PlainTextCounter:
             return None
         result = count_request(request, models=self.options.models, enforce_limit=False)
         enc = get_encoding(result.encoding)
-        constant = result.input_tokens - len(enc.encode_ordinary(text))
+        constant = result.input_tokens - count_text(enc, text)
         return _Framing(constant, enc, result.input_limit)
 
 
