@@ -212,10 +212,7 @@ class CountEndpoint:
         if not call.verbose:  # the plain answer of a bare string input: its count alone
             tokens = self.plain_text.count(body, self.cache)
             if tokens is not None:
-                answer = openai_json("response.input_tokens", tokens)
-                if key is not None:
-                    self.answers.put(key, answer)
-                return answer, tokens
+                return self._kept(openai_json("response.input_tokens", tokens), key), tokens
         request = prepare(body, self.options)
         models = self.options.models
         model = first_countable(models.lookup, request.model, request.fallbacks)[0]
@@ -274,10 +271,13 @@ class CountEndpoint:
         if call.verbose:
             result.pricer = rich_cost  # cost_usd: priced for the verbose view only
             return orjson.dumps(result.to_rich()), result.input_tokens
-        answer = result.openai_json()
+        return self._kept(result.openai_json(), key), result.input_tokens
+
+    def _kept(self, answer: bytes, key: bytes | None) -> bytes:
+        """A plain `answer`, kept in the answer cache under `key` (None: not to be kept)."""
         if key is not None:
             self.answers.put(key, answer)
-        return answer, result.input_tokens
+        return answer
 
 
 def _is_embedding_model(name: str) -> bool:
