@@ -10,8 +10,9 @@ text run (one message, the tools section, ...) is counted once and later found b
 - Least recently used entries are dropped past ``max_bytes`` (each entry's cost estimated by
   ``entry_bytes``) or past ``max_entries``, whichever is reached first; 0 turns the cache off.
 - Only counts are kept: a request that asks for token ids is tokenized in full.
-- Texts of at most ``MIN_CHARS`` characters are not hashed: tokenizer.encode_cached keeps their
-  ids already, and hashing would cost about as much as encoding them.
+- Texts of at most ``MIN_CHARS`` characters are not hashed: tokenizer.count_cached keeps their
+  counts already (encode_cached their ids), and hashing would cost about as much as encoding
+  them.
 
 A cache is a plain object its owner hands to the pipeline: the HTTP app keeps one per worker,
 the library one per process for each size (library.cache_for).

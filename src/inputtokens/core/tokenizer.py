@@ -125,11 +125,8 @@ _ranks_by_file: dict[str, dict[bytes, int]] = {}
 _LAZY = frozenset({"_core_bpe", "_mergeable_ranks", "max_token_value", "_special_token_values"})
 
 
-def _read_ranks(rank_file: str, sha256: str) -> dict[bytes, int]:
-    """Read a packaged rank file after checking its hash (files are shared between encodings)."""
-    cached = _ranks_by_file.get(rank_file)
-    if cached is not None:
-        return cached
+def _verified_token_bytes(rank_file: str, sha256: str) -> list[bytes]:
+    """Each token's bytes by rank, read from a packaged rank file after checking its hash."""
     # A plain path read: importlib.resources would add ~18 ms of imports to every start-up.
     data = (_VOCAB_DIR / rank_file).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
@@ -141,8 +138,16 @@ def _read_ranks(rank_file: str, sha256: str) -> dict[bytes, int]:
     # per-line loop, which matters for worker start-up time. In both pinned files the ranks are
     # 0, 1, 2, ... in line order (the hash above proves the file is that file, and
     # test_tokenizer checks the order), so the rank column is not parsed: a third less time.
-    fields = data.split()
-    ranks = dict(zip(map(binascii.a2b_base64, fields[0::2]), range(len(fields) // 2), strict=True))
+    return list(map(binascii.a2b_base64, data.split()[0::2]))
+
+
+def _read_ranks(rank_file: str, sha256: str) -> dict[bytes, int]:
+    """tiktoken's rank table of a packaged rank file (files are shared between encodings)."""
+    cached = _ranks_by_file.get(rank_file)
+    if cached is not None:
+        return cached
+    tokens = _verified_token_bytes(rank_file, sha256)
+    ranks = dict(zip(tokens, range(len(tokens)), strict=True))
     _ranks_by_file[rank_file] = ranks
     return ranks
 
@@ -151,7 +156,7 @@ _token_bytes_by_file: dict[str, list[bytes]] = {}
 
 
 def _read_token_bytes(rank_file: str, sha256: str) -> list[bytes]:
-    """Each token's bytes by id (rank), from a packaged rank file after checking its hash.
+    """Each token's bytes by id (rank), kept per rank file.
 
     What showing tokens needs, without tiktoken's core: building that parses the file into a
     dict and a Rust table (~0.3 s and ~70 MB for o200k); this list takes about a third of the
@@ -164,15 +169,7 @@ def _read_token_bytes(rank_file: str, sha256: str) -> list[bytes]:
         cached = _token_bytes_by_file.get(rank_file)
         if cached is not None:
             return cached
-        data = (_VOCAB_DIR / rank_file).read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != sha256:
-            raise RuntimeError(
-                f"vocabulary file {rank_file} is corrupt: sha256 {digest}, expected {sha256}"
-            )
-        # Ranks are 0, 1, 2, ... in line order in both pinned files (see _read_ranks).
-        table = list(map(binascii.a2b_base64, data.split()[0::2]))
-        _token_bytes_by_file[rank_file] = table
+        table = _token_bytes_by_file[rank_file] = _verified_token_bytes(rank_file, sha256)
         return table
 
 
@@ -366,11 +363,25 @@ def encode_cached(enc: tiktoken.Encoding, text: str, param: str | None = None) -
     return ids
 
 
+# The counts of short strings, for callers that need no ids (a count is one lookup, and no
+# ids list is kept for it); bounded like the ids' table.
+_short_counts: dict[str, dict[str, int]] = {}
+
+
 def count_cached(enc: tiktoken.Encoding, text: str, param: str | None = None) -> int:
-    """``len(encode_cached(...))``: short strings from its table, others by ``count_text``."""
+    """``len(encode_cached(...))``: short strings from a table of counts, others by
+    ``count_text``."""
     if len(text) > _SHORT_TEXT:
         return count_text(enc, text, param)
-    return len(encode_cached(enc, text, param))
+    table = _short_counts.get(enc.name)
+    if table is None:
+        table = _short_counts.setdefault(enc.name, {})
+    found = table.get(text)
+    if found is None:
+        if len(table) >= _SHORT_CACHE_MAX:
+            table.clear()
+        found = table[text] = count_text(enc, text, param)
+    return found
 
 
 def special_token_id(enc: tiktoken.Encoding, token: str) -> int:

@@ -108,25 +108,6 @@ def cached_count(
     return found
 
 
-# Token counts of short texts (role and channel names, recipients, short messages), per
-# encoding: one dict lookup where ``count_cached`` costs three calls. Bounded like the
-# tokenizer's own table of short ids: emptied when full.
-_short_counts: dict[str, dict[str, int]] = {}
-
-
-def _count_short(enc: tiktoken.Encoding, text: str, param: str | None) -> int:
-    """The tokens of a text of at most ``MIN_CHARS`` characters, kept in ``_short_counts``."""
-    table = _short_counts.get(enc.name)
-    if table is None:
-        table = _short_counts.setdefault(enc.name, {})
-    found = table.get(text)
-    if found is None:
-        if len(table) >= 8192:
-            table.clear()
-        found = table[text] = count_cached(enc, text, param)
-    return found
-
-
 def _run_tokens(
     text: str,
     param: str | None,
@@ -140,13 +121,11 @@ def _run_tokens(
         encoded = encode_cached(enc, text, param)
         ids.extend(encoded)
         return len(encoded)
-    if len(text) > MIN_CHARS:
-        if cache is not None:
-            return cached_count(cache, enc, text, param, use)
-        return count_text(enc, text, param)  # no cache (off, or a tools split): the count only
-    table = _short_counts.get(enc.name)
-    found = table.get(text) if table is not None else None
-    return _count_short(enc, text, param) if found is None else found
+    if len(text) > MIN_CHARS and cache is not None:
+        return cached_count(cache, enc, text, param, use)
+    # Short texts from the tokenizer's table; long ones with no cache (off, or a tools split)
+    # are counted, never their ids built.
+    return count_cached(enc, text, param)
 
 
 def _count_block(
