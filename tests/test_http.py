@@ -137,13 +137,27 @@ def test_function_tool_reasoning_model(openai_client, expected) -> None:
 
 
 def test_function_tool_chat_model(openai_client, expected) -> None:
-    # Chat models: instructions are one system message; the namespace without its two headings
-    # is a second one, which costs 1 less than its framing and text, and a tool with
-    # parameters 1 less again (both fitted on records).
+    # Chat models, a described tool: the Chat Completions layout. The namespace under its
+    # headings joins the instructions' system message (after a blank line, tokenized apart),
+    # 2 less for the join and 1 less for a tool with undescribed parameters (both fitted).
     result = openai_client.responses.input_tokens.count(
         model="gpt-4o", instructions="Be brief.", input="Hi", tools=[WEATHER_TOOL]
     )
-    namespace = WEATHER_NAMESPACE.removeprefix("# Tools\n\n## functions\n\n")
+    messages = expected.chat([("system", "Be brief."), ("user", "Hi")])
+    assert result.input_tokens == messages + expected.n("\n\n" + WEATHER_NAMESPACE) - 2 - 1
+
+
+def test_bare_function_tool_chat_model(openai_client, expected) -> None:
+    # Chat models, a tool without description: the namespace without its two headings is a
+    # system message of its own, which costs 1 less than its framing and text, and a tool with
+    # parameters 1 less again (both fitted on records).
+    bare = {key: value for key, value in WEATHER_TOOL.items() if key != "description"}
+    result = openai_client.responses.input_tokens.count(
+        model="gpt-4o", instructions="Be brief.", input="Hi", tools=[bare]
+    )
+    namespace = WEATHER_NAMESPACE.removeprefix("# Tools\n\n## functions\n\n").replace(
+        "// Get the weather.\n", ""
+    )
     assert (
         result.input_tokens
         == expected.chat([("system", "Be brief."), ("system", namespace), ("user", "Hi")]) - 2

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from inputtokens import count_input_tokens, render_prompt
+from inputtokens import count_chat_tokens, count_input_tokens, render_prompt
 from inputtokens.render.system import format_section
 
 from .conftest import Expected
@@ -143,14 +143,16 @@ def test_chat_models_read_the_namespace_without_headings() -> None:
 
 
 def test_chat_models_lay_out_described_and_several_tools_as_chat_completions_does() -> None:
-    # Fitted on Chat Completions records: each non-blank description line stripped, the -1 of
-    # a tool with parameters only when no property is described, nothing for a following tool.
+    # Fitted on Chat Completions records: under the headings, each non-blank description line
+    # stripped, the -1 of a tool with parameters only when no property is described, nothing
+    # for a following tool.
     doc = _tool(
         "convert", "Convert it.\n\n    Args:\n        x: The value\n    ", x={"type": "number"}
     )
     described = _tool("find", "Find it.", q={"type": "string", "description": "The query."})
     body = {"model": "gpt-4o", "input": "Hi", "tools": [doc, described]}
     text = (
+        "# Tools\n\n## functions\n\n"
         "namespace functions {\n\n// Convert it.\n// Args:\n// x: The value\n"
         "type convert = (_: {\nx: number,\n}) => any;\n\n"
         "// Find it.\ntype find = (_: {\n// The query.\nq: string,\n}) => any;\n" + TAIL
@@ -256,6 +258,54 @@ def test_strict_json_schema_drops_the_keywords_strict_implies() -> None:
     assert count_input_tokens(body).exact
     loose = {**body, "text": {"format": {**body["text"]["format"], "strict": False}}}
     assert not count_input_tokens(loose).exact
+
+
+def test_a_strict_schema_is_shown_rebuilt_type_and_properties_first() -> None:
+    # Strict mode rebuilds the schema: `type`, then `properties` in the order `required`
+    # lists them, then the rest as sent; keys sorted by a recorder come out as generated.
+    schema = {
+        "additionalProperties": False,
+        "description": "A person.",
+        "properties": {"age": {"type": "integer"}, "name": {"type": "string"}},
+        "required": ["name", "age"],
+        "type": "object",
+    }
+    fmt = {"type": "json_schema", "name": "person", "schema": schema, "strict": True}
+    section = format_section(fmt, "o200k_base")
+    assert section is not None
+    shown = section.text.splitlines()[-1]
+    assert shown == (
+        '{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"}},'
+        '"description":"A person."}'
+    )
+    loose = format_section({**fmt, "strict": False}, "o200k_base")
+    assert loose is not None and loose.text.splitlines()[-1] == json.dumps(
+        schema, separators=(",", ":")
+    )
+
+
+def test_chat_model_described_tools_join_a_leading_system_message_as_on_chat() -> None:
+    # Described tools on a chat model take the Chat Completions layout: the same count as the
+    # Chat Completions body of the same messages and tools.
+    tool = _tool("find", "Find it.", q={"type": "string"})
+    system = "You help."
+    body = {
+        "model": "gpt-4o",
+        "input": [{"role": "system", "content": system}, {"role": "user", "content": "Hi"}],
+        "tools": [tool],
+    }
+    chat_tool = {"type": "function", "function": {k: v for k, v in tool.items() if k != "type"}}
+    chat = {
+        "model": "gpt-4o",
+        "messages": [{"role": "system", "content": system}, {"role": "user", "content": "Hi"}],
+        "tools": [chat_tool],
+    }
+    assert _count(body) == count_chat_tokens(chat).input_tokens
+    assert render_prompt(body).text.startswith(
+        "<|im_start|>system<|im_sep|>You help.<[-2 tokens: tools join the system message]>"
+    )
+    bare = {**body, "tools": [_tool("find", None, q={"type": "string"})]}
+    assert render_prompt(bare).text.startswith("<|im_start|>system<|im_sep|><[-1 tokens")
 
 
 def test_json_object_and_text_formats_add_nothing() -> None:

@@ -64,8 +64,9 @@ REASONS: dict[str, str] = {
     ),
     "chat_described_tools": (
         "function tools with descriptions, or several with parameters, on a non-reasoning "
-        "model: their layout is fitted on Chat Completions counts; the two Responses counts of "
-        "a described tool are 6 and 9 above it"
+        "model: counted in the Chat Completions layout (headings, joined to a leading system "
+        "message), which one Responses count of a described tool gives exactly and another "
+        "(strict, two required properties) leaves 3 low"
     ),
     "chat_tool_schema": (
         "tool parameters with {feature} on a non-reasoning model: recorded Chat Completions "
@@ -88,8 +89,8 @@ REASONS: dict[str, str] = {
     ),
     "format_not_strict": "text.format json_schema without strict: fitted only on strict schemas",
     "format_key_order": (
-        "text.format schema: its count depends on the order of its keys, and no record shows "
-        "whether OpenAI keeps the order sent"
+        "text.format schema: its count depends on the order of its keys, and the records (keys "
+        "sorted by the recorder) cannot show which order OpenAI uses"
     ),
     "format_description": "text.format description: its rendering is not verified on records",
     "format_placement": "text.format after instructions or tools: placement fitted only when alone",

@@ -50,7 +50,9 @@ def render(
     """
     family = FAMILIES[model.family]
     framing = family.framing
-    blocks = family.system(request, framing, family.tool_style, model.encoding)  # a new list
+    # A new list; `absorbed` leading input items were joined to it (described tools on a
+    # non-reasoning model join a leading system message).
+    blocks, absorbed = family.system(request, framing, family.tool_style, model.encoding)
     prompt = Prompt(model.id, model.encoding, blocks)
     if request.input_is_text and not request.stored_items:
         # Errors and the breakdown name the field the client sent.
@@ -75,6 +77,8 @@ def render(
         sent = not request.stored_items and not request.input_is_text
         items, last = request.input, first_index + len(request.input) - 1
         for i, item in enumerate(items, first_index):
+            if i - first_index < absorbed:
+                continue
             ctx.next_item = items[i - first_index + 1] if i < last else None
             label = f"input[{i}]" if sent else request.item_label(i)
             if dropped and i - first_index in dropped:  # reasoning of an ended turn: not seen

@@ -8,7 +8,9 @@ Where each part goes and what it costs differs per prompt family (docs/counting-
   than its text and framing (4 less when opened by the response format).
 - ``chat`` (non-reasoning models): ``instructions`` is a system message of its own; the tool
   namespace (without headings) and the response format share a second system message, which
-  costs 1 token less than its text and framing.
+  costs 1 token less than its text and framing. Described tools (or several with parameters)
+  take the Chat Completions layout instead: under the headings, joined to the instructions or
+  a leading system message.
 - ``oss`` (gpt-oss): the harmony reference layout: a system message (identity, knowledge cutoff,
   reasoning effort, channels) and a developer message with ``# Instructions`` and the tools,
   tokenized as one string.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..core.reasons import reason
@@ -39,7 +42,11 @@ _HARMONY_OPENING_OFFSET = {"tools": -2, "text.format": -4}
 # Non-reasoning models: tools -1 (recorded); a format alone -4, by analogy with the hosted
 # reasoning models (not recorded).
 _CHAT_OPENING_OFFSET = {"tools": -1, "text.format": -4}
+# Non-reasoning models, the Chat Completions layout: the tools joining a leading system message
+# (fitted on Chat Completions records, in place of the -1 of tools opening a message).
+_CHAT_JOIN_OFFSET = -2
 _SCHEMA_KEYS_IMPLIED_BY_STRICT = frozenset({"additionalProperties", "required"})
+_STRICT_KEYS_FIRST = {"type": 0, "properties": 1}
 _SCHEMA_MAPS = frozenset({"properties", "$defs", "definitions", "patternProperties"})
 _SCHEMA_LISTS = frozenset({"anyOf", "oneOf", "allOf", "prefixItems"})
 _SCHEMA_SUBS = frozenset({"items", "not", "contains", "if", "then", "else"})
@@ -62,8 +69,9 @@ OSS_MODEL_IDENTITY = "You are ChatGPT, a large language model trained by OpenAI.
 OSS_KNOWLEDGE_CUTOFF = "2024-06"
 
 # The request, the family's framing and tool style, the model's encoding -> the blocks before
-# the input items (a new list: the prompt's own).
-SystemRenderer = Callable[[CountRequest, Framing, ToolStyle, str], list[Block]]
+# the input items, and how many leading input items they absorbed (a new list: the prompt's
+# own).
+SystemRenderer = Callable[[CountRequest, Framing, ToolStyle, str], tuple[list[Block], int]]
 
 
 class Section:
@@ -135,7 +143,7 @@ def _has_description(schema: Any, depth: int = 0) -> bool:
     return False
 
 
-def _beyond_bare_records(functions: list[Mapping[str, Any]]) -> bool:
+def _beyond_bare_records(functions: Sequence[Mapping[str, Any]]) -> bool:
     """Non-reasoning models: whether the function tools go beyond what recorded counts cover,
     tools without descriptions at most one of which has parameters."""
     with_parameters = 0
@@ -299,29 +307,53 @@ def _tools_section(tools: Sequence[Mapping[str, Any]], style: ToolStyle) -> Sect
     return Section("tools", _JOIN.join(parts), offsets, reasons)
 
 
-def _rebuilt(schema: Any, keys: Callable[[Mapping[str, Any]], Iterable[str]]) -> Any:
+def _rebuilt(
+    schema: Any, keys: Callable[[Mapping[str, Any]], Iterable[str]], required_first: bool = False
+) -> Any:
     """The schema rebuilt with, at every schema position (never a property's name), the keys
-    `keys` picks from that object, in the order it gives them."""
+    `keys` picks from that object, in the order it gives them; with `required_first`, an
+    object's properties in the order its ``required`` lists them, the others after as sent."""
     if isinstance(schema, list):
-        return [_rebuilt(s, keys) for s in schema]
+        return [_rebuilt(s, keys, required_first) for s in schema]
     if not is_mapping(schema):
         return schema
     out: dict[str, Any] = {}
     for key in keys(schema):
         value = schema[key]
         if key in _SCHEMA_MAPS and is_mapping(value):
-            out[key] = {name: _rebuilt(sub, keys) for name, sub in value.items()}
+            names: Iterable[str] = value
+            if key == "properties" and required_first:
+                names = _required_order(value, schema.get("required"))
+            out[key] = {name: _rebuilt(value[name], keys, required_first) for name in names}
         elif key in _SCHEMA_LISTS or key in _SCHEMA_SUBS:
-            out[key] = _rebuilt(value, keys)
+            out[key] = _rebuilt(value, keys, required_first)
         else:
             out[key] = value
     return out
 
 
+def _required_order(properties: Mapping[str, Any], required: Any) -> list[str]:
+    """The property names in the order ``required`` lists them, the others after as sent."""
+    listed = required if isinstance(required, list) else []
+    first = [n for n in dict.fromkeys(listed) if isinstance(n, str) and n in properties]
+    return first + [n for n in properties if n not in first]
+
+
+def _strict_keys(schema: Mapping[str, Any]) -> list[str]:
+    """A strict schema object's keys as it is shown: without the keywords strict mode implies,
+    ``type`` and ``properties`` first, the others as sent."""
+    kept = [k for k in schema if k not in _SCHEMA_KEYS_IMPLIED_BY_STRICT]
+    return sorted(kept, key=lambda k: _STRICT_KEYS_FIRST.get(k, len(_STRICT_KEYS_FIRST)))
+
+
 def _strict_schema(schema: Any) -> Any:
-    """The schema without the keywords strict mode implies (every property required, no
-    additional properties)."""
-    return _rebuilt(schema, lambda s: [k for k in s if k not in _SCHEMA_KEYS_IMPLIED_BY_STRICT])
+    """A strict schema as the model is shown it (docs/counting-rules.md, Structured outputs).
+    Strict mode implies every property required and no additional properties, and those
+    keywords are not shown: the schema is rebuilt, not shown as sent. Rebuilt in the order of
+    a schema's own model: ``type``, ``properties`` (in ``required``'s order), then the rest as
+    sent. Two recordings of keys sorted by the recorder are exact in this order and 1 over
+    in the sorted one; where an order changes the count, the count is flagged."""
+    return _rebuilt(schema, _strict_keys, required_first=True)
 
 
 def _type_first(schema: Any) -> Any:
@@ -376,15 +408,21 @@ def _text_format(request: CountRequest) -> Mapping[str, Any]:
 
 
 def _message_blocks(
-    role: str, framing: Framing, sections: list[Section], opening_offset: Mapping[str, int]
+    role: str,
+    framing: Framing,
+    sections: list[Section],
+    opening_offset: Mapping[str, int],
+    join_offset: int = 0,
 ) -> list[Block]:
     """One message holding `sections`, each its own block and tokenized apart.
 
     A section without text (all its tools deferred) becomes an empty block that only carries
-    its estimate reasons.
+    its estimate reasons. `join_offset` is the fitted offset of the second visible section,
+    when the first is a message's own text the others join.
     """
     blocks: list[Block] = []
     visible = [s for s in sections if s.text]
+    joining = visible[1] if join_offset and len(visible) > 1 else None
     for section in sections:
         if not section.text:
             # Nothing the model sees as text: all tools deferred, or measured hidden prompts.
@@ -395,6 +433,8 @@ def _message_blocks(
         if first and section.label in opening_offset:
             rule = f"{section.label} open the message"
             segments.append(Offset(opening_offset[section.label], rule))
+        if section is joining:
+            segments.append(Offset(join_offset, f"{section.label} join the system message"))
         segments.append(Text(section.text if first else _JOIN + section.text, section.label))
         segments.extend(section.offsets)
         if section is visible[-1]:
@@ -405,10 +445,10 @@ def _message_blocks(
 
 def harmony_system(
     request: CountRequest, framing: Framing, style: ToolStyle, encoding: str
-) -> list[Block]:
+) -> tuple[list[Block], int]:
     """OpenAI-hosted reasoning models: one developer message of sections, or nothing."""
     if not (request.instructions or request.tools or request.text):
-        return []  # the common case, without building the sections
+        return [], 0  # the common case, without building the sections
     sections = []
     if request.instructions:  # empty instructions add nothing (recorded)
         sections.append(Section("instructions", request.instructions))
@@ -420,7 +460,7 @@ def harmony_system(
         tools.offsets.append(Offset(FITTED["instructions_with_bare_tool"], rule))
     sections += [s for s in (tools, format_section(_text_format(request), encoding)) if s]
     if not sections:
-        return []
+        return [], 0
     blocks = _message_blocks(framing.system_role, framing, sections, _HARMONY_OPENING_OFFSET)
     labels = [s.label for s in sections if s.text]
     if "text.format" in labels and labels[0] != "text.format":
@@ -429,7 +469,7 @@ def harmony_system(
         # One record (gpt-5): 1 over the rule that fits instructions with tools that all have
         # parameters (gpt-5.2 to 5.6). A fitted offset, flagged.
         blocks[-1].estimate_reasons.append(reason("instructions_with_bare_tool"))
-    return blocks
+    return blocks, 0
 
 
 def _has_bare_function(tools: tuple[JSON, ...]) -> bool:
@@ -442,43 +482,73 @@ def _has_bare_function(tools: tuple[JSON, ...]) -> bool:
     )
 
 
+def _joinable_text(item: JSON) -> str | None:
+    """The text of a leading system or developer message the tools can join, as on Chat
+    Completions (a string, or text parts only); None for anything else."""
+    if item.get("type", "message") != "message" or item.get("role") not in ("system", "developer"):
+        return None
+    content = item.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list) and all(
+        is_mapping(p) and p.get("type") == "input_text" for p in content
+    ):
+        return "".join(str(p.get("text") or "") for p in content)
+    return None
+
+
+def _chat_tools_layout(request: CountRequest) -> bool:
+    """Whether a non-reasoning model's tools take the Chat Completions layout: described
+    tools, or several with parameters (docs/counting-rules.md, Non-reasoning models). Tools
+    without descriptions, at most one with parameters, are the recorded headingless message."""
+    functions = [t for t in request.tools if _in_functions_namespace(t)]
+    return bool(functions) and _beyond_bare_records(functions)
+
+
 def chat_system(
     request: CountRequest, framing: Framing, style: ToolStyle, encoding: str
-) -> list[Block]:
+) -> tuple[list[Block], int]:
     """Non-reasoning models: instructions as a system message, then the tools and the response
-    format in a second one."""
+    format in a second one. Described tools take the Chat Completions layout instead: under
+    the ``# Tools`` headings, joined to the instructions or to a leading system message (which
+    is then absorbed: the second value is how many input items it took)."""
     if not (request.instructions or request.tools or request.text):
-        return []  # the common case, without building the sections
+        return [], 0  # the common case, without building the sections
+    chat_layout = _chat_tools_layout(request)
+    tools = tools_section(request.tools, replace(style, headings=True) if chat_layout else style)
+    sections = [s for s in (tools, format_section(_text_format(request), encoding)) if s]
+    leading: Section | None = None
+    absorbed = 0
     blocks: list[Block] = []
-    if request.instructions:
-        blocks.append(
-            Block(
-                "instructions",
-                framing.message("system", [Text(request.instructions, "instructions")]),
-            )
-        )
-    sections = [
-        s
-        for s in (
-            tools_section(request.tools, style),
-            format_section(_text_format(request), encoding),
-        )
-        if s
-    ]
+    if request.instructions and chat_layout and sections:
+        leading = Section("instructions", request.instructions)
+    elif request.instructions:
+        text = Text(request.instructions, "instructions")
+        blocks.append(Block("instructions", framing.message("system", [text])))
+    elif chat_layout and request.input and not request.input_is_text:
+        joined = _joinable_text(request.input[0])
+        if joined is not None:
+            leading = Section(request.item_label(0), joined)
+            absorbed = 1
     if not sections:
-        return blocks
-    system = _message_blocks(framing.system_role, framing, sections, _CHAT_OPENING_OFFSET)
+        return blocks, absorbed
+    if leading is not None:
+        system = _message_blocks(
+            framing.system_role, framing, [leading, *sections], {}, join_offset=_CHAT_JOIN_OFFSET
+        )
+    else:
+        system = _message_blocks(framing.system_role, framing, sections, _CHAT_OPENING_OFFSET)
     labels = [s.label for s in sections if s.text]
     if labels and labels[0] == "text.format":
         system[-1].estimate_reasons.append(reason("chat_format_alone"))
-    if blocks and labels:
+    if request.instructions and labels:
         system[-1].estimate_reasons.append(reason("chat_system_with_instructions"))
-    return blocks + system
+    return blocks + system, absorbed
 
 
 def oss_system(
     request: CountRequest, framing: Framing, style: ToolStyle, encoding: str
-) -> list[Block]:
+) -> tuple[list[Block], int]:
     """gpt-oss: the reference's system message, always, and a developer message when there are
     instructions, tools or a response format."""
     effort = (request.reasoning or {}).get("effort") or "medium"
@@ -516,4 +586,4 @@ def oss_system(
         blocks.append(Block("developer", framing.message("developer", body), reasons))
     elif reasons:
         blocks[0].estimate_reasons.extend(reasons)
-    return blocks
+    return blocks, 0

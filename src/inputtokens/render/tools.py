@@ -477,7 +477,7 @@ class FunctionNamespace:
         uncovered = []
         if not isinstance(description, str) or not description:
             uncovered.append("no description")
-        if style.reference or not style.headings:
+        if style.reference or style.bare_tools_only:
             uncovered.append("not a hosted reasoning model")
         if not alone:
             uncovered.append("next to other tools")
