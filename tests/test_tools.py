@@ -284,6 +284,27 @@ def test_a_strict_schema_is_shown_rebuilt_type_and_properties_first() -> None:
     )
 
 
+def test_a_strict_schema_whose_order_changes_the_count_is_flagged() -> None:
+    # The records cannot tell a rebuilt order from the order sent: where they differ in
+    # tokens, the count says so.
+    member = {
+        "additionalProperties": False,
+        "properties": {
+            "data": {"properties": {"city": {"type": "string"}}, "type": "object"},
+            "kind": {"const": "CityLocation", "type": "string"},
+        },
+        "required": ["kind", "data"],
+        "type": "object",
+    }
+    schema = {"properties": {"result": {"anyOf": [member]}}, "required": ["result"]}
+    fmt = {"type": "json_schema", "name": "final_result", "schema": schema, "strict": True}
+    section = format_section(fmt, "o200k_base")
+    assert section is not None
+    shown = section.text.splitlines()[-1]
+    assert n(shown) != n(json.dumps(json.loads(shown), sort_keys=True, separators=(",", ":")))
+    assert any("order of its keys" in r for r in section.reasons)
+
+
 def test_chat_model_described_tools_join_a_leading_system_message_as_on_chat() -> None:
     # Described tools on a chat model take the Chat Completions layout: the same count as the
     # Chat Completions body of the same messages and tools.

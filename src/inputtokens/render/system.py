@@ -45,7 +45,7 @@ _CHAT_OPENING_OFFSET = {"tools": -1, "text.format": -4}
 # Non-reasoning models, the Chat Completions layout: the tools joining a leading system message
 # (fitted on Chat Completions records, in place of the -1 of tools opening a message).
 _CHAT_JOIN_OFFSET = -2
-_SCHEMA_KEYS_IMPLIED_BY_STRICT = frozenset({"additionalProperties", "required"})
+_STRICT_IMPLIED = frozenset({"additionalProperties", "required"})
 _STRICT_KEYS_FIRST = {"type": 0, "properties": 1}
 _SCHEMA_MAPS = frozenset({"properties", "$defs", "definitions", "patternProperties"})
 _SCHEMA_LISTS = frozenset({"anyOf", "oneOf", "allOf", "prefixItems"})
@@ -342,7 +342,7 @@ def _required_order(properties: Mapping[str, Any], required: Any) -> list[str]:
 def _strict_keys(schema: Mapping[str, Any]) -> list[str]:
     """A strict schema object's keys as it is shown: without the keywords strict mode implies,
     ``type`` and ``properties`` first, the others as sent."""
-    kept = [k for k in schema if k not in _SCHEMA_KEYS_IMPLIED_BY_STRICT]
+    kept = [k for k in schema if k not in _STRICT_IMPLIED]
     return sorted(kept, key=lambda k: _STRICT_KEYS_FIRST.get(k, len(_STRICT_KEYS_FIRST)))
 
 
@@ -365,17 +365,19 @@ def _compact(schema: Any, sort_keys: bool = False) -> str:
     return json.dumps(schema, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)
 
 
-def _key_order_reason(encoding_name: str, schema: Any, sent: str) -> str | None:
+def _key_order_reason(encoding_name: str, shown: str, as_sent: Any) -> str | None:
     """A reason when the schema's token count depends on the order of its keys.
 
     Every recorded schema had its keys sorted by the recorder, so no record shows whether
     OpenAI renders the keys in the order sent or in an order of its own (docs/counting-rules.md,
-    Structured outputs). Two other orders are tried: all keys sorted, and ``type`` first.
+    Structured outputs). Three other orders of `as_sent` (the schema before any reordering)
+    are tried: as sent, all keys sorted, and ``type`` first.
     """
     encoding = get_encoding(encoding_name)
-    count = count_cached(encoding, sent)
-    for other in (_compact(schema, sort_keys=True), _compact(_type_first(schema))):
-        if other != sent and count_cached(encoding, other) != count:
+    count = count_cached(encoding, shown)
+    others = (_compact(as_sent), _compact(as_sent, sort_keys=True), _compact(_type_first(as_sent)))
+    for other in others:
+        if other != shown and count_cached(encoding, other) != count:
             return reason("format_key_order")
     return None
 
@@ -386,18 +388,19 @@ def format_section(fmt: Mapping[str, Any], encoding: str) -> Section | None:
     if fmt.get("type") != "json_schema":
         return None
     reasons: list[str] = []
-    schema = fmt.get("schema", {})
+    schema = as_sent = fmt.get("schema", {})
     if fmt.get("strict") is True:
-        schema = _strict_schema(schema)
+        schema = _strict_schema(as_sent)
+        as_sent = _rebuilt(as_sent, lambda s: [k for k in s if k not in _STRICT_IMPLIED])
     else:
         reasons.append(reason("format_not_strict"))
     lines = ["# Response Formats", "", f"## {fmt.get('name', '')}", ""]
     if isinstance(fmt.get("description"), str):
         lines.append(f"// {fmt['description']}")
         reasons.append(reason("format_description"))
-    sent = _compact(schema)
-    lines.append(sent)
-    order = _key_order_reason(encoding, schema, sent)
+    shown = _compact(schema)
+    lines.append(shown)
+    order = _key_order_reason(encoding, shown, as_sent)
     if order:
         reasons.append(order)
     return Section("text.format", "\n".join(lines), reasons=reasons)
