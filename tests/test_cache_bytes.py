@@ -109,13 +109,18 @@ def _traced_growth(fill: Callable[[], object]) -> tuple[int, object]:
     return sum(stat.size for stat in mine.statistics("filename")), kept
 
 
-@pytest.mark.parametrize("kind", ["answers", "counts"])
+@pytest.mark.parametrize("kind", ["answers", "counts", "content cache"])
 def test_the_estimate_covers_what_tracemalloc_sees(kind: str) -> None:
     """The reported bytes are not less than the memory the entries really take (keys, values
     and the OrderedDict), with entries dropped as new ones come, as in a busy worker."""
 
-    def fill() -> LruTable[Any]:
+    def fill() -> LruTable[Any] | TokenCountCache:
         table: LruTable[Any]
+        if kind == "content cache":
+            cache = TokenCountCache(max_entries=1_000_000, max_bytes=1_000_000)
+            for i in range(20_000):
+                cache.put(TokenCountCache.key("o200k_base", f"text {i}"), 100_000 + i)
+            return cache
         if kind == "answers":
             table = AnswerCache(max_entries=1_000_000, max_bytes=1_000_000)
             for i in range(20_000):
@@ -127,10 +132,11 @@ def test_the_estimate_covers_what_tracemalloc_sees(kind: str) -> None:
         return table
 
     traced, table = _traced_growth(fill)
-    assert isinstance(table, LruTable)
-    assert table.stats()["evictions"] > 10_000
-    assert traced <= table.bytes <= table.max_bytes
-    assert table.bytes < 2.5 * traced  # an estimate, not a wild over-count
+    assert isinstance(table, LruTable | TokenCountCache)
+    stats = table.stats()
+    assert stats["evictions"] > 10_000
+    assert traced <= stats["bytes"] <= table.max_bytes
+    assert stats["bytes"] < 2.5 * traced  # an estimate, not a wild over-count
 
 
 def test_answers_are_kept_at_their_size_not_orjsons_buffer() -> None:

@@ -47,6 +47,11 @@ ENTRY_OVERHEAD = 200
 _ALIGN = 16  # pymalloc hands out blocks in multiples of 16 bytes
 
 
+# One entry of TokenCountCache: a 16-byte digest and an int (any count: below 2**60 an int
+# object is 28 or 32 bytes, one 32-byte block either way).
+COUNT_ENTRY_BYTES = ENTRY_OVERHEAD + 64 + 32
+
+
 def entry_bytes(key: bytes, value: object) -> int:
     """The estimated memory of one entry: its key and value objects, each rounded up to the
     allocator's block, plus ``ENTRY_OVERHEAD``. A value must be right-sized (see AnswerCache:
@@ -143,13 +148,20 @@ _seeds: dict[str, int] = {}  # encoding name -> its key domain's seed (digest.se
 
 
 class TokenCountCache:
-    """Text -> token count for one process; thread-safe, bounded, least recently used out."""
+    """Text -> token count for one process; thread-safe, bounded, least recently used out.
+
+    Every entry costs the same (a 16-byte key and a small int: ``COUNT_ENTRY_BYTES``), so the
+    byte budget is a number of entries, and a put is an insert and at most one drop: this runs
+    for every text of every request, found or not (docs/performance.md, Hot path II).
+    """
 
     def __init__(self, max_entries: int, max_bytes: int = DEFAULT_CACHE_BYTES // 2) -> None:
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self._table: LruTable[int] = LruTable(max_entries, max_bytes)
+        self.max_entries = max(max_entries, 0)
+        self.max_bytes = max(max_bytes, 0)
+        self._capacity = min(self.max_entries, self.max_bytes // COUNT_ENTRY_BYTES)
+        self._entries: OrderedDict[bytes, int] = OrderedDict()
         self._lock = threading.Lock()
+        self.hits = self.misses = self.evictions = 0
 
     @staticmethod
     def key(encoding: str, text: str) -> bytes:
@@ -162,7 +174,12 @@ class TokenCountCache:
     def get(self, key: bytes, use: CacheUse) -> int | None:
         """The kept count for `key`, or None (a miss, to be followed by ``put``)."""
         with self._lock:
-            tokens = self._table.get(key)
+            tokens = self._entries.get(key)
+            if tokens is None:
+                self.misses += 1
+            else:
+                self._entries.move_to_end(key)
+                self.hits += 1
         if tokens is None:
             use.misses += 1
         else:
@@ -172,13 +189,26 @@ class TokenCountCache:
 
     def put(self, key: bytes, tokens: int) -> None:
         """Keep a count (the text is encoded outside the lock, so others' hits never wait)."""
+        entries = self._entries
         with self._lock:
-            self._table.put(key, tokens)
+            entries[key] = tokens
+            if len(entries) > self._capacity:
+                entries.popitem(last=False)
+                self.evictions += 1
 
     def stats(self) -> dict[str, int]:
         with self._lock:
-            return self._table.stats()
+            return {
+                "entries": len(self._entries),
+                "max_entries": self.max_entries,
+                "bytes": len(self._entries) * COUNT_ENTRY_BYTES,
+                "max_bytes": self.max_bytes,
+                "hits": self.hits,
+                "misses": self.misses,
+                "evictions": self.evictions,
+            }
 
     def clear(self) -> None:
         with self._lock:
-            self._table.clear()
+            self._entries.clear()
+            self.hits = self.misses = self.evictions = 0
