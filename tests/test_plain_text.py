@@ -1,6 +1,7 @@
-"""The count route's shortcut for ``{"model", "input": str}`` bodies (count/plain_text.py):
-the same count as the whole pipeline for every model and text, and None (the pipeline
-answers) for any other body or any body the pipeline would refuse."""
+"""The shortcut for ``{"model", "input": str}`` bodies (count/plain_text.py) of the count
+route and the library: the same count, and the same TokenCount, as the whole pipeline for
+every model and text, and None (the pipeline answers) for any other body or any body the
+pipeline would refuse."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from hypothesis import strategies as st
 
 from inputtokens import count_input_tokens
 from inputtokens.core.models import DEFAULT_REGISTRY
+from inputtokens.core.result import TokenCount
 from inputtokens.core.token_cache import TokenCountCache
-from inputtokens.count.pipeline import DEFAULT_OPTIONS
+from inputtokens.count.pipeline import DEFAULT_OPTIONS, count_request, prepare
 from inputtokens.count.plain_text import PlainTextCounter
 from inputtokens.settings import Settings
 
@@ -27,8 +29,21 @@ TEXTS = [
 ]
 
 
+def _pipeline_result(body: dict[str, Any]) -> TokenCount:
+    """The whole pipeline's count, never the shortcut (which count_input_tokens takes)."""
+    return count_request(prepare(body, DEFAULT_OPTIONS), models=DEFAULT_OPTIONS.models)
+
+
 def _pipeline(body: dict[str, Any]) -> int:
-    return count_input_tokens(body, settings=OFF).input_tokens
+    return _pipeline_result(body).input_tokens
+
+
+# What may differ between two counts of one body: how long each took, what the cache gave.
+_RUN_FIELDS = {"latency_ms", "cache_use", "pricer", "tool_splitter"}
+
+
+def _value(result: TokenCount) -> dict[str, Any]:
+    return {f: getattr(result, f) for f in TokenCount.__dataclass_fields__ if f not in _RUN_FIELDS}
 
 
 @pytest.mark.parametrize("model", sorted(DEFAULT_REGISTRY.models))
@@ -44,6 +59,10 @@ def test_every_model_counts_as_the_pipeline(model: str) -> None:
         got = counter.count(body, cache)
         assert got is None or got == expected, (model, text)
         assert counter.count(body, None) == got  # the same without the content cache
+        result = counter.result(body, cache)
+        assert (result is None) == (got is None)
+        if result is not None:
+            assert _value(result) == _value(_pipeline_result(body)), (model, text)
 
 
 def test_the_shortcut_applies_to_each_family() -> None:
@@ -99,3 +118,17 @@ def test_any_text_counts_as_the_pipeline(text: str, model: str) -> None:
         assert expected is None
         return
     assert got == expected
+
+
+def test_the_library_answers_plain_bodies_with_the_pipelines_value() -> None:
+    body = {"model": "gpt-5", "input": TEXTS[1]}
+    result = count_input_tokens(body, settings=OFF)
+    assert _value(result) == _value(_pipeline_result(body))
+    assert result.latency_ms is not None and result.cost_usd() is not None  # priced
+    with_cache = count_input_tokens({"model": "gpt-4o", "input": TEXTS[1] + " again"})
+    again = count_input_tokens({"model": "gpt-4o", "input": TEXTS[1] + " again"})
+    assert with_cache.cache_use is not None and with_cache.cache_use.misses == 1
+    assert again.cache_use is not None and again.cache_use.hits == 1
+    assert again.input_tokens == with_cache.input_tokens
+    ids = count_input_tokens(body, return_tokens=True)  # ids: the pipeline
+    assert ids.tokens is not None and len(ids.tokens) == ids.input_tokens

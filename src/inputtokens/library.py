@@ -30,6 +30,7 @@ from .count.pipeline import (
     render_chat_request,
     render_request,
 )
+from .count.plain_text import PlainTextCounter
 from .formats.chat import ChatRequest
 from .formats.embeddings import EmbeddingsRequest, parse_embeddings_request
 from .formats.responses import CountRequest
@@ -60,6 +61,12 @@ def count_input_tokens(
     to count conversations, previous responses, stored files and remote URLs.
     """
     options, bounds = _options(settings)
+    if not return_tokens:
+        # The simplest body, {"model", "input": "a string"}: its count without the pipeline
+        # (count/plain_text.py), the same TokenCount.
+        plain = _plain_counter(options).result(body, cache_for(*bounds))
+        if plain is not None:
+            return _priced(plain)
     return _priced(
         count_request(
             prepare(body, options),
@@ -201,16 +208,37 @@ def open_store(url: str) -> Store:
 
 def _options(settings: Settings | None) -> tuple[CountOptions, tuple[int, int]]:
     """The pipeline's options and the content cache's bounds, from `settings` (or the
-    defaults)."""
+    defaults); those of the settings last passed are kept (a caller passes the same object
+    call after call, and building them costs more than a short count)."""
+    global _last_options
     if settings is None:
         return _DEFAULT_OPTIONS, _DEFAULT_BOUNDS
-    return settings.count_options(), settings.cache_bounds()
+    last = _last_options
+    if last is not None and last[0] is settings:
+        return last[1]
+    found = settings.count_options(), settings.cache_bounds()
+    _last_options = (settings, found)
+    return found
+
+
+def _plain_counter(options: CountOptions) -> PlainTextCounter:
+    """The plain-text counter of `options` (one per options value, a few at most)."""
+    counter = _plain_counters.get(options)
+    if counter is None:
+        with _caches_lock:
+            if len(_plain_counters) >= _MAX_PLAIN_COUNTERS:
+                _plain_counters.clear()
+            counter = _plain_counters.setdefault(options, PlainTextCounter(options))
+    return counter
 
 
 _DEFAULT_OPTIONS = CountOptions()
 _DEFAULT_BOUNDS = (DEFAULT_MAX_ENTRIES, DEFAULT_CACHE_BYTES // 2)  # as Settings().cache_bounds()
 _caches: dict[tuple[int, int], TokenCountCache] = {}
 _caches_lock = threading.Lock()
+_last_options: tuple[Settings, tuple[CountOptions, tuple[int, int]]] | None = None
+_plain_counters: dict[CountOptions, PlainTextCounter] = {}
+_MAX_PLAIN_COUNTERS = 16
 
 
 def cache_for(

@@ -9,7 +9,9 @@ constant is found once per model name by counting a probe body through the whole
 the probe also checks that shape, and a model whose prompt does not have it is never counted
 here. A tiny count is mostly this fixed work (validating, rendering, building a TokenCount),
 so the HTTP route asks here first for its plain answer (not the verbose view, which needs the
-parts).
+parts), and the library for its ``TokenCount``: the probe's own result with the text's tokens
+put in place of the probe text's (the same value the pipeline builds, but for the time it
+took and what the cache supplied).
 
 ``count`` answers None whenever the body is anything else, or would be an error (an empty or
 too long string, an unknown model, a count over the model's input limit): the whole pipeline
@@ -19,10 +21,12 @@ then gives the answer or the error, as before.
 from __future__ import annotations
 
 import threading
+from time import perf_counter
 from typing import Any, NamedTuple
 
 import tiktoken
 
+from ..core.result import TokenCount
 from ..core.token_cache import MIN_CHARS, CacheUse, TokenCountCache
 from ..core.tokenizer import count_cached, count_text, get_encoding
 from ..formats.responses_schema import INPUT_MAX_LENGTH
@@ -40,6 +44,9 @@ class _Framing(NamedTuple):
     tokens: int  # the count of the body minus the count of its text
     enc: tiktoken.Encoding
     input_limit: int
+    template: TokenCount  # the first probe's result
+    part: int  # the index of the text's part in the template's parts
+    probe_tokens: int  # the first probe text's tokens
 
 
 class PlainTextCounter:
@@ -52,6 +59,53 @@ class PlainTextCounter:
 
     def count(self, body: Any, cache: TokenCountCache | None) -> int | None:
         """The input tokens of `body`, or None: not such a body (count it the usual way)."""
+        found = self._counted(body, cache, None)
+        return None if found is None else found[1]
+
+    def result(self, body: Any, cache: TokenCountCache | None) -> TokenCount | None:
+        """The pipeline's TokenCount of `body`, or None: not such a body."""
+        start = perf_counter()
+        use = CacheUse()
+        found = self._counted(body, cache, use)
+        if found is None:
+            return None
+        framing, tokens = found
+        template = framing.template
+        delta = tokens - framing.tokens - framing.probe_tokens
+        parts = list(template.parts)
+        part = parts[framing.part]
+        parts[framing.part] = part._replace(
+            tokens=part.tokens + delta, text_tokens=part.text_tokens + delta
+        )
+        details = dict(template.details)
+        details["text_tokens"] += delta
+        # Positional, in field order (core/result.py), as the pipeline's _result builds it.
+        return TokenCount(
+            tokens,
+            template.model,
+            template.requested_model,
+            template.encoding,
+            template.context_window,
+            template.max_output_tokens,
+            tuple(parts),
+            template.estimate_reasons,
+            None,
+            None,
+            details,
+            template.input_limit,
+            0,
+            template.model_defaulted,
+            None,
+            use,
+            template.object,
+            None,
+            round((perf_counter() - start) * 1_000_000) / 1000,
+        )
+
+    def _counted(
+        self, body: Any, cache: TokenCountCache | None, use: CacheUse | None
+    ) -> tuple[_Framing, int] | None:
+        """The model's framing and the body's input tokens, or None: not such a body."""
         if type(body) is not dict or not body.keys() <= _PLAIN_KEYS:
             return None
         text = body.get("input")
@@ -68,20 +122,24 @@ class PlainTextCounter:
             return None
         enc = framing.enc
         if cache is not None and len(text) > MIN_CHARS:
-            tokens = framing.tokens + cached_count(cache, enc, text, "input", CacheUse())
+            tokens = framing.tokens + cached_count(
+                cache, enc, text, "input", CacheUse() if use is None else use
+            )
         else:
             tokens = framing.tokens + count_cached(enc, text, "input")
-        return tokens if tokens <= framing.input_limit else None  # over: the pipeline's 400
+        if tokens > framing.input_limit:
+            return None  # over: the pipeline's 400
+        return framing, tokens
 
     def _learn(self, model: str | None) -> _Framing | None:
         """The framing constant of `model` (None: the default model), from probe bodies."""
         framing = None
         try:
-            found = {self._probe(model, text) for text in _PROBES}
+            first, second = (self._probe(model, text) for text in _PROBES)
         except Exception:  # noqa: BLE001 - an unknown model, ...: the pipeline gives the error
-            found = {None}
-        if len(found) == 1:
-            framing = found.pop()
+            first = second = None
+        if first is not None and second is not None and _agree(first, second):
+            framing = first
         with self._lock:
             if len(self._framing) < MAX_MODELS:
                 self._framing[model] = framing
@@ -110,8 +168,30 @@ class PlainTextCounter:
             return None
         result = count_request(request, models=self.options.models, enforce_limit=False)
         enc = get_encoding(result.encoding)
-        constant = result.input_tokens - count_text(enc, text)
-        return _Framing(constant, enc, result.input_limit)
+        probe_tokens = count_text(enc, text)
+        constant = result.input_tokens - probe_tokens
+        labels = [p.label for p in result.parts]
+        if labels.count(block.label) != 1:
+            return None
+        part = labels.index(block.label)
+        return _Framing(constant, enc, result.input_limit, result, part, probe_tokens)
+
+
+def _agree(first: _Framing, second: _Framing) -> bool:
+    """Whether two probes of one model show a count that is a constant plus the text's tokens:
+    the same constant, limit and encoding, and results alike but for the text's part."""
+    a, b = first.template, second.template
+    others_a = [p for i, p in enumerate(a.parts) if i != first.part]
+    others_b = [p for i, p in enumerate(b.parts) if i != second.part]
+    return (
+        (first.tokens, first.enc, first.input_limit, first.part)
+        == (second.tokens, second.enc, second.input_limit, second.part)
+        and others_a == others_b
+        and a.estimate_reasons == b.estimate_reasons
+        and a.parts[first.part].estimate_reasons == b.parts[second.part].estimate_reasons
+        and a.parts[first.part].tokens - first.probe_tokens
+        == b.parts[second.part].tokens - second.probe_tokens
+    )
 
 
 _UNKNOWN: Any = object()
