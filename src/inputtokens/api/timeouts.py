@@ -76,12 +76,17 @@ class _Deadlines:
         self._arm(self.header_timeout, self._headers_late)
 
     def data_received(self, data: bytes) -> None:
-        if self._idle:  # the first bytes after a response: the next request's headers start
-            self._idle = False
-            if self._timer is None:
-                self._arm(self.header_timeout, self._headers_late)
+        idle, self._idle = self._idle, False
         super().data_received(data)  # type: ignore[misc]
         self._follow()
+        if idle and self._timer is None:
+            # The first bytes after a response: the next request's headers started. Their
+            # clock runs only when they are not complete already (parsed above): a request
+            # that comes whole, the usual case, starts no timer.
+            cycle = self.cycle
+            if cycle is self._seen and (cycle is None or cycle.response_complete):
+                if not self.transport.is_closing():
+                    self._arm(self.header_timeout, self._headers_late)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()  # type: ignore[misc]
