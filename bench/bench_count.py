@@ -75,6 +75,13 @@ def tiny_request(model: str) -> tuple[dict[str, Any], list[str]]:
     return {"model": model, "input": TINY_TEXT}, [TINY_TEXT]
 
 
+def tiny_message_request(model: str) -> tuple[dict[str, Any], list[str]]:
+    """The tiny text as one user message item: the whole pipeline, not the plain-text path
+    that a bare string ``input`` takes."""
+    body = {"model": model, "input": [{"role": "user", "content": TINY_TEXT}]}
+    return body, [TINY_TEXT]
+
+
 _WEATHER_TOOL: dict[str, Any] = {
     "type": "function",
     "name": "get_weather_forecast",
@@ -598,6 +605,7 @@ def run(quick: bool, breakdown: bool) -> dict[str, Any]:
     cases: dict[str, list[tuple[dict[str, Any], list[str]]]] = {
         "tiny": [tiny_request("gpt-5")],
         "tiny_gpt4o": [tiny_request("gpt-4o")],
+        "tiny_item": [tiny_message_request("gpt-5")],
         "small": [small_request("gpt-5", n) for n in range(VARIANTS)],
         "large": [large_request("gpt-5")],
     }
