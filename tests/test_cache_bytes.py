@@ -18,6 +18,8 @@ from inputtokens.api.count import AnswerCache
 from inputtokens.core.token_cache import (
     DEFAULT_CACHE_BYTES,
     ENTRY_OVERHEAD,
+    SHARDS,
+    CacheUse,
     LruTable,
     TokenCountCache,
     entry_bytes,
@@ -41,23 +43,23 @@ def answer(tokens: int, extra: str = "") -> bytes:
 
 
 def held(table: LruTable[Any]) -> int:
-    return sum(entry_bytes(k, v) for k, v in table._entries.items())
+    return sum(entry_bytes(k, v) for k, v in table.items())
 
 
 def test_eviction_keeps_the_byte_budget_least_recently_used_first() -> None:
     table = AnswerCache(max_entries=1_000_000, max_bytes=20_000)
     for i in range(1000):
         table.put(key(i), answer(i, "x" * (i % 300)))  # values of different sizes
-        assert table.bytes == held(table) <= table.max_bytes
+        assert table.held_bytes == held(table) <= table.max_bytes
         if i == 10:
             assert table.get(key(0)) is not None  # key 0 is now the most recently used
     stats = table.stats()
     assert stats["evictions"] > 900 and stats["entries"] == 1000 - stats["evictions"]
-    assert table.max_bytes - table.bytes < entry_bytes(key(999), answer(999, "x" * 300))
+    assert table.max_bytes - table.held_bytes < entry_bytes(key(999), answer(999, "x" * 300))
     assert table.get(key(999)) == answer(999, "x" * (999 % 300))  # the newest are kept
     assert table.get(key(1)) is None  # the oldest are gone...
     table.put(key("a"), answer(1))
-    assert table.bytes == held(table)
+    assert table.held_bytes == held(table)
 
 
 def test_the_least_recently_used_goes_first() -> None:
@@ -69,16 +71,16 @@ def test_the_least_recently_used_goes_first() -> None:
     table.put(key(3), answer(3))  # 1 is the least recently used
     assert table.get(key(1)) is None
     assert all(table.get(key(i)) is not None for i in (0, 2, 3))
-    assert table.stats()["evictions"] == 1 and table.bytes == 3 * cost
+    assert table.stats()["evictions"] == 1 and table.held_bytes == 3 * cost
 
 
 def test_the_entry_bound_still_holds_and_a_replaced_value_is_costed_once() -> None:
     table: LruTable[int] = LruTable(max_entries=2, max_bytes=1 << 20)
     for i in range(5):
         table.put(key(i), 1000 + i)
-    assert table.stats()["entries"] == 2 and table.bytes == held(table)
+    assert table.stats()["entries"] == 2 and table.held_bytes == held(table)
     table.put(key(4), 7)
-    assert table.stats()["entries"] == 2 and table.bytes == held(table)
+    assert table.stats()["entries"] == 2 and table.held_bytes == held(table)
 
 
 def test_a_value_over_the_whole_budget_is_not_kept() -> None:
@@ -86,7 +88,7 @@ def test_a_value_over_the_whole_budget_is_not_kept() -> None:
     table.put(key(1), answer(1))
     table.put(key(2), answer(2, "y" * 500))
     assert table.get(key(2)) is None and table.get(key(1)) == answer(1)
-    assert table.bytes == held(table)
+    assert table.held_bytes == held(table)
 
 
 def _traced_growth(fill: Callable[[], object]) -> tuple[int, object]:
@@ -239,3 +241,28 @@ def test_the_answer_cache_still_answers_a_repeated_body(small_budget: httpx.Clie
     assert first.status_code == second.status_code == 200
     assert first.content == second.content
     assert metrics(small_budget)["inputtokens_answer_cache_hits_total"] == hits + 1
+
+
+@pytest.mark.parametrize("kind", ["answers", "counts"])
+def test_a_large_table_is_split_and_keeps_both_bounds(kind: str) -> None:
+    """A default-sized table is split in shards (a rebuild stalls a sixteenth of it); the
+    whole still holds its byte and entry bounds, and a kept key is found again."""
+    table: AnswerCache | TokenCountCache
+    if kind == "answers":
+        table = AnswerCache(max_entries=1_000_000, max_bytes=DEFAULT_CACHE_BYTES // 2)
+        assert len(table._shards) == SHARDS
+        for i in range(80_000):
+            table.put(key(i), answer(i))
+        assert table.held_bytes == held(table) <= table.max_bytes
+        assert table.get(key(79_999)) == answer(79_999)
+    else:
+        table = TokenCountCache(max_entries=1_000_000)
+        assert len(table._shards) == SHARDS
+        for i in range(80_000):
+            table.put(key(i), i)
+        assert table.get(key(79_999), CacheUse()) == 79_999
+    stats = table.stats()
+    assert stats["bytes"] <= stats["max_bytes"] and stats["entries"] <= stats["max_entries"]
+    assert stats["evictions"] == 80_000 - stats["entries"] > 0
+    small = LruTable[int](max_entries=100, max_bytes=1 << 20)
+    assert len(small._shards) == 1  # small tables keep one exact LRU order
