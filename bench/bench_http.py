@@ -52,6 +52,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -906,9 +907,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 # Each mode twice, interleaved; the better run counts (a noisy neighbour
                 # on a shared machine only ever makes a run slower). The 1 MiB body once: one
                 # connection, a few requests a second, its p50 steadier than a peak.
+                rounds: list[dict[str, float]] = []
                 for _ in range(1 if large else args.rounds):
+                    rounds.append({})
                     for mode in modes:
                         res = load(mode, name, conns, duration)
+                        rounds[-1][mode] = res.rps
                         if mode not in row or res.rps > row[mode]["rps"]:
                             row[mode] = {
                                 "rps": res.rps,
@@ -919,6 +923,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                             }
                 for counter in modes[1:]:
                     row[counter]["ratio"] = row[counter]["rps"] / row["bare"]["rps"]
+                    # Each round's run against the bare run of the same round, the median
+                    # over rounds: steadier than the best of each when the machine's speed
+                    # drifts between runs seconds apart.
+                    row[counter]["paired_ratio"] = statistics.median(
+                        r[counter] / r["bare"] for r in rounds if r["bare"]
+                    )
 
             # Paced: 80% of each counter's own peak just measured (wrk paced by a Lua
             # schedule, latency from each send; or the Python client, open loop).
@@ -1065,6 +1075,12 @@ def print_report(res: dict[str, Any]) -> None:
             f"{name:<6} {size_s:>9} {r['connections']:>5} {b['rps']:>10,.0f}{rates}"
             f"{'':>15}{b['p50_ms']:>5.2f}/{b['p99_ms']:<5.2f}{times}"
         )
+    paired = "; ".join(
+        f"{name} " + ", ".join(f"{k} {r[k]['paired_ratio']:.2f}x" for k in COUNTERS if k in r)
+        for name, r in res["throughput"].items()
+        if name != "large"
+    )
+    print(f"paired (median over rounds of each run / the bare run of its round): {paired}")
     errors = sum(r[k]["errors"] for r in res["throughput"].values() for k in MODES if k in r)
     print(
         "cold: INPUTTOKENS_CACHE_ENTRIES=0, every request parsed and tokenized; cached: as "
