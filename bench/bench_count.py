@@ -76,9 +76,10 @@ def tiny_request(model: str) -> tuple[dict[str, Any], list[str]]:
 
 
 def tiny_message_request(model: str) -> tuple[dict[str, Any], list[str]]:
-    """The tiny text as one user message item: the whole pipeline, not the plain-text path
-    that a bare string ``input`` takes."""
-    body = {"model": model, "input": [{"role": "user", "content": TINY_TEXT}]}
+    """The tiny text as the ``input_text`` part of one user message: the whole pipeline, not
+    the plain-text path that a string ``input`` (or one message of string content) takes."""
+    part = {"type": "input_text", "text": TINY_TEXT}
+    body = {"model": model, "input": [{"role": "user", "content": [part]}]}
     return body, [TINY_TEXT]
 
 

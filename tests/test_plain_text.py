@@ -46,12 +46,21 @@ def _value(result: TokenCount) -> dict[str, Any]:
     return {f: getattr(result, f) for f in TokenCount.__dataclass_fields__ if f not in _RUN_FIELDS}
 
 
+def _shapes(text: str) -> list[Any]:
+    """The `input` of each body shape the shortcut takes, for `text`."""
+    return [
+        text,
+        [{"role": "user", "content": text}],
+        [{"type": "message", "role": "user", "content": text}],
+    ]
+
+
 @pytest.mark.parametrize("model", sorted(DEFAULT_REGISTRY.models))
 def test_every_model_counts_as_the_pipeline(model: str) -> None:
     counter = PlainTextCounter(DEFAULT_OPTIONS)
     cache = TokenCountCache(1000)
-    for text in TEXTS:
-        body = {"model": model, "input": text}
+    for text, sent in ((t, shape) for t in TEXTS for shape in _shapes(t)):
+        body = {"model": model, "input": sent}
         try:
             expected: int | None = _pipeline(body)
         except Exception:  # noqa: BLE001 - a model the pipeline refuses: no shortcut either
@@ -72,13 +81,21 @@ def test_the_shortcut_applies_to_each_family() -> None:
         assert counter.count(body, None) == _pipeline(body)
     assert counter.count({"input": "Hi"}, None) == _pipeline({"input": "Hi"})  # default model
     assert counter.count({"model": None, "input": "Hi"}, None) == _pipeline({"input": "Hi"})
+    item = {"input": [{"role": "user", "content": "Hi"}]}
+    assert counter.count(item, None) == _pipeline(item)  # one message, default model
 
 
 @pytest.mark.parametrize(
     "body",
     [
         {"model": "gpt-5", "input": ""},  # empty_string
-        {"model": "gpt-5", "input": [{"role": "user", "content": "Hi"}]},
+        {"model": "gpt-5", "input": [{"role": "system", "content": "Hi"}]},
+        {"model": "gpt-5", "input": [{"role": "user", "content": "Hi", "phase": "final"}]},
+        {"model": "gpt-5", "input": [{"type": "item_reference", "role": "user", "content": "Hi"}]},
+        {"model": "gpt-5", "input": [{"role": "user", "content": [{"type": "input_text"}]}]},
+        {"model": "gpt-5", "input": [{"role": "user", "content": "Hi"}] * 2},
+        {"model": "gpt-5", "input": [{"role": "user", "content": ""}]},
+        {"model": "gpt-5", "input": []},
         {"model": "gpt-5", "input": "Hi", "instructions": "Be brief."},
         {"model": "gpt-5", "input": "Hi", "truncation": "auto"},
         {"model": 5, "input": "Hi"},
@@ -107,7 +124,7 @@ def test_model_names_are_bounded() -> None:
 @settings(max_examples=60, deadline=None)
 @given(st.text(min_size=1, max_size=300), st.sampled_from(["gpt-5", "gpt-4o", "gpt-oss-20b"]))
 def test_any_text_counts_as_the_pipeline(text: str, model: str) -> None:
-    body = {"model": model, "input": text}
+    body = {"model": model, "input": [{"role": "user", "content": text}] if len(text) % 2 else text}
     try:
         expected: int | None = _pipeline(body)
     except Exception:  # noqa: BLE001 - e.g. lone surrogates: the pipeline's error

@@ -1,11 +1,13 @@
-"""The plain count of the simplest body, ``{"model": ..., "input": "a string"}``, without
-building the request, the prompt or the result.
+"""The plain count of the simplest bodies, ``{"model": ..., "input": "a string"}`` and the
+same text as one user message (``"input": [{"role": "user", "content": "a string"}]``, with
+or without ``"type": "message"``), without building the request, the prompt or the result.
 
 Such a body renders, in every family, as the model's fixed framing (the system blocks a body
 without instructions, tools or a format gets, the user message's framing tokens, the reply
 priming) around one text segment that framing tokens close on both sides, so it is tokenized
 on its own. Its count is therefore a constant of the model plus the text's tokens. The
-constant is found once per model name by counting a probe body through the whole pipeline;
+constant is found once per model name and shape by counting a probe body through the whole
+pipeline;
 the probe also checks that shape, and a model whose prompt does not have it is never counted
 here. A tiny count is mostly this fixed work (validating, rendering, building a TokenCount),
 so the HTTP route asks here first for its plain answer (not the verbose view, which needs the
@@ -34,6 +36,10 @@ from ..render.prompt import Special, Text
 from .pipeline import CountOptions, cached_count, count_request, prepare, render_request
 
 _PLAIN_KEYS = frozenset({"model", "input"})
+# One user message item of text, as SDKs send it: {"role": "user", "content": "…"}, with or
+# without "type": "message".
+_ITEM_KEYS = frozenset({"type", "role", "content"})
+_ITEM_PARAM = "input[0].content"
 _PROBES = ("x", "Two probes: the constant must not depend on the text.")
 # Model names remembered (their constant, or None: not countable here); past this, a new
 # name is counted by the whole pipeline, so arbitrary names cannot grow the table.
@@ -54,7 +60,8 @@ class PlainTextCounter:
 
     def __init__(self, options: CountOptions) -> None:
         self.options = options
-        self._framing: dict[str | None, _Framing | None] = {}
+        # (model name, the text's param) -> its framing, or None: not countable here.
+        self._framing: dict[tuple[str | None, str], _Framing | None] = {}
         self._lock = threading.Lock()
 
     def count(self, body: Any, cache: TokenCountCache | None) -> int | None:
@@ -110,43 +117,63 @@ class PlainTextCounter:
             return None
         text = body.get("input")
         model = body.get("model")
-        # The conditions under which the schema accepts these two fields as a string input.
+        param = "input"
+        if type(text) is list:  # one user message of text: {"role": "user", "content": "…"}
+            if len(text) != 1:
+                return None
+            item = text[0]
+            if (
+                type(item) is not dict
+                or not item.keys() <= _ITEM_KEYS
+                or item.get("role") != "user"
+                or item.get("type", "message") != "message"
+            ):
+                return None
+            text, param = item.get("content"), _ITEM_PARAM
+        # The conditions under which the schema accepts these fields as text.
         if type(text) is not str or not text or len(text) > INPUT_MAX_LENGTH:
             return None
         if model is not None and type(model) is not str:
             return None
-        framing = self._framing.get(model, _UNKNOWN)
+        shape = (model, param)
+        framing = self._framing.get(shape, _UNKNOWN)
         if framing is _UNKNOWN:
-            framing = self._learn(model)
+            framing = self._learn(shape)
         if framing is None:
             return None
         enc = framing.enc
         if cache is not None and len(text) > MIN_CHARS:
             tokens = framing.tokens + cached_count(
-                cache, enc, text, "input", CacheUse() if use is None else use
+                cache, enc, text, param, CacheUse() if use is None else use
             )
         else:
-            tokens = framing.tokens + count_cached(enc, text, "input")
+            tokens = framing.tokens + count_cached(enc, text, param)
         if tokens > framing.input_limit:
             return None  # over: the pipeline's 400
         return framing, tokens
 
-    def _learn(self, model: str | None) -> _Framing | None:
-        """The framing constant of `model` (None: the default model), from probe bodies."""
+    def _learn(self, shape: tuple[str | None, str]) -> _Framing | None:
+        """The framing constant of a model (None: the default model) and a body shape (the
+        text's param: a string input or one user message), from probe bodies."""
         framing = None
         try:
-            first, second = (self._probe(model, text) for text in _PROBES)
+            first, second = (self._probe(shape, text) for text in _PROBES)
         except Exception:  # noqa: BLE001 - an unknown model, ...: the pipeline gives the error
             first = second = None
         if first is not None and second is not None and _agree(first, second):
             framing = first
         with self._lock:
             if len(self._framing) < MAX_MODELS:
-                self._framing[model] = framing
+                self._framing[shape] = framing
         return framing
 
-    def _probe(self, model: str | None, text: str) -> _Framing | None:
-        body: dict[str, Any] = {"input": text} if model is None else {"model": model, "input": text}
+    def _probe(self, shape: tuple[str | None, str], text: str) -> _Framing | None:
+        model, param = shape
+        body: dict[str, Any] = {"input": text}
+        if param == _ITEM_PARAM:
+            body["input"] = [{"role": "user", "content": text}]
+        if model is not None:
+            body["model"] = model
         request = prepare(body, self.options)
         prompt = render_request(request, models=self.options.models).prompt
         # The text must be a segment of its own, between framing tokens, in exactly one block.
@@ -154,13 +181,13 @@ class PlainTextCounter:
             (block, i)
             for block in prompt.blocks
             for i, seg in enumerate(block.segments)
-            if type(seg) is Text and seg.param == "input"
+            if type(seg) is Text and seg.param == param
         ]
         if len(placed) != 1:
             return None
         block, i = placed[0]
         segments = block.segments
-        if segments[i] != Text(text, "input") or not (
+        if segments[i] != Text(text, param) or not (
             0 < i < len(segments) - 1
             and type(segments[i - 1]) is Special
             and type(segments[i + 1]) is Special
