@@ -66,19 +66,6 @@ def test_a_lone_write_leaves_at_the_end_of_the_step_and_close_flushes() -> None:
     assert info == "info peername"  # everything else is the transport's
 
 
-def test_writelines_keeps_the_order_of_what_is_held() -> None:
-    async def scenario() -> list[bytes]:
-        recorder = _Recorder()
-        held = _HeldWrites(recorder, asyncio.get_running_loop())  # type: ignore[arg-type]
-        held.write(b"a")
-        held.writelines([b"b", b"c"])
-        held.write(b"d")
-        await _steps()
-        return recorder.writes
-
-    assert b"".join(asyncio.run(scenario())) == b"abcd"
-
-
 def test_the_server_answers_in_one_segment_and_keeps_the_connection(live_server) -> None:
     # Over a real socket: the whole answer (head and body) is there after one read, and a
     # second request on the same connection is answered too.

@@ -18,7 +18,6 @@ of the step, before anything else runs. Closing writes what is held first.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 from typing import Any
 
 
@@ -49,20 +48,12 @@ class _HeldWrites:
             if not self._transport.is_closing():
                 self._transport.write(held)
 
-    def writelines(self, list_of_data: Iterable[bytes | bytearray | memoryview]) -> None:
-        self.write(b"".join(list_of_data))
-
-    def write_eof(self) -> None:
-        self._flush()
-        self._transport.write_eof()
-
     def close(self) -> None:
         self._flush()
         self._transport.close()
 
     def __getattr__(self, name: str) -> Any:
-        # Everything else (is_closing, get_extra_info, pause_reading, abort, ...) as the
-        # transport: none of it writes.
+        # Everything else (is_closing, get_extra_info, pause_reading, ...) as the transport.
         return getattr(self._transport, name)
 
 
