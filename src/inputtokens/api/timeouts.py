@@ -30,7 +30,6 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from ..core.errors import RequestTimeoutError
-from .one_write import OneWriteResponses
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -155,6 +154,5 @@ def http_protocol(header_timeout: float, body_timeout: float) -> type[asyncio.Pr
 def _protocol_class(
     base: type[asyncio.Protocol], header_timeout: float, body_timeout: float
 ) -> type[asyncio.Protocol]:
-    """`base` with the two clocks, writing each response in one call (api/one_write.py)."""
     attrs = {"header_timeout": header_timeout, "body_timeout": body_timeout}
-    return type(f"Timed{base.__name__}", (_Deadlines, OneWriteResponses, base), attrs)
+    return type(f"Timed{base.__name__}", (_Deadlines, base), attrs)
