@@ -20,15 +20,17 @@ from __future__ import annotations
 import binascii
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import tiktoken
 
 from .engine import Engine, load_engine, without_surrogates
 from .errors import TokenizationError
+
+T = TypeVar("T")
 
 # The pre-tokenizer patterns below are the published definitions of these vocabularies: they
 # must match the originals exactly or counts drift on whitespace, digits and contractions.
@@ -352,15 +354,7 @@ def encode_cached(enc: tiktoken.Encoding, text: str, param: str | None = None) -
     """Like ``encode_text``, remembering the ids of short strings. Do not mutate the result."""
     if len(text) > _SHORT_TEXT:
         return encode_text(enc, text, param)
-    table = _short_cache.get(enc.name)
-    if table is None:
-        table = _short_cache.setdefault(enc.name, {})
-    ids = table.get(text)
-    if ids is None:
-        if len(table) >= _SHORT_CACHE_MAX:
-            table.clear()
-        ids = table[text] = encode_text(enc, text, param)
-    return ids
+    return _remembered(_short_cache, enc, text, param, encode_text)
 
 
 # The counts of short strings, for callers that need no ids (a count is one lookup, and no
@@ -373,14 +367,26 @@ def count_cached(enc: tiktoken.Encoding, text: str, param: str | None = None) ->
     ``count_text``."""
     if len(text) > _SHORT_TEXT:
         return count_text(enc, text, param)
-    table = _short_counts.get(enc.name)
+    return _remembered(_short_counts, enc, text, param, count_text)
+
+
+def _remembered(
+    tables: dict[str, dict[str, T]],
+    enc: tiktoken.Encoding,
+    text: str,
+    param: str | None,
+    compute: Callable[[tiktoken.Encoding, str, str | None], T],
+) -> T:
+    """`compute(enc, text, param)` from `enc`'s table in `tables`, or computed and kept there
+    (the table emptied first when it is full)."""
+    table = tables.get(enc.name)
     if table is None:
-        table = _short_counts.setdefault(enc.name, {})
+        table = tables.setdefault(enc.name, {})
     found = table.get(text)
     if found is None:
         if len(table) >= _SHORT_CACHE_MAX:
             table.clear()
-        found = table[text] = count_text(enc, text, param)
+        found = table[text] = compute(enc, text, param)
     return found
 
 
