@@ -42,7 +42,7 @@ from .evidence import flag_fitted_models
 from .families import FAMILIES
 from .framing import Framing
 from .prompt import Block, Media, Offset, Prompt, Segment, Text
-from .system import Section, format_section, tools_section
+from .system import Section, format_section, message_blocks, tools_section
 from .tools import HOSTED_CHAT_STYLE, ToolStyle
 
 _JOIN = "\n\n"
@@ -448,37 +448,26 @@ def _system_blocks(
         reasons += _unrecorded_options(request)
     first = request.messages[0]
     absorbed = 0
-    leading: list[Section] = []
+    leading: Section | None = None
     if row.join_leading_system and first["role"] in ("system", "developer") and "name" not in first:
-        leading = [Section("messages[0]", _text(first["content"]))]
+        leading = Section("messages[0]", _text(first["content"]))
         absorbed = 1
     fmt = next((s for s in sections if s.label == "text.format"), None)
     if fmt is not None and row.shapes_checked:
         if not tools:
             reasons.append(reason("chat_format_alone"))
-        elif leading:
+        elif leading is not None:
             reasons.append(reason("chat_format_joined"))
         else:  # the recorded shape: a description line is confirmed there
             fmt.reasons[:] = [r for r in fmt.reasons if r != reason("format_description")]
-    blocks: list[Block] = []
-    visible = [s for s in (*leading, *sections) if s.text]
-    role = framing.system_role
-    joined = next((s for s in sections if s.text), None)
-    for section in (*leading, *sections):
-        opening = section is visible[0]
-        segments: list[Segment] = framing.open(role) if opening else []
-        if opening and section.label in row.opening_offset:
-            segments.append(
-                Offset(row.opening_offset[section.label], f"{section.label} open the message")
-            )
-        if leading and row.join_offset and section is joined:
-            segments.append(Offset(row.join_offset, f"{section.label} join the system message"))
-        if section.text:
-            segments.append(Text(section.text if opening else _JOIN + section.text, section.label))
-        segments.extend(section.offsets)
-        if section is visible[-1]:
-            segments.extend(framing.close())
-        blocks.append(Block(section.label, segments, list(section.reasons)))
+    blocks = message_blocks(
+        framing.system_role,
+        framing,
+        sections,
+        row.opening_offset,
+        leading=leading,
+        join_offset=row.join_offset,
+    )
     if tools and row.tools_hidden:
         blocks[-1].segments.append(Offset(row.tools_hidden, "hidden text of tools"))
     blocks[-1].estimate_reasons.extend(reasons)

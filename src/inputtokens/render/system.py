@@ -410,23 +410,29 @@ def _text_format(request: CountRequest) -> Mapping[str, Any]:
     return (request.text or {}).get("format") or {}
 
 
-def _message_blocks(
+def message_blocks(
     role: str,
     framing: Framing,
     sections: list[Section],
     opening_offset: Mapping[str, int],
+    leading: Section | None = None,
     join_offset: int = 0,
 ) -> list[Block]:
     """One message holding `sections`, each its own block and tokenized apart.
 
     A section without text (all its tools deferred) becomes an empty block that only carries
-    its estimate reasons. `join_offset` is the fitted offset of the second visible section,
-    when the first is a message's own text the others join.
+    its estimate reasons. `leading` is a message's own text (a leading system message's, the
+    instructions) that the sections join after a blank line: the first of them with text then
+    takes the fitted `join_offset`. `opening_offset` applies to the section that opens the
+    message, by its label.
     """
+    parts = sections if leading is None else [leading, *sections]
+    visible = [s for s in parts if s.text]
+    joining = None
+    if leading is not None and join_offset:
+        joining = next((s for s in sections if s.text), None)
     blocks: list[Block] = []
-    visible = [s for s in sections if s.text]
-    joining = visible[1] if join_offset and len(visible) > 1 else None
-    for section in sections:
+    for section in parts:
         if not section.text:
             # Nothing the model sees as text: all tools deferred, or measured hidden prompts.
             blocks.append(Block(section.label, list(section.offsets), list(section.reasons)))
@@ -464,7 +470,7 @@ def harmony_system(
     sections += [s for s in (tools, format_section(_text_format(request), encoding)) if s]
     if not sections:
         return [], 0
-    blocks = _message_blocks(framing.system_role, framing, sections, _HARMONY_OPENING_OFFSET)
+    blocks = message_blocks(framing.system_role, framing, sections, _HARMONY_OPENING_OFFSET)
     labels = [s.label for s in sections if s.text]
     if "text.format" in labels and labels[0] != "text.format":
         blocks[-1].estimate_reasons.append(reason("format_placement"))
@@ -535,12 +541,14 @@ def chat_system(
             absorbed = 1
     if not sections:
         return blocks, absorbed
-    if leading is not None:
-        system = _message_blocks(
-            framing.system_role, framing, [leading, *sections], {}, join_offset=_CHAT_JOIN_OFFSET
-        )
-    else:
-        system = _message_blocks(framing.system_role, framing, sections, _CHAT_OPENING_OFFSET)
+    system = message_blocks(
+        framing.system_role,
+        framing,
+        sections,
+        _CHAT_OPENING_OFFSET,
+        leading=leading,
+        join_offset=_CHAT_JOIN_OFFSET,
+    )
     labels = [s.label for s in sections if s.text]
     if labels and labels[0] == "text.format":
         system[-1].estimate_reasons.append(reason("chat_format_alone"))
