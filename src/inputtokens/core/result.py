@@ -110,6 +110,41 @@ class TokenCount:
     def exact(self) -> bool:
         return not self.estimate_reasons
 
+    def with_more_text(
+        self, part: int, delta: int, cache_use: CacheUse, latency_ms: float
+    ) -> TokenCount:
+        """This count with `delta` more text tokens in part number `part`: the count of the same
+        body with another text there (count/plain_text.py). Token ids are not carried over.
+        Built positionally, in field order, as count/pipeline.py's ``_result`` is."""
+        parts = list(self.parts)
+        changed = parts[part]
+        parts[part] = changed._replace(
+            tokens=changed.tokens + delta, text_tokens=changed.text_tokens + delta
+        )
+        details = dict(self.details)
+        details["text_tokens"] += delta
+        return TokenCount(
+            self.input_tokens + delta,
+            self.model,
+            self.requested_model,
+            self.encoding,
+            self.context_window,
+            self.max_output_tokens,
+            tuple(parts),
+            self.estimate_reasons,
+            None,  # tokens
+            None,  # token_strings
+            details,
+            self.input_limit,
+            self.dropped_items,
+            self.model_defaulted,
+            self.requested_max_output_tokens,
+            cache_use,
+            self.object,
+            self.fallback,
+            latency_ms,
+        )
+
     def to_openai(self) -> dict[str, Any]:
         """OpenAI's exact answer shape."""
         return {"object": self.object, "input_tokens": self.input_tokens}

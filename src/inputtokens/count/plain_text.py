@@ -77,37 +77,9 @@ class PlainTextCounter:
         if found is None:
             return None
         framing, tokens = found
-        template = framing.template
         delta = tokens - framing.tokens - framing.probe_tokens
-        parts = list(template.parts)
-        part = parts[framing.part]
-        parts[framing.part] = part._replace(
-            tokens=part.tokens + delta, text_tokens=part.text_tokens + delta
-        )
-        details = dict(template.details)
-        details["text_tokens"] += delta
-        # Positional, in field order (core/result.py), as the pipeline's _result builds it.
-        return TokenCount(
-            tokens,
-            template.model,
-            template.requested_model,
-            template.encoding,
-            template.context_window,
-            template.max_output_tokens,
-            tuple(parts),
-            template.estimate_reasons,
-            None,
-            None,
-            details,
-            template.input_limit,
-            0,
-            template.model_defaulted,
-            None,
-            use,
-            template.object,
-            None,
-            round((perf_counter() - start) * 1_000_000) / 1000,
-        )
+        latency_ms = round((perf_counter() - start) * 1_000_000) / 1000
+        return framing.template.with_more_text(framing.part, delta, use, latency_ms)
 
     def _counted(
         self, body: Any, cache: TokenCountCache | None, use: CacheUse | None
