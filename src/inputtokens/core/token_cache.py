@@ -23,7 +23,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections import OrderedDict
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from xxhash import xxh3_128_digest
 
@@ -95,8 +95,10 @@ SHARDS = 16
 _SHARD_FROM_ENTRIES = 16 * 1024  # entries of the whole table from which it is split
 
 
-def _shard_count(entries: int) -> int:
-    return SHARDS if entries >= _SHARD_FROM_ENTRIES else 1
+def _new_shards(entries: int) -> list[OrderedDict[bytes, Any]]:
+    """The empty shards of a table of `entries` entries: SHARDS, or one for a small table. A
+    key's shard is ``shards[key[0] & (len(shards) - 1)]``."""
+    return [OrderedDict() for _ in range(SHARDS if entries >= _SHARD_FROM_ENTRIES else 1)]
 
 
 class LruTable(Generic[V]):
@@ -111,9 +113,11 @@ class LruTable(Generic[V]):
         self.max_entries = max(max_entries, 0)
         self.max_bytes = max(max_bytes, 0)
         # The entries a byte budget can hold at best (the smallest entry costs ENTRY_OVERHEAD).
-        count = _shard_count(min(self.max_entries, self.max_bytes // ENTRY_OVERHEAD))
+        self._shards: list[OrderedDict[bytes, V]] = _new_shards(
+            min(self.max_entries, self.max_bytes // ENTRY_OVERHEAD)
+        )
+        count = len(self._shards)
         self._mask = count - 1
-        self._shards: list[OrderedDict[bytes, V]] = [OrderedDict() for _ in range(count)]
         self._shard_bytes = [0] * count  # the entry_bytes of each shard's entries
         self._shard_max_entries = self.max_entries // count
         self._shard_max_bytes = self.max_bytes // count
@@ -195,10 +199,9 @@ class TokenCountCache:
         self.max_entries = max(max_entries, 0)
         self.max_bytes = max(max_bytes, 0)
         capacity = min(self.max_entries, self.max_bytes // COUNT_ENTRY_BYTES)
-        count = _shard_count(capacity)
-        self._mask = count - 1
-        self._shards: list[OrderedDict[bytes, int]] = [OrderedDict() for _ in range(count)]
-        self._capacity = capacity // count  # of each shard
+        self._shards: list[OrderedDict[bytes, int]] = _new_shards(capacity)
+        self._mask = len(self._shards) - 1
+        self._capacity = capacity // len(self._shards)  # of each shard
         self._lock = threading.Lock()
         self.hits = self.misses = self.evictions = 0
 
