@@ -9,19 +9,26 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_count.py"
 
 
-def test_bench_quick_json() -> None:
+def _bench_json(script: str, *args: str) -> dict[str, Any]:
+    """Run bench/`script` with `args` and ``--json``: it exits 0, and its JSON results."""
     proc = subprocess.run(
-        [sys.executable, str(BENCH), "--quick", "--json"],
+        [sys.executable, str(BENCH.with_name(script)), *args, "--json"],
         capture_output=True,
         text=True,
         timeout=180,
     )
     assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
+
+
+def test_bench_quick_json() -> None:
+    result = _bench_json("bench_count.py", "--quick")
     cases = result["cases"]
     for name in ("tiny", "small", "large"):
         case = cases[name]
@@ -48,15 +55,7 @@ def test_bench_quick_json() -> None:
 
 
 def test_bench_cache_memory_json() -> None:
-    bench = BENCH.with_name("bench_cache_memory.py")
-    proc = subprocess.run(
-        [sys.executable, str(bench), "--bodies", "300", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
+    result = _bench_json("bench_cache_memory.py", "--bodies", "300")
     off, default = result["servers"]["off"], result["servers"]["default"]
     assert off["errors"] == default["errors"] == 0
     assert off["rss_mib"] > 0 and result["ratio"] > 0
@@ -68,15 +67,7 @@ def test_bench_cache_memory_json() -> None:
 
 def test_bench_startup_json() -> None:
     """One round of bench_startup.py: serve --workers 2 answered from two workers, figures > 0."""
-    bench = BENCH.with_name("bench_startup.py")
-    proc = subprocess.run(
-        [sys.executable, str(bench), "--rounds", "1", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
+    result = _bench_json("bench_startup.py", "--rounds", "1")
     serve = result["serve"]
     assert 0 < serve["first_s"] <= serve["both_s"]
     assert serve["worker_vmhwm_mib"] > 0 and result["bare"]["both_s"] > 0
