@@ -170,10 +170,9 @@ def http_request(port: int, path: str, payload: bytes) -> bytes:
 # Servers
 # --------------------------------------------------------------------------------------------
 
-# The bare app: raw ASGI, reads the body, answers a JSON object about as big as the real one.
-BARE_APP = r"""
-import json
-
+# The start of a bare ASGI app's `app(scope, receive, send)`: the lifespan protocol answered
+# (bench_startup.py's bare pre-forked server begins the same way).
+BARE_APP_LIFESPAN = r"""
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
         while True:
@@ -183,7 +182,13 @@ async def app(scope, receive, send):
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-    size, more = 0, True
+"""
+
+# The bare app: raw ASGI, reads the body, answers a JSON object about as big as the real one.
+BARE_APP = (
+    "import json\n"
+    + BARE_APP_LIFESPAN
+    + r"""    size, more = 0, True
     while more:
         message = await receive()
         size += len(message.get("body", b""))
@@ -194,6 +199,7 @@ async def app(scope, receive, send):
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 """
+)
 
 # Started like server.py starts the real one (same uvicorn.run arguments but the app).
 BARE_RUN = (

@@ -59,6 +59,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_count  # noqa: E402
+import bench_http  # noqa: E402
 
 COUNT_PATH = "/v1/responses/input_tokens"
 COUNT_BODY = json.dumps({"model": "gpt-5", "input": "hi"}).encode()
@@ -71,19 +72,10 @@ TARGET_RSS_MIB = 120.0  # ... its peak RSS, and each worker's peak RSS
 
 # A bare pre-forked uvicorn server: one SO_REUSEPORT socket per worker, fork, serve (the shape
 # of server.py's Prefork without anything of inputtokens). Every path answers the worker's pid.
-BARE_PREFORK = r"""
-import os, socket, sys, uvicorn
-
-async def app(scope, receive, send):
-    if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-    more = True
+BARE_PREFORK = (
+    "import os, socket, sys, uvicorn\n"
+    + bench_http.BARE_APP_LIFESPAN
+    + r"""    more = True
     while more:
         more = (await receive()).get("more_body", False)
     body = b'{"status": "ok", "worker": %d}' % os.getpid()
@@ -108,6 +100,7 @@ for sock in sockets:
         os._exit(0)
 os.wait()
 """
+)
 
 # The steps of server.py's run() before the fork, each timed, in a fresh interpreter.
 STAGES = r"""
