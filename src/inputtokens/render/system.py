@@ -382,11 +382,22 @@ def _key_order_reason(encoding_name: str, shown: str, as_sent: Any) -> str | Non
     return None
 
 
+# The format sections of the last schemas seen, as for tools (render/kept.py): a schema is
+# tokenized in up to three other key orders to see whether its order matters, work an agent
+# sending the same schema before every call need not repeat.
+_KEPT_FORMATS: Kept[Section] = Kept(32, b"format section")
+
+
 def format_section(fmt: Mapping[str, Any], encoding: str) -> Section | None:
     """The ``# Response Formats`` section of a json_schema format (a ``text.format`` value);
     other formats add nothing."""
     if fmt.get("type") != "json_schema":
         return None
+    section = _KEPT_FORMATS.get(fmt, encoding, lambda: _format_section(fmt, encoding), _small)
+    return section.copy()
+
+
+def _format_section(fmt: Mapping[str, Any], encoding: str) -> Section:
     reasons: list[str] = []
     schema = as_sent = fmt.get("schema", {})
     if fmt.get("strict") is True:
