@@ -77,7 +77,7 @@ SystemRenderer = Callable[[CountRequest, Framing, ToolStyle, str], tuple[list[Bl
 class Section:
     """One part of the leading message: its label, text, fitted offsets and estimate reasons."""
 
-    __slots__ = ("label", "text", "offsets", "reasons")
+    __slots__ = ("label", "text", "offsets", "reasons", "chat_layout")
 
     def __init__(
         self,
@@ -85,14 +85,20 @@ class Section:
         text: str,
         offsets: list[Offset] | None = None,
         reasons: list[str] | None = None,
+        chat_layout: bool = False,
     ) -> None:
         self.label, self.text = label, text
         self.offsets = offsets or []
         self.reasons = reasons or []
+        # Tools of a non-reasoning model laid out as on Chat Completions (headings; they join
+        # a leading system message): described tools, or several with parameters.
+        self.chat_layout = chat_layout
 
     def copy(self) -> Section:
         """A section its caller may change (the renderers append offsets and reasons)."""
-        return Section(self.label, self.text, list(self.offsets), list(self.reasons))
+        return Section(
+            self.label, self.text, list(self.offsets), list(self.reasons), self.chat_layout
+        )
 
 
 def _visible_json(tool: Mapping[str, Any]) -> str:
@@ -254,6 +260,16 @@ def _tools_section(tools: Sequence[Mapping[str, Any]], style: ToolStyle) -> Sect
     parts: list[str] = []
     offsets: list[Offset] = search_offsets
     unverified: set[str] = set()
+    # Non-reasoning models on Responses: described tools, or several with parameters, take the
+    # Chat Completions layout (docs/counting-rules.md, Non-reasoning models).
+    chat_layout = (
+        style.bare_tools_only
+        and not style.chat_completions
+        and bool(functions)
+        and _beyond_bare_records(functions)
+    )
+    if chat_layout:
+        style = replace(style, headings=True)
     if functions:
         namespace = FunctionNamespace(functions, style)
         parts.append(namespace.text)
@@ -263,7 +279,7 @@ def _tools_section(tools: Sequence[Mapping[str, Any]], style: ToolStyle) -> Sect
         reasons += _beyond_evidence(namespace)
         if namespace.bare_followed and not style.bare_tools_only:
             reasons.append(reason("bare_tool_followed", name=namespace.bare_followed))
-        if style.bare_tools_only and not style.chat_completions and _beyond_bare_records(functions):
+        if chat_layout:
             reasons.append(reason("chat_described_tools"))
         if style.bare_tools_only:
             features: set[str] = set()
@@ -304,7 +320,7 @@ def _tools_section(tools: Sequence[Mapping[str, Any]], style: ToolStyle) -> Sect
             heading = "# Tools\n\n" + heading
         parts.append(f"{heading}\n\n{_visible_json(builtin)}")
         reasons.append(reason("hosted_tool", type=kind, name=name))
-    return Section("tools", _JOIN.join(parts), offsets, reasons)
+    return Section("tools", _JOIN.join(parts), offsets, reasons, chat_layout)
 
 
 def _rebuilt(
@@ -517,14 +533,6 @@ def _joinable_text(item: JSON) -> str | None:
     return None
 
 
-def _chat_tools_layout(request: CountRequest) -> bool:
-    """Whether a non-reasoning model's tools take the Chat Completions layout: described
-    tools, or several with parameters (docs/counting-rules.md, Non-reasoning models). Tools
-    without descriptions, at most one with parameters, are the recorded headingless message."""
-    functions = [t for t in request.tools if _in_functions_namespace(t)]
-    return bool(functions) and _beyond_bare_records(functions)
-
-
 def chat_system(
     request: CountRequest, framing: Framing, style: ToolStyle, encoding: str
 ) -> tuple[list[Block], int]:
@@ -534,8 +542,8 @@ def chat_system(
     is then absorbed: the second value is how many input items it took)."""
     if not (request.instructions or request.tools or request.text):
         return [], 0  # the common case, without building the sections
-    chat_layout = _chat_tools_layout(request)
-    tools = tools_section(request.tools, replace(style, headings=True) if chat_layout else style)
+    tools = tools_section(request.tools, style)
+    chat_layout = tools is not None and tools.chat_layout
     sections = [s for s in (tools, format_section(_text_format(request), encoding)) if s]
     leading: Section | None = None
     absorbed = 0
