@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from inputtokens.core import splitting, tokenizer
@@ -104,6 +104,10 @@ def pathological_texts(draw: st.DrawFn) -> str:
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=pathological_texts(), encoding=st.sampled_from(ENCODINGS))
+# An apostrophe and a letter after a piece's own contraction start the next piece (o200k):
+# found by this test, once cut as if they were a contraction.
+@example(text="'s's's'st", encoding="o200k_base")
+@example(text="a'll'st " * 3, encoding="o200k_base")
 def test_splitter_equals_tiktoken(text: str, encoding: str) -> None:
     enc = get_encoding(encoding)
     expected = enc.encode_ordinary(text)

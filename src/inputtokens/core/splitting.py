@@ -39,7 +39,9 @@ contain (*forced* boundaries), read off the two patterns:
 R1-R3 need no Unicode tables (whitespace is the fixed White_Space set), so they are used on all
 text. Inside a long stretch without them, class rules are used too (letter/number -> other
 punctuation, anything -> number, number -> non-number, lower -> upper case for o200k, letter ->
-apostrophe that starts no contraction, after a contraction), and a walker runs the encoding's
+apostrophe that starts no contraction, after a contraction that ends a run of letters no
+apostrophe precedes: in o200k an apostrophe and letters after a piece's own contraction start
+the next piece, so ``a'll'st`` is ``a'll`` + ``'st``), and a walker runs the encoding's
 own pattern with the ``regex`` module (as ``tiktoken``'s own ``_encode_only_native_bpe`` does) to
 find each piece. Inside a run of ASCII digits pieces are groups of three from the run's start.
 Every piece the walker finds is a boundary too, so walking and cutting compose.
@@ -119,7 +121,7 @@ _CUTS = {
 | [\p{L}\p{N}](?=[^\s\p{L}\p{N}\p{M}'])
 | \p{L}(?='(?!(?i:s|t|re|ve|m|ll|d)))
 | \p{Ll}(?=[\p{Lu}\p{Lt}])
-| (?<=\p{L})'(?i:s|t|re|ve|m|ll|d)
+| (?<=(?<![\p{L}'])\p{L}+)'(?i:s|t|re|ve|m|ll|d)
 """,
     "cl100k": _CUTS_COMMON
     + r"""
