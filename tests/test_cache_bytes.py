@@ -11,84 +11,67 @@ from hashlib import blake2b
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 
 from inputtokens.api.count import AnswerCache
 from inputtokens.core.token_cache import (
+    COUNT_ENTRY_BYTES,
     DEFAULT_CACHE_BYTES,
-    ENTRY_OVERHEAD,
     SHARDS,
     CacheUse,
-    LruTable,
     TokenCountCache,
-    entry_bytes,
 )
 from inputtokens.library import cache_for
 from inputtokens.settings import Settings
 
 COUNT_PATH = "/v1/responses/input_tokens"
+CHAT_PATH = "/v1/chat/completions/input_tokens"
 
 
 def key(i: int | str) -> bytes:
     return blake2b(str(i).encode(), digest_size=16).digest()
 
 
-def answer(tokens: int, extra: str = "") -> bytes:
-    """A real answer, as the count route builds it (orjson, over-allocated)."""
-    body: dict[str, Any] = {"object": "response.input_tokens", "input_tokens": tokens}
-    if extra:
-        body["note"] = extra
-    return orjson.dumps(body)
-
-
-def held(table: LruTable[Any]) -> int:
-    return sum(entry_bytes(k, v) for k, v in table.items())
-
-
 def test_eviction_keeps_the_byte_budget_least_recently_used_first() -> None:
     table = AnswerCache(max_entries=1_000_000, max_bytes=20_000)
+    capacity = 20_000 // COUNT_ENTRY_BYTES  # every entry costs the same
     for i in range(1000):
-        table.put(key(i), answer(i, "x" * (i % 300)))  # values of different sizes
-        assert table.held_bytes == held(table) <= table.max_bytes
+        table.put(key(i), i)
+        assert table.stats()["bytes"] <= table.max_bytes
         if i == 10:
-            assert table.get(key(0)) is not None  # key 0 is now the most recently used
+            assert table.get(key(0)) == 0  # key 0 is now the most recently used
     stats = table.stats()
-    assert stats["evictions"] > 900 and stats["entries"] == 1000 - stats["evictions"]
-    assert table.max_bytes - table.held_bytes < entry_bytes(key(999), answer(999, "x" * 300))
-    assert table.get(key(999)) == answer(999, "x" * (999 % 300))  # the newest are kept
-    assert table.get(key(1)) is None  # the oldest are gone...
-    table.put(key("a"), answer(1))
-    assert table.held_bytes == held(table)
+    assert stats["entries"] == capacity and stats["evictions"] == 1000 - capacity
+    assert stats["bytes"] == capacity * COUNT_ENTRY_BYTES
+    assert table.max_bytes - stats["bytes"] < COUNT_ENTRY_BYTES  # the budget is used
+    assert table.get(key(999)) == 999  # the newest are kept...
+    assert table.get(key(1)) is None  # ...the oldest are gone
 
 
 def test_the_least_recently_used_goes_first() -> None:
-    cost = entry_bytes(key(0), answer(0))
-    table = AnswerCache(max_entries=100, max_bytes=3 * cost)
+    table = AnswerCache(max_entries=100, max_bytes=3 * COUNT_ENTRY_BYTES)
     for i in range(3):
-        table.put(key(i), answer(i))
-    assert table.get(key(0)) is not None
-    table.put(key(3), answer(3))  # 1 is the least recently used
+        table.put(key(i), i)
+    assert table.get(key(0)) == 0
+    table.put(key(3), 3)  # 1 is the least recently used
     assert table.get(key(1)) is None
-    assert all(table.get(key(i)) is not None for i in (0, 2, 3))
-    assert table.stats()["evictions"] == 1 and table.held_bytes == 3 * cost
+    assert [table.get(key(i)) for i in (0, 2, 3)] == [0, 2, 3]
+    assert table.stats()["evictions"] == 1 and table.stats()["entries"] == 3
 
 
-def test_the_entry_bound_still_holds_and_a_replaced_value_is_costed_once() -> None:
-    table: LruTable[int] = LruTable(max_entries=2, max_bytes=1 << 20)
+def test_the_entry_bound_still_holds_and_a_replaced_value_is_counted_once() -> None:
+    table = AnswerCache(max_entries=2, max_bytes=1 << 20)
     for i in range(5):
         table.put(key(i), 1000 + i)
-    assert table.stats()["entries"] == 2 and table.held_bytes == held(table)
+    assert table.stats()["entries"] == 2 and table.get(key(4)) == 1004
     table.put(key(4), 7)
-    assert table.stats()["entries"] == 2 and table.held_bytes == held(table)
+    assert table.stats()["entries"] == 2 and table.get(key(4)) == 7 and table.get(key(3)) == 1003
 
 
-def test_a_value_over_the_whole_budget_is_not_kept() -> None:
-    table = AnswerCache(max_entries=10, max_bytes=ENTRY_OVERHEAD + 200)
-    table.put(key(1), answer(1))
-    table.put(key(2), answer(2, "y" * 500))
-    assert table.get(key(2)) is None and table.get(key(1)) == answer(1)
-    assert table.held_bytes == held(table)
+def test_a_budget_below_one_entry_keeps_nothing() -> None:
+    table = AnswerCache(max_entries=10, max_bytes=COUNT_ENTRY_BYTES - 1)
+    assert not table.enabled
+    assert AnswerCache(max_entries=10, max_bytes=COUNT_ENTRY_BYTES).enabled
 
 
 def _traced_growth(fill: Callable[[], object]) -> tuple[int, object]:
@@ -97,7 +80,7 @@ def _traced_growth(fill: Callable[[], object]) -> tuple[int, object]:
     session (servers) are left out."""
     import collections
 
-    files = [__file__, AnswerCache.put.__code__.co_filename, LruTable.put.__code__.co_filename]
+    files = [__file__, AnswerCache.put.__code__.co_filename]
     files.append(collections.__file__)
     gc.collect()
     tracemalloc.start()
@@ -111,52 +94,28 @@ def _traced_growth(fill: Callable[[], object]) -> tuple[int, object]:
     return sum(stat.size for stat in mine.statistics("filename")), kept
 
 
-@pytest.mark.parametrize("kind", ["answers", "counts", "content cache"])
+@pytest.mark.parametrize("kind", ["answers", "content cache"])
 def test_the_estimate_covers_what_tracemalloc_sees(kind: str) -> None:
     """The reported bytes are not less than the memory the entries really take (keys, values
     and the OrderedDict), with entries dropped as new ones come, as in a busy worker."""
 
-    def fill() -> LruTable[Any] | TokenCountCache:
-        table: LruTable[Any]
+    def fill() -> TokenCountCache:
         if kind == "content cache":
             cache = TokenCountCache(max_entries=1_000_000, max_bytes=1_000_000)
             for i in range(20_000):
                 cache.put(TokenCountCache.key("o200k_base", f"text {i}"), 100_000 + i)
             return cache
-        if kind == "answers":
-            table = AnswerCache(max_entries=1_000_000, max_bytes=1_000_000)
-            for i in range(20_000):
-                table.put(key(i), answer(100_000 + i))
-        else:
-            table = LruTable(max_entries=1_000_000, max_bytes=1_000_000)
-            for i in range(20_000):
-                table.put(key(i), 100_000 + i)
+        table = AnswerCache(max_entries=1_000_000, max_bytes=1_000_000)
+        for i in range(20_000):
+            table.put(key(i), 100_000 + i)
         return table
 
     traced, table = _traced_growth(fill)
-    assert isinstance(table, LruTable | TokenCountCache)
+    assert isinstance(table, TokenCountCache)
     stats = table.stats()
     assert stats["evictions"] > 10_000
     assert traced <= stats["bytes"] <= table.max_bytes
     assert stats["bytes"] < 2.5 * traced  # an estimate, not a wild over-count
-
-
-def test_answers_are_kept_at_their_size_not_orjsons_buffer() -> None:
-    cache = AnswerCache(max_entries=10, max_bytes=1 << 20)
-    answers = [answer(i) for i in range(5)]  # orjson's ~4 KiB buffers
-    tracemalloc.start()
-    try:
-        for i, value in enumerate(answers):
-            cache.put(key(i), value)
-        snapshot = tracemalloc.take_snapshot()
-    finally:
-        tracemalloc.stop()
-    kept = [cache.get(key(i)) for i in range(5)]  # copies made by the put, ~90 bytes each
-    assert kept == answers and all(k is not a for k, a in zip(kept, answers, strict=True))
-    in_puts = snapshot.filter_traces(
-        [tracemalloc.Filter(True, AnswerCache.put.__code__.co_filename)]
-    )
-    assert 0 < sum(stat.size for stat in in_puts.statistics("filename")) < 5 * 200
 
 
 def test_settings_parse_and_validate_the_byte_budget() -> None:
@@ -222,7 +181,10 @@ def test_after_many_distinct_bodies_the_cache_bytes_stay_within_the_budget(
     tag = uuid.uuid4().hex
     for i in range(600):
         text = f"Body {i} of {tag}: " + "words to count " * 5
-        response = small_budget.post(COUNT_PATH, json={"model": "gpt-5", "input": text})
+        # a text part, not a plain string: a short plain text skips the content cache
+        part = {"type": "input_text", "text": text}
+        body = {"model": "gpt-5", "input": [{"role": "user", "content": [part]}]}
+        response = small_budget.post(COUNT_PATH, json=body)
         assert response.status_code == 200
     figures = metrics(small_budget)
     for cache in ("count", "answer"):
@@ -243,26 +205,44 @@ def test_the_answer_cache_still_answers_a_repeated_body(small_budget: httpx.Clie
     assert metrics(small_budget)["inputtokens_answer_cache_hits_total"] == hits + 1
 
 
-@pytest.mark.parametrize("kind", ["answers", "counts"])
-def test_a_large_table_is_split_and_keeps_both_bounds(kind: str) -> None:
+def _route_body(route: str, tag: str) -> tuple[str, dict[str, Any], str]:
+    """A body for `route` naming `tag` (new to the cache): its path, body and answer's object."""
+    if route == "chat":
+        messages = [{"role": "user", "content": f"Hi there, twice ({tag})"}]
+        return CHAT_PATH, {"model": "gpt-4o", "messages": messages}, "chat.completion.input_tokens"
+    if route == "embeddings":
+        body = {"model": "text-embedding-3-small", "input": ["one line", tag]}
+        return "/openai/v1/embeddings/input_tokens", body, "embedding.input_tokens"
+    part = {"type": "input_text", "text": f"A part, not a plain string ({tag})"}
+    body = {"model": "gpt-5", "input": [{"role": "user", "content": [part]}]}
+    return COUNT_PATH, body, "response.input_tokens"
+
+
+@pytest.mark.parametrize("route", ["chat", "embeddings", "responses"])
+def test_a_kept_answer_is_the_route_s_own_answer(small_budget: httpx.Client, route: str) -> None:
+    """The answer cache keeps counts: the answer it gives again is built with the route's own
+    ``object`` and is byte for byte the first one."""
+    path, body, object_ = _route_body(route, uuid.uuid4().hex)
+    hits = metrics(small_budget)["inputtokens_answer_cache_hits_total"]
+    first = small_budget.post(path, json=body)
+    second = small_budget.post(path, json=body)
+    assert first.status_code == second.status_code == 200, first.text
+    assert first.content == second.content
+    assert first.json()["object"] == object_ and first.json()["input_tokens"] > 0
+    assert metrics(small_budget)["inputtokens_answer_cache_hits_total"] == hits + 1
+
+
+@pytest.mark.parametrize("table_class", [AnswerCache, TokenCountCache])
+def test_a_large_table_is_split_and_keeps_both_bounds(table_class: type[TokenCountCache]) -> None:
     """A default-sized table is split in shards (a rebuild stalls a sixteenth of it); the
     whole still holds its byte and entry bounds, and a kept key is found again."""
-    table: AnswerCache | TokenCountCache
-    if kind == "answers":
-        table = AnswerCache(max_entries=1_000_000, max_bytes=DEFAULT_CACHE_BYTES // 2)
-        assert len(table._shards) == SHARDS
-        for i in range(80_000):
-            table.put(key(i), answer(i))
-        assert table.held_bytes == held(table) <= table.max_bytes
-        assert table.get(key(79_999)) == answer(79_999)
-    else:
-        table = TokenCountCache(max_entries=1_000_000)
-        assert len(table._shards) == SHARDS
-        for i in range(80_000):
-            table.put(key(i), i)
-        assert table.get(key(79_999), CacheUse()) == 79_999
+    table = table_class(max_entries=1_000_000, max_bytes=DEFAULT_CACHE_BYTES // 2)
+    assert len(table._shards) == SHARDS
+    for i in range(80_000):
+        table.put(key(i), i)
+    assert table.get(key(79_999), CacheUse()) == 79_999
     stats = table.stats()
     assert stats["bytes"] <= stats["max_bytes"] and stats["entries"] <= stats["max_entries"]
     assert stats["evictions"] == 80_000 - stats["entries"] > 0
-    small = LruTable[int](max_entries=100, max_bytes=1 << 20)
+    small = table_class(max_entries=100, max_bytes=1 << 20)
     assert len(small._shards) == 1  # small tables keep one exact LRU order

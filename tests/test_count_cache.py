@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from inputtokens import count_input_tokens
 from inputtokens.core.token_cache import (
+    COUNT_ENTRY_BYTES,
     DEFAULT_CACHE_BYTES,
     CacheUse,
     TokenCountCache,
-    entry_bytes,
 )
 from inputtokens.library import cache_for
 from inputtokens.settings import Settings
@@ -136,7 +136,7 @@ def test_the_cache_is_bounded_and_drops_the_least_recently_used() -> None:
     assert cache.stats() == {
         "entries": 2,
         "max_entries": 2,
-        "bytes": 2 * entry_bytes(a, 1),
+        "bytes": 2 * COUNT_ENTRY_BYTES,
         "max_bytes": DEFAULT_CACHE_BYTES // 2,
         "hits": 3,
         "misses": 1,
@@ -239,6 +239,25 @@ def test_the_same_plain_body_again_is_answered_from_the_answer_cache(
     verbose = stateful_http.post(COUNT_PATH, json=body, params={"verbose": "true"}).json()
     assert verbose["input_tokens"] == first.json()["input_tokens"]
     assert metric(stateful_http, "inputtokens_answer_cache_hits_total") == hits + 1
+
+
+def test_a_short_plain_text_skips_the_content_cache_a_long_one_is_kept(
+    stateful_http: httpx.Client,
+) -> None:
+    """Behind the answer cache, a plain text is found in the content cache only when another
+    body repeats it: worth it for a long text, not for a short one (count/plain_text.py)."""
+    misses = "inputtokens_count_cache_misses_total"
+    hits = "inputtokens_count_cache_hits_total"
+    before = metric(stateful_http, misses), metric(stateful_http, hits)
+    short = {"model": "gpt-4o", "input": unique() + " " + "short words " * 10}
+    assert stateful_http.post(COUNT_PATH, json=short).status_code == 200
+    assert (metric(stateful_http, misses), metric(stateful_http, hits)) == before
+    long_text = unique() + " " + "a long plain text " * 150  # over 2,048 characters
+    for model in ("gpt-4o", "gpt-4.1"):  # one text, two bodies, one encoding
+        answer = stateful_http.post(COUNT_PATH, json={"model": model, "input": long_text})
+        assert answer.status_code == 200
+    assert metric(stateful_http, misses) == before[0] + 1
+    assert metric(stateful_http, hits) == before[1] + 1
 
 
 def test_errors_are_not_kept(stateful_http: httpx.Client) -> None:

@@ -121,7 +121,8 @@ def _send(base: str, tag: str) -> tuple[Counter[tuple[str, int]], int, Counter[s
             sent[RESPONSES, response.status_code] += 1
             tokens += response.json()["input_tokens"]
         for i in range(10):
-            body = {"model": "gpt-4o", "messages": [{"role": "user", "content": f"{tag} {i}"}]}
+            text = f"{tag} {i}: a message long enough for the content cache"
+            body = {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}
             response = c.post(CHAT, json=body)
             sent[CHAT, response.status_code] += 1
             tokens += response.json()["input_tokens"]

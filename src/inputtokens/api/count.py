@@ -30,17 +30,19 @@ from ..core.models import (
     first_countable,
     lookup_embedding_model,
 )
-from ..core.result import TokenCount, openai_json
-from ..core.token_cache import LruTable, TokenCountCache
+from ..core.result import RESPONSES_OBJECT, TokenCount, openai_json
+from ..core.token_cache import TokenCountCache
 from ..count.needs import chat_media_needs, find_needs
 from ..count.pipeline import (
+    CHAT_OBJECT,
+    EMBEDDINGS_OBJECT,
     count_chat_request,
     count_embeddings_request,
     count_request,
     prepare,
     prepare_chat,
 )
-from ..count.plain_text import PlainTextCounter
+from ..count.plain_text import BEHIND_ANSWERS_CACHE_FROM_CHARS, PlainTextCounter
 from ..formats.embeddings import parse_embeddings_request
 from ..library import local_sources
 from ..pricing import rich_cost
@@ -102,21 +104,21 @@ class _Call:
         self.verbose = self.tokens or verbose.lower() in TRUE_WORDS
 
 
-class AnswerCache(LruTable[bytes]):
-    """Body -> OpenAI's answer, for bodies whose count depends on nothing but the body.
+class AnswerCache(TokenCountCache):
+    """Body -> its input tokens, for bodies whose count depends on nothing but the body.
 
     Agents and SDK middleware send the very same body again (a retry, a count before and
     after a check); hashing it costs microseconds where validating and rendering it again cost
     hundreds. Only plain answers (not the verbose view, whose cache figures change) of bodies
     that read no stored state, file or URL are kept: the settings are fixed for the app, so the
-    body alone decides the answer. Used from the event loop only, hence no lock.
+    body alone decides the answer. The answer is OpenAI's ``{"object", "input_tokens"}`` with
+    the route's object, so its count is all there is to keep: every entry costs the same, and a
+    put is an insert and at most one drop (it runs for every new body).
     """
 
-    def put(self, key: bytes, value: bytes) -> None:
-        # orjson builds its output in a 4 KiB buffer and hands it over without shrinking it:
-        # kept as it is, a 60-byte answer holds 4 KiB (~300 MiB per worker for 65,536 answers,
-        # docs/performance.md). A copy is allocated at its size, which entry_bytes assumes.
-        super().put(key, bytes(memoryview(value)))
+
+# The answer's ``object`` on each route (the route's part of an answer cache key).
+_OBJECT_OF_API = {b"": RESPONSES_OBJECT, b"chat": CHAT_OBJECT, b"embeddings": EMBEDDINGS_OBJECT}
 
 
 class CountEndpoint:
@@ -136,7 +138,11 @@ class CountEndpoint:
         self.cache = TokenCountCache(entries, size) if entries else None
         self.answers = AnswerCache(entries, size)
         self.metrics = Metrics(self.cache, self.answers)
-        self.plain_text = PlainTextCounter(self.options)
+        # Its plain bodies come here only when not in the answer cache: short texts skip the
+        # content cache (count/plain_text.py).
+        self.plain_text = PlainTextCounter(
+            self.options, cache_from_chars=BEHIND_ANSWERS_CACHE_FROM_CHARS
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         start = perf_counter()
@@ -172,10 +178,9 @@ class CountEndpoint:
         if not call.verbose and self.answers.enabled:
             # The same body on two routes is two answers: the route is part of the key.
             key = digest(raw, api)  # the route is the domain: its own seed
-            answer = self.answers.get(key)
-            if answer is not None:
-                # a kept answer is OpenAI's {"object": ..., "input_tokens": N}: N ends it
-                return answer, int(answer[answer.rindex(b":") + 1 : -1])
+            tokens = self.answers.get(key)
+            if tokens is not None:
+                return openai_json(_OBJECT_OF_API[api], tokens), tokens
         body = parse_json(raw)
         try:
             return await self._count(body, api, call, key, owner, scope)
@@ -212,7 +217,8 @@ class CountEndpoint:
         if not call.verbose:  # the plain answer of a bare string input: its count alone
             tokens = self.plain_text.count(body, self.cache)
             if tokens is not None:
-                return self._kept(openai_json("response.input_tokens", tokens), key), tokens
+                self._keep(key, tokens)
+                return openai_json(RESPONSES_OBJECT, tokens), tokens
         request = prepare(body, self.options)
         models = self.options.models
         model = first_countable(models.lookup, request.model, request.fallbacks)[0]
@@ -271,13 +277,13 @@ class CountEndpoint:
         if call.verbose:
             result.pricer = rich_cost  # cost_usd: priced for the verbose view only
             return orjson.dumps(result.to_rich()), result.input_tokens
-        return self._kept(result.openai_json(), key), result.input_tokens
+        self._keep(key, result.input_tokens)
+        return result.openai_json(), result.input_tokens
 
-    def _kept(self, answer: bytes, key: bytes | None) -> bytes:
-        """A plain `answer`, kept in the answer cache under `key` (None: not to be kept)."""
+    def _keep(self, key: bytes | None, tokens: int) -> None:
+        """A plain answer's count, kept in the answer cache under `key` (None: not kept)."""
         if key is not None:
-            self.answers.put(key, answer)
-        return answer
+            self.answers.put(key, tokens)
 
 
 def _is_embedding_model(name: str) -> bool:

@@ -32,7 +32,7 @@ from prometheus_client import (
     values,
 )
 
-from ..core.token_cache import LruTable, TokenCountCache
+from ..core.token_cache import TokenCountCache
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -63,7 +63,7 @@ _ANSWER_METRICS = (
     ("evictions", "counter", "Answers dropped from the answer cache to stay in bounds."),
     ("entries", "gauge", "Answers the answer caches hold."),
     ("max_entries", "gauge", "The answer caches' bound (INPUTTOKENS_CACHE_ENTRIES each)."),
-    ("bytes", "gauge", "Estimated bytes the answer caches hold (keys, answers, overhead)."),
+    ("bytes", "gauge", "Estimated bytes the answer caches hold (keys, counts, overhead)."),
     (
         "max_bytes",
         "gauge",
@@ -104,7 +104,7 @@ class Metrics:
     Used from the event loop only (the count route, the scrape, the flush task), hence no lock.
     """
 
-    def __init__(self, cache: TokenCountCache | None, answers: LruTable[Any]) -> None:
+    def __init__(self, cache: TokenCountCache | None, answers: TokenCountCache) -> None:
         self.multiprocess = bool(os.environ.get(ENV))
         self.cache, self.answers = cache, answers
         # The app's own: several apps in one process (tests) count apart.

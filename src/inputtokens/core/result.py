@@ -24,9 +24,10 @@ from .token_cache import CacheUse
 Pricer = Callable[[str, str, int], Mapping[str, float] | None]
 
 
+RESPONSES_OBJECT = "response.input_tokens"  # OpenAI's answer's ``object``
 # The gateway variant's ``extra_fields.request_type`` of each answer's ``object``.
 _REQUEST_TYPES = {
-    "response.input_tokens": "responses",
+    RESPONSES_OBJECT: "responses",
     "chat.completion.input_tokens": "chat_completion",
     "embedding.input_tokens": "embedding",
 }
@@ -98,7 +99,7 @@ class TokenCount:
     cache_use: CacheUse | None = None  # what the content cache supplied (token_cache.py)
     # The answer's ``object``: OpenAI's for Responses, ours for the formats it has no count
     # endpoint for (``chat.completion.input_tokens``).
-    object: str = "response.input_tokens"
+    object: str = RESPONSES_OBJECT
     fallback: str | None = None  # the `fallbacks` entry counted (`model` is not countable)
     latency_ms: float | None = None  # how long the count took (resolution to result)
     # Prices the input tokens for the rich view's ``cost_usd`` (None: no price, null).

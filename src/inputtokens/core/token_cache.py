@@ -7,8 +7,9 @@ text run (one message, the tools section, ...) is counted once and later found b
 - The key is a 128-bit digest of the UTF-8 text in the encoding's domain (core/digest.py):
   the text itself is not kept (a cached 1 MiB message costs ~300 bytes, not a megabyte) and an
   accidental collision is out of reach (2^-64 at a billion entries).
-- Least recently used entries are dropped past ``max_bytes`` (each entry's cost estimated by
-  ``entry_bytes``) or past ``max_entries``, whichever is reached first; 0 turns the cache off.
+- Least recently used entries are dropped past ``max_bytes`` (every entry costs the same,
+  ``COUNT_ENTRY_BYTES``) or past ``max_entries``, whichever is reached first; 0 turns the
+  cache off.
 - Only counts are kept: a request that asks for token ids is tokenized in full.
 - Texts of at most ``MIN_CHARS`` characters are not hashed: tokenizer.count_cached keeps their
   counts already (encode_cached their ids), and hashing would cost about as much as encoding
@@ -20,16 +21,13 @@ the library one per process for each size (library.cache_for).
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections import OrderedDict
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from xxhash import xxh3_128_digest
 
 from .digest import seed
-
-V = TypeVar("V")
 
 MIN_CHARS = 48
 # The second bound, in entries; the byte budget below is reached first with the defaults.
@@ -44,24 +42,12 @@ DEFAULT_CACHE_BYTES = 32 * 1024 * 1024
 # grown, 116 bytes; when least recently used entries are dropped as new ones come (the
 # table then also holds deleted slots until it is rebuilt), up to 200. The worst is kept.
 ENTRY_OVERHEAD = 200
-_ALIGN = 16  # pymalloc hands out blocks in multiples of 16 bytes
 
 
-# One entry of TokenCountCache: a 16-byte digest and an int (any count: below 2**60 an int
-# object is 28 or 32 bytes, one 32-byte block either way).
+# One entry of a table of counts (TokenCountCache, the count route's AnswerCache): a 16-byte
+# digest and an int (any count: below 2**60 an int object is 28 or 32 bytes, one 32-byte block
+# either way).
 COUNT_ENTRY_BYTES = ENTRY_OVERHEAD + 64 + 32
-
-
-def entry_bytes(key: bytes, value: object) -> int:
-    """The estimated memory of one entry: its key and value objects, each rounded up to the
-    allocator's block, plus ``ENTRY_OVERHEAD``. A value must be right-sized (see AnswerCache:
-    ``sys.getsizeof`` of a bytes object is its length, not what was allocated for it)."""
-    # The rounding inlined (-(-n // align) * align): this runs on every put of both caches.
-    return (
-        ENTRY_OVERHEAD
-        + -(-sys.getsizeof(key) // _ALIGN) * _ALIGN
-        + -(-sys.getsizeof(value) // _ALIGN) * _ALIGN
-    )
 
 
 class CacheUse:
@@ -101,88 +87,6 @@ def _new_shards(entries: int) -> list[OrderedDict[bytes, Any]]:
     return [OrderedDict() for _ in range(SHARDS if entries >= _SHARD_FROM_ENTRIES else 1)]
 
 
-class LruTable(Generic[V]):
-    """A mapping bounded in bytes and in entries that drops its least recently used entries,
-    counting what it does. A value larger than the whole budget is not kept. Large tables are
-    split in shards by key (``SHARDS``), each with its share of both bounds.
-
-    Not locked: callers that share one between threads lock around it.
-    """
-
-    def __init__(self, max_entries: int, max_bytes: int = DEFAULT_CACHE_BYTES // 2) -> None:
-        self.max_entries = max(max_entries, 0)
-        self.max_bytes = max(max_bytes, 0)
-        # The entries a byte budget can hold at best (the smallest entry costs ENTRY_OVERHEAD).
-        self._shards: list[OrderedDict[bytes, V]] = _new_shards(
-            min(self.max_entries, self.max_bytes // ENTRY_OVERHEAD)
-        )
-        count = len(self._shards)
-        self._mask = count - 1
-        self._shard_bytes = [0] * count  # the entry_bytes of each shard's entries
-        self._shard_max_entries = self.max_entries // count
-        self._shard_max_bytes = self.max_bytes // count
-        self.hits = self.misses = self.evictions = 0
-
-    @property
-    def enabled(self) -> bool:
-        return self.max_entries > 0 and self.max_bytes > 0
-
-    @property
-    def held_bytes(self) -> int:
-        """The entry_bytes of the entries held."""
-        return sum(self._shard_bytes)
-
-    def items(self) -> list[tuple[bytes, V]]:
-        """The entries held, shard by shard, each least recently used first."""
-        return [item for entries in self._shards for item in entries.items()]
-
-    def get(self, key: bytes) -> V | None:
-        entries = self._shards[key[0] & self._mask]
-        value = entries.get(key)
-        if value is None:
-            self.misses += 1
-            return None
-        entries.move_to_end(key)
-        self.hits += 1
-        return value
-
-    def put(self, key: bytes, value: V) -> None:
-        shard = key[0] & self._mask
-        entries = self._shards[shard]
-        cost = entry_bytes(key, value)
-        max_bytes = self._shard_max_bytes
-        if cost > max_bytes or not self._shard_max_entries:
-            return
-        held = self._shard_bytes[shard]
-        old = entries.pop(key, None)
-        if old is not None:
-            held -= entry_bytes(key, old)
-        entries[key] = value
-        held += cost
-        while held > max_bytes or len(entries) > self._shard_max_entries:
-            dropped_key, dropped = entries.popitem(last=False)
-            held -= entry_bytes(dropped_key, dropped)
-            self.evictions += 1
-        self._shard_bytes[shard] = held
-
-    def stats(self) -> dict[str, int]:
-        return {
-            "entries": sum(len(entries) for entries in self._shards),
-            "max_entries": self.max_entries,
-            "bytes": self.held_bytes,
-            "max_bytes": self.max_bytes,
-            "hits": self.hits,
-            "misses": self.misses,
-            "evictions": self.evictions,
-        }
-
-    def clear(self) -> None:
-        for entries in self._shards:
-            entries.clear()
-        self._shard_bytes = [0] * len(self._shards)
-        self.hits = self.misses = self.evictions = 0
-
-
 _seeds: dict[str, int] = {}  # encoding name -> its key domain's seed (digest.seed)
 
 
@@ -213,8 +117,13 @@ class TokenCountCache:
             found = _seeds[encoding] = seed(encoding.encode())
         return xxh3_128_digest(text.encode("utf-8", "surrogatepass"), found)
 
-    def get(self, key: bytes, use: CacheUse) -> int | None:
-        """The kept count for `key`, or None (a miss, to be followed by ``put``)."""
+    @property
+    def enabled(self) -> bool:
+        return self._capacity > 0
+
+    def get(self, key: bytes, use: CacheUse | None = None) -> int | None:
+        """The kept count for `key`, or None (a miss, to be followed by ``put``); `use`, when
+        given, counts the hit or miss for one request."""
         entries = self._shards[key[0] & self._mask]
         with self._lock:
             tokens = entries.get(key)
@@ -223,6 +132,8 @@ class TokenCountCache:
             else:
                 entries.move_to_end(key)
                 self.hits += 1
+        if use is None:
+            return tokens
         if tokens is None:
             use.misses += 1
         else:

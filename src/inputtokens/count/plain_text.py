@@ -41,6 +41,12 @@ _PLAIN_KEYS = frozenset({"model", "input"})
 _ITEM_KEYS = frozenset({"type", "role", "content"})
 _ITEM_PARAM = "input[0].content"
 _PROBES = ("x", "Two probes: the constant must not depend on the text.")
+# Behind an answer cache (the HTTP route), the shortest text whose count is kept in the
+# content cache too. A plain body seen again is answered from the answer cache before it gets
+# here, so its text would be found in the content cache only when sent again in another body
+# (another model of the encoding, a later turn repeating it as a message); for shorter texts
+# hashing it and two locked lookups cost more than that rare hit saves (docs/performance.md).
+BEHIND_ANSWERS_CACHE_FROM_CHARS = 2048
 # Model names remembered (their constant, or None: not countable here); past this, a new
 # name is counted by the whole pipeline, so arbitrary names cannot grow the table.
 MAX_MODELS = 256
@@ -58,8 +64,11 @@ class _Framing(NamedTuple):
 class PlainTextCounter:
     """Counts of ``{"model", "input": str}`` bodies for one app's options (its model registry)."""
 
-    def __init__(self, options: CountOptions) -> None:
+    def __init__(self, options: CountOptions, *, cache_from_chars: int = MIN_CHARS + 1) -> None:
+        """`cache_from_chars`: the shortest text counted through the content cache (shorter
+        ones are tokenized, or found in the tokenizer's table of short texts)."""
         self.options = options
+        self.cache_from_chars = cache_from_chars
         # (model name, the text's param) -> its framing, or None: not countable here.
         self._framing: dict[tuple[str | None, str], _Framing | None] = {}
         self._lock = threading.Lock()
@@ -114,7 +123,7 @@ class PlainTextCounter:
         if framing is None:
             return None
         enc = framing.enc
-        if cache is not None and len(text) > MIN_CHARS:
+        if cache is not None and len(text) >= self.cache_from_chars:
             tokens = framing.tokens + cached_count(
                 cache, enc, text, param, CacheUse() if use is None else use
             )
