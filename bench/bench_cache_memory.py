@@ -48,9 +48,14 @@ SETTINGS = {
 
 
 def body(kind: str, i: int) -> bytes:
-    """The `i`-th distinct body: bench_count's tiny or small request with `i` in one text."""
+    """The `i`-th distinct body: bench_count's tiny or small request with `i` in one text. The
+    tiny text goes as the ``input_text`` part of one user message: as a plain string (under
+    2,048 characters) the count route would not keep it in the content cache, and the worst
+    case for memory is a new entry in both caches per body."""
     if kind == "tiny":
-        return json.dumps({"model": "gpt-5", "input": f"{i}: {bench_count.TINY_TEXT}"}).encode()
+        part = {"type": "input_text", "text": f"{i}: {bench_count.TINY_TEXT}"}
+        tiny = {"model": "gpt-5", "input": [{"role": "user", "content": [part]}]}
+        return json.dumps(tiny).encode()
     small, _ = bench_count.small_request("gpt-5")
     small = dict(small)
     items = list(small["input"])
