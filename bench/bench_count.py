@@ -76,11 +76,21 @@ def tiny_request(model: str) -> tuple[dict[str, Any], list[str]]:
 
 
 def tiny_message_request(model: str) -> tuple[dict[str, Any], list[str]]:
-    """The tiny text as the ``input_text`` part of one user message: the whole pipeline, not
-    the plain-text path that a string ``input`` (or one message of string content) takes."""
+    """The tiny text as the ``input_text`` part of one user message, as SDKs send it: the
+    plain-text path too (count/plain_text.py)."""
     part = {"type": "input_text", "text": TINY_TEXT}
     body = {"model": model, "input": [{"role": "user", "content": [part]}]}
     return body, [TINY_TEXT]
+
+
+TINY_INSTRUCTIONS = "Answer briefly."
+
+
+def tiny_pipeline_request(model: str) -> tuple[dict[str, Any], list[str]]:
+    """The tiny message with short instructions: a tiny body through the whole pipeline
+    (validation, rendering, the blocks, the result), which the plain-text path does not take."""
+    body, texts = tiny_message_request(model)
+    return {**body, "instructions": TINY_INSTRUCTIONS}, [TINY_INSTRUCTIONS, *texts]
 
 
 _WEATHER_TOOL: dict[str, Any] = {
@@ -607,6 +617,7 @@ def run(quick: bool, breakdown: bool) -> dict[str, Any]:
         "tiny": [tiny_request("gpt-5")],
         "tiny_gpt4o": [tiny_request("gpt-4o")],
         "tiny_item": [tiny_message_request("gpt-5")],
+        "tiny_pipeline": [tiny_pipeline_request("gpt-5")],
         "small": [small_request("gpt-5", n) for n in range(VARIANTS)],
         "large": [large_request("gpt-5")],
     }
@@ -731,7 +742,7 @@ def print_report(res: dict[str, Any]) -> None:
         )
     print()
     header = (
-        f"{'case':<10} {'model':<6} {'JSON':>9} {'tokens (b/it)':>16} {'baseline':>11} "
+        f"{'case':<13} {'model':<6} {'JSON':>9} {'tokens (b/it)':>16} {'baseline':>11} "
         f"{'inputtokens':>12} {'ratio':>6} {'paired':>6} {'overhead':>11} {'IQR b/it':>9}"
     )
     print(header)
@@ -742,7 +753,7 @@ def print_report(res: dict[str, Any]) -> None:
         tokens = f"{r['baseline_tokens']:,}/{r['inputtokens_tokens']:,}"
         noise = f"{r['baseline_iqr'] * 100:.0f}%/{r['inputtokens_iqr'] * 100:.0f}%"
         print(
-            f"{name:<10} {r['model']:<6} {size_s:>9} {tokens:>16} "
+            f"{name:<13} {r['model']:<6} {size_s:>9} {tokens:>16} "
             f"{_fmt_us(r['baseline_us']):>11} {_fmt_us(r['inputtokens_us']):>12} "
             f"{r['ratio']:>5.2f}x {r['ratio_paired_median']:>5.2f}x "
             f"{_fmt_us(r['overhead_us']):>11} {noise:>9}"

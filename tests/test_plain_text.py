@@ -52,6 +52,8 @@ def _shapes(text: str) -> list[Any]:
         text,
         [{"role": "user", "content": text}],
         [{"type": "message", "role": "user", "content": text}],
+        [{"role": "user", "content": [{"type": "input_text", "text": text}]}],
+        [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}],
     ]
 
 
@@ -83,6 +85,11 @@ def test_the_shortcut_applies_to_each_family() -> None:
     assert counter.count({"model": None, "input": "Hi"}, None) == _pipeline({"input": "Hi"})
     item = {"input": [{"role": "user", "content": "Hi"}]}
     assert counter.count(item, None) == _pipeline(item)  # one message, default model
+    for model in ("gpt-5", "gpt-4o", "gpt-oss-120b", "o3"):  # one input_text part
+        part = {"type": "input_text", "text": TEXTS[1]}
+        body = {"model": model, "input": [{"role": "user", "content": [part]}]}
+        got = counter.count(body, None)
+        assert got is not None and got == _pipeline(body), model
 
 
 @pytest.mark.parametrize(
@@ -93,6 +100,40 @@ def test_the_shortcut_applies_to_each_family() -> None:
         {"model": "gpt-5", "input": [{"role": "user", "content": "Hi", "phase": "final"}]},
         {"model": "gpt-5", "input": [{"type": "item_reference", "role": "user", "content": "Hi"}]},
         {"model": "gpt-5", "input": [{"role": "user", "content": [{"type": "input_text"}]}]},
+        {"model": "gpt-5", "input": [{"role": "user", "content": [{"text": "Hi"}]}]},
+        {
+            "model": "gpt-5",
+            "input": [{"role": "user", "content": [{"type": "input_text", "text": ""}]}],
+        },
+        {
+            "model": "gpt-5",
+            "input": [{"role": "user", "content": [{"type": "output_text", "text": "Hi"}]}],
+        },
+        {
+            "model": "gpt-5",
+            "input": [{"role": "user", "content": [{"type": "input_text", "text": 5}]}],
+        },
+        {
+            "model": "gpt-5",
+            "input": [{"role": "user", "content": [{"type": "input_text", "text": "Hi"}] * 2}],
+        },
+        {
+            "model": "gpt-5",
+            "input": [
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "input_text",
+                            "text": "Hi",
+                            "prompt_cache_breakpoint": {"type": "ephemeral"},
+                        }
+                    ],
+                }
+            ],
+        },
+        {"model": "gpt-5", "input": [{"role": "user", "content": ["Hi"]}]},
+        {"model": "gpt-5", "input": [{"role": "user", "content": []}]},
         {"model": "gpt-5", "input": [{"role": "user", "content": "Hi"}] * 2},
         {"model": "gpt-5", "input": [{"role": "user", "content": ""}]},
         {"model": "gpt-5", "input": []},

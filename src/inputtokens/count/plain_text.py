@@ -1,6 +1,7 @@
 """The plain count of the simplest bodies, ``{"model": ..., "input": "a string"}`` and the
 same text as one user message (``"input": [{"role": "user", "content": "a string"}]``, with
-or without ``"type": "message"``), without building the request, the prompt or the result.
+or without ``"type": "message"``, its content a string or one ``input_text`` part, as SDKs
+send it), without building the request, the prompt or the result.
 
 Such a body renders, in every family, as the model's fixed framing (the system blocks a body
 without instructions, tools or a format gets, the user message's framing tokens, the reply
@@ -40,6 +41,9 @@ _PLAIN_KEYS = frozenset({"model", "input"})
 # without "type": "message".
 _ITEM_KEYS = frozenset({"type", "role", "content"})
 _ITEM_PARAM = "input[0].content"
+# Its content as one text part: [{"type": "input_text", "text": "…"}].
+_PART_KEYS = frozenset({"type", "text"})
+_PART_PARAM = "input[0].content[0].text"
 _PROBES = ("x", "Two probes: the constant must not depend on the text.")
 # Behind an answer cache (the HTTP route), the shortest text whose count is kept in the
 # content cache too. A plain body seen again is answered from the answer cache before it gets
@@ -111,6 +115,17 @@ class PlainTextCounter:
             ):
                 return None
             text, param = item.get("content"), _ITEM_PARAM
+            if type(text) is list:  # its content as one input_text part
+                if len(text) != 1:
+                    return None
+                part = text[0]
+                if (
+                    type(part) is not dict
+                    or part.keys() != _PART_KEYS
+                    or part.get("type") != "input_text"
+                ):
+                    return None
+                text, param = part.get("text"), _PART_PARAM
         # The conditions under which the schema accepts these fields as text.
         if type(text) is not str or not text or len(text) > INPUT_MAX_LENGTH:
             return None
@@ -135,7 +150,8 @@ class PlainTextCounter:
 
     def _learn(self, shape: tuple[str | None, str]) -> _Framing | None:
         """The framing constant of a model (None: the default model) and a body shape (the
-        text's param: a string input or one user message), from probe bodies."""
+        text's param: a string input, one user message, or its one text part), from probe
+        bodies."""
         framing = None
         try:
             first, second = (self._probe(shape, text) for text in _PROBES)
@@ -153,6 +169,8 @@ class PlainTextCounter:
         body: dict[str, Any] = {"input": text}
         if param == _ITEM_PARAM:
             body["input"] = [{"role": "user", "content": text}]
+        elif param == _PART_PARAM:
+            body["input"] = [{"role": "user", "content": [{"type": "input_text", "text": text}]}]
         if model is not None:
             body["model"] = model
         request = prepare(body, self.options)
