@@ -49,12 +49,12 @@ SETTINGS = {
 
 def body(kind: str, i: int) -> bytes:
     """The `i`-th distinct body: bench_count's tiny or small request with `i` in one text. The
-    tiny one is bench_count's tiny message with short instructions: a plain text alone (under
-    2,048 characters) would not be kept in the content cache behind the answer cache, and the
-    worst case for memory is a new entry in both caches per body."""
+    tiny one is bench_count's tiny message after a short developer message: a plain text
+    alone (under 2,048 characters) would not be kept in the content cache behind the answer
+    cache, and the worst case for memory is a new entry in both caches per body."""
     if kind == "tiny":
         tiny, _ = bench_count.tiny_pipeline_request("gpt-5")
-        tiny["input"][0]["content"][0]["text"] = f"{i}: {bench_count.TINY_TEXT}"
+        tiny["input"][-1]["content"][0]["text"] = f"{i}: {bench_count.TINY_TEXT}"
         return json.dumps(tiny).encode()
     small, _ = bench_count.small_request("gpt-5")
     small = dict(small)

@@ -87,10 +87,12 @@ TINY_INSTRUCTIONS = "Answer briefly."
 
 
 def tiny_pipeline_request(model: str) -> tuple[dict[str, Any], list[str]]:
-    """The tiny message with short instructions: a tiny body through the whole pipeline
-    (validation, rendering, the blocks, the result), which the plain-text path does not take."""
+    """The tiny message after a short developer message: a tiny body through the whole
+    pipeline (validation, rendering, the blocks, the result), which the plain-text path (one
+    message, with or without instructions) does not take."""
     body, texts = tiny_message_request(model)
-    return {**body, "instructions": TINY_INSTRUCTIONS}, [TINY_INSTRUCTIONS, *texts]
+    developer = {"role": "developer", "content": TINY_INSTRUCTIONS}
+    return {**body, "input": [developer, *body["input"]]}, [TINY_INSTRUCTIONS, *texts]
 
 
 _WEATHER_TOOL: dict[str, Any] = {

@@ -181,9 +181,9 @@ def test_after_many_distinct_bodies_the_cache_bytes_stay_within_the_budget(
     tag = uuid.uuid4().hex
     for i in range(600):
         text = f"Body {i} of {tag}: " + "words to count " * 5
-        # a text part, not a plain string: a short plain text skips the content cache
-        part = {"type": "input_text", "text": text}
-        body = {"model": "gpt-5", "input": [{"role": "user", "content": [part]}]}
+        # two messages, not one: a short plain text skips the content cache
+        greeting = {"role": "assistant", "content": "Hello."}
+        body = {"model": "gpt-5", "input": [greeting, {"role": "user", "content": text}]}
         response = small_budget.post(COUNT_PATH, json=body)
         assert response.status_code == 200
     figures = metrics(small_budget)

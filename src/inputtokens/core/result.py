@@ -11,7 +11,7 @@ never loads the price database.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -112,20 +112,24 @@ class TokenCount:
         return not self.estimate_reasons
 
     def with_more_text(
-        self, part: int, delta: int, cache_use: CacheUse, latency_ms: float
+        self, deltas: Sequence[tuple[int, int]], cache_use: CacheUse, latency_ms: float
     ) -> TokenCount:
-        """This count with `delta` more text tokens in part number `part`: the count of the same
-        body with another text there (count/plain_text.py). Token ids are not carried over.
-        Built positionally, in field order, as count/pipeline.py's ``_result`` is."""
+        """This count with, for each (part number, delta) of `deltas`, `delta` more text tokens
+        in that part: the count of the same body with other texts there (count/plain_text.py).
+        Token ids are not carried over. Built positionally, in field order, as
+        count/pipeline.py's ``_result`` is."""
         parts = list(self.parts)
-        changed = parts[part]
-        parts[part] = changed._replace(
-            tokens=changed.tokens + delta, text_tokens=changed.text_tokens + delta
-        )
+        more = 0
+        for part, delta in deltas:
+            changed = parts[part]
+            parts[part] = changed._replace(
+                tokens=changed.tokens + delta, text_tokens=changed.text_tokens + delta
+            )
+            more += delta
         details = dict(self.details)
-        details["text_tokens"] += delta
+        details["text_tokens"] += more
         return TokenCount(
-            self.input_tokens + delta,
+            self.input_tokens + more,
             self.model,
             self.requested_model,
             self.encoding,
