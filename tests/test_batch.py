@@ -17,7 +17,11 @@ from click.testing import CliRunner
 
 from inputtokens import count_chat_tokens, count_embedding_tokens, count_input_tokens
 from inputtokens.batch.engine import count_batch_lines
+from inputtokens.batch.lines import Shortcuts, count_line
 from inputtokens.cli import cli
+from inputtokens.core.token_cache import TokenCountCache
+from inputtokens.count.pipeline import DEFAULT_OPTIONS
+from inputtokens.count.plain_text import PlainTextCounter
 from inputtokens.pricing import input_cost
 
 BAD_LINES = [
@@ -126,6 +130,30 @@ def test_every_line_counts_as_the_library_counts_its_body(
         standard_usd = sum(c.standard_usd for c in costs if c)
         assert totals["cost_usd"]["batch"] == pytest.approx(batch_usd, abs=1e-6)
         assert totals["cost_usd"]["standard"] == pytest.approx(standard_usd, abs=1e-6)
+
+
+def test_the_shortcuts_change_no_line(tmp_path: Path) -> None:
+    """The plain-text path and the content cache a batch counts with give every line what the
+    whole pipeline gives it, without them: plain bodies (string input, one message, with and
+    without instructions), other bodies, bad lines, texts seen again."""
+    path = tmp_path / "lines.jsonl"
+    _write_file(path, 300)
+    raws = path.read_bytes().splitlines()
+    rng = random.Random(3)
+    for i in range(200):  # plain bodies of every shape, a few instructions repeated
+        text = f"Plain {i}: " + " ".join(rng.choice(["one", "two", "três"]) for _ in range(i))
+        shape: Any = [text, [{"role": "user", "content": text}]][i % 2]
+        body: dict[str, Any] = {"model": ["gpt-5", "gpt-4o", "gpt-oss-20b"][i % 3], "input": shape}
+        if i % 4:
+            body["instructions"] = "Answer in one short paragraph, plainly. " * (i % 4)
+        record = {"custom_id": f"p{i}", "method": "POST", "url": "/v1/responses", "body": body}
+        raws.append(json.dumps(record).encode())
+    shortcuts = Shortcuts(PlainTextCounter(DEFAULT_OPTIONS), TokenCountCache(10_000))
+    for n, raw in enumerate(raws * 2, 1):  # twice: the second pass finds the texts kept
+        assert count_line(raw, n, DEFAULT_OPTIONS, shortcuts=shortcuts) == count_line(
+            raw, n, DEFAULT_OPTIONS
+        ), raw
+    assert shortcuts.cache is not None and shortcuts.cache.stats()["hits"] > 100
 
 
 def test_bad_lines_say_what_is_wrong(tmp_path: Path) -> None:

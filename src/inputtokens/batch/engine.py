@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..count.needs import Sources
 from ..count.pipeline import DEFAULT_OPTIONS, CountOptions
-from .lines import LineResult, count_line
+from ..count.plain_text import PlainTextCounter
+from .lines import LineResult, Shortcuts, count_line
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -50,26 +51,32 @@ def count_window(
     window: Sequence[tuple[int, str | bytes]], settings: Settings | None = None
 ) -> list[LineResult]:
     """Count numbered raw lines with `settings` (see ``count_batch_lines``)."""
-    options, sources = _context(settings)
+    options, sources, shortcuts = _context(settings)
     results = []
     for number, raw in window:
         if not raw.strip():
             error = {"message": "The line is empty.", "code": "invalid_json", "param": None}
             results.append(LineResult(number, None, error=error))
         elif sources is None:
-            results.append(count_line(raw, number, options))
+            results.append(count_line(raw, number, options, shortcuts=shortcuts))
         else:
-            results.append(count_line(raw, number, options, sources))
+            results.append(count_line(raw, number, options, sources, shortcuts))
     return results
 
 
 @lru_cache(maxsize=4)  # per process: the options and sources of the settings it counts with
-def _context(settings: Settings | None) -> tuple[CountOptions, Sources | None]:
-    if settings is None:
-        return DEFAULT_OPTIONS, None
-    from ..library import local_sources  # the store opens on first use, in this process
+def _context(settings: Settings | None) -> tuple[CountOptions, Sources | None, Shortcuts]:
+    """The options, sources and shortcuts of `settings`: a plain-text counter of the options
+    and the process's content cache of the settings' bounds, the library's own."""
+    from ..library import cache_for, local_sources  # the store opens on first use, here
+    from ..settings import Settings
 
-    return settings.count_options(), local_sources(settings)
+    if settings is None:
+        options, bounds, sources = DEFAULT_OPTIONS, Settings().cache_bounds(), None
+    else:
+        options, bounds = settings.count_options(), settings.cache_bounds()
+        sources = local_sources(settings)
+    return options, sources, Shortcuts(PlainTextCounter(options), cache_for(*bounds))
 
 
 class DaskCounter:

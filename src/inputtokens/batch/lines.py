@@ -18,6 +18,7 @@ from ..core import json_body
 from ..core.errors import InvalidRequestError, wire_error
 from ..core.models import DEFAULT_EMBEDDING_MODEL
 from ..core.result import TokenCount
+from ..core.token_cache import TokenCountCache
 from ..count.needs import NO_SOURCES, Sources
 from ..count.pipeline import (
     CountOptions,
@@ -27,6 +28,7 @@ from ..count.pipeline import (
     prepare,
     prepare_chat,
 )
+from ..count.plain_text import PlainTextCounter
 from ..formats.embeddings import parse_embeddings_request
 
 # The endpoints a Batch API file may name (OpenAI's Batch API reference).
@@ -72,19 +74,40 @@ def _error(
     return LineResult(line, custom_id, error={"message": message, "code": code, "param": param})
 
 
+@dataclass(frozen=True)
+class Shortcuts:
+    """What makes a batch's lines cheaper to count, as for a library call: the plain-text path
+    (count/plain_text.py) and a content cache (the lines of a batch share instructions, tools
+    and prefixes). The counts are the same without them."""
+
+    plain: PlainTextCounter | None = None
+    cache: TokenCountCache | None = None
+
+
+NO_SHORTCUTS = Shortcuts()
+
+
 def count_line(
-    raw: bytes | str, line: int, options: CountOptions, sources: Sources = NO_SOURCES
+    raw: bytes | str,
+    line: int,
+    options: CountOptions,
+    sources: Sources = NO_SOURCES,
+    shortcuts: Shortcuts = NO_SHORTCUTS,
 ) -> LineResult:
     """Count one raw line of a batch file (its number `line`, from 1)."""
     try:
         record = json_body.loads(raw, what="The line", fast=orjson.loads)
     except InvalidRequestError as exc:
         return _error(line, None, exc.message, "invalid_json", None)
-    return count_record(record, line, options, sources)
+    return count_record(record, line, options, sources, shortcuts)
 
 
 def count_record(
-    record: Any, line: int, options: CountOptions, sources: Sources = NO_SOURCES
+    record: Any,
+    line: int,
+    options: CountOptions,
+    sources: Sources = NO_SOURCES,
+    shortcuts: Shortcuts = NO_SHORTCUTS,
 ) -> LineResult:
     """Count one decoded batch line (``{"custom_id", "method", "url", "body"}``)."""
     if not isinstance(record, Mapping):
@@ -118,7 +141,7 @@ def count_record(
         )
     body = record["body"]
     try:
-        result = _count_body(url, body, options, sources)
+        result = _count_body(url, body, options, sources, shortcuts)
     except Exception as exc:  # every failure becomes the line's error, in OpenAI's shape
         error = wire_error(exc)
         fields = error.envelope["error"]
@@ -143,12 +166,21 @@ def count_record(
     )
 
 
-def _count_body(url: str, body: Any, options: CountOptions, sources: Sources) -> TokenCount:
+def _count_body(
+    url: str, body: Any, options: CountOptions, sources: Sources, shortcuts: Shortcuts
+) -> TokenCount:
+    cache = shortcuts.cache
     if url == "/v1/responses":
+        if shortcuts.plain is not None:
+            # None for any other body, and over the input limit: the pipeline counts those
+            plain = shortcuts.plain.result(body, cache)
+            if plain is not None:
+                return plain
         return count_request(
             prepare(body, options),
             sources,
             limits=options.limits,
+            cache=cache,
             models=options.models,
             enforce_limit=False,
         )
@@ -157,6 +189,7 @@ def _count_body(url: str, body: Any, options: CountOptions, sources: Sources) ->
             prepare_chat(body, options),
             sources,
             limits=options.limits,
+            cache=cache,
             models=options.models,
             enforce_limit=False,
         )
