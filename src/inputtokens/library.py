@@ -64,7 +64,7 @@ def count_input_tokens(
     if not return_tokens:
         # The simplest body, {"model", "input": "a string"}: its count without the pipeline
         # (count/plain_text.py), the same TokenCount.
-        plain = _plain_counter(options).result(body, cache_for(*bounds))
+        plain = plain_counter(options).result(body, cache_for(*bounds))
         if plain is not None:
             return _priced(plain)
     return _priced(
@@ -221,8 +221,9 @@ def _options(settings: Settings | None) -> tuple[CountOptions, tuple[int, int]]:
     return found
 
 
-def _plain_counter(options: CountOptions) -> PlainTextCounter:
-    """The plain-text counter of `options` (one per options value, a few at most)."""
+def plain_counter(options: CountOptions) -> PlainTextCounter:
+    """The process's plain-text counter of `options` (one per options value, a few at most),
+    shared by library calls and batch lines, so each model's framing is probed once."""
     counter = _plain_counters.get(options)
     if counter is None:
         with _caches_lock:

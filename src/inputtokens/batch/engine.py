@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..count.needs import Sources
 from ..count.pipeline import DEFAULT_OPTIONS, CountOptions
-from ..count.plain_text import PlainTextCounter
 from .lines import LineResult, Shortcuts, count_line
 
 if TYPE_CHECKING:
@@ -68,7 +67,8 @@ def count_window(
 def _context(settings: Settings | None) -> tuple[CountOptions, Sources | None, Shortcuts]:
     """The options, sources and shortcuts of `settings`: a plain-text counter of the options
     and the process's content cache of the settings' bounds, the library's own."""
-    from ..library import cache_for, local_sources  # the store opens on first use, here
+    # Imported here: the library's sources open the store on first use, in this process.
+    from ..library import cache_for, local_sources, plain_counter
     from ..settings import Settings
 
     if settings is None:
@@ -76,7 +76,7 @@ def _context(settings: Settings | None) -> tuple[CountOptions, Sources | None, S
     else:
         options, bounds = settings.count_options(), settings.cache_bounds()
         sources = local_sources(settings)
-    return options, sources, Shortcuts(PlainTextCounter(options), cache_for(*bounds))
+    return options, sources, Shortcuts(plain_counter(options), cache_for(*bounds))
 
 
 class DaskCounter:

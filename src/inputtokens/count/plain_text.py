@@ -154,19 +154,14 @@ class PlainTextCounter:
         if framing is None:
             return None
         enc = framing.enc
-        uses = CacheUse() if use is None else use
-        if cache is not None and len(text) >= self.cache_from_chars:
-            tokens = cached_count(cache, enc, text, param, uses)
-        else:
-            tokens = count_cached(enc, text, param)
+        tokens = _text_tokens(enc, text, param, cache, use, self.cache_from_chars)
         instructions_tokens = 0
         if instructions is not None:
             # Instructions come again with other inputs: kept by the usual rule, whatever
             # `cache_from_chars` says of the input.
-            if cache is not None and len(instructions) > MIN_CHARS:
-                instructions_tokens = cached_count(cache, enc, instructions, _INSTRUCTIONS, uses)
-            else:
-                instructions_tokens = count_cached(enc, instructions, _INSTRUCTIONS)
+            instructions_tokens = _text_tokens(
+                enc, instructions, _INSTRUCTIONS, cache, use, MIN_CHARS + 1
+            )
         if framing.tokens + tokens + instructions_tokens > framing.input_limit:
             return None  # over: the pipeline's 400
         return framing, tokens, instructions_tokens
@@ -220,6 +215,21 @@ class PlainTextCounter:
         return _Framing(
             constant, enc, result.input_limit, result, part, probe_tokens, instructions_part
         )
+
+
+def _text_tokens(
+    enc: tiktoken.Encoding,
+    text: str,
+    param: str,
+    cache: TokenCountCache | None,
+    use: CacheUse | None,
+    from_chars: int,
+) -> int:
+    """The tokens of one text: from the content cache (kept there on a miss) when it has at
+    least `from_chars` characters, else tokenized (a short one from the tokenizer's table)."""
+    if cache is not None and len(text) >= from_chars:
+        return cached_count(cache, enc, text, param, CacheUse() if use is None else use)
+    return count_cached(enc, text, param)
 
 
 def _own_part(blocks: Sequence[Block], labels: list[str], text: str, param: str) -> int:
