@@ -95,8 +95,8 @@ class TokenCountCache:
 
     Every entry costs the same (a 16-byte key and a small int: ``COUNT_ENTRY_BYTES``), so the
     byte budget is a number of entries, and a put is an insert and at most one drop: this runs
-    for every text of every request, found or not (docs/performance.md, Hot path II). Split in
-    shards as ``LruTable`` is.
+    for every text of every request, found or not (docs/performance.md, Hot path II). A large
+    table is split in ``SHARDS`` (see ``_new_shards``).
     """
 
     def __init__(self, max_entries: int, max_bytes: int = DEFAULT_CACHE_BYTES // 2) -> None:
